@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Builds HDF5 1.14.5 (shared, with hl, the tools and the VOL API test suite) from Debian's
+# source package, into a cache outside the clone so that every clone reuses it.
+# Idempotent: a finished build is detected by its stamp file and left alone.
+set -euo pipefail
+
+HDF5_VERSION=1.14.5
+DEB_VERSION=1.14.5+repack-3
+CACHE=${RUSTVOL_CACHE:-$HOME/.cache/rustvol}
+PREFIX=$CACHE/hdf5-$HDF5_VERSION
+STAMP=$PREFIX/.rustvol-complete
+
+if [ -f "$STAMP" ]; then
+  echo "hdf5: using $PREFIX"
+  exit 0
+fi
+
+need_pkgs=()
+for p in cmake zlib1g-dev pkg-config; do
+  dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
+done
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}"
+fi
+
+WORK=$CACHE/hdf5-src-$HDF5_VERSION
+mkdir -p "$WORK/apt/lists/partial" "$WORK/apt/cache/archives/partial"
+TARBALL=$WORK/hdf5_$HDF5_VERSION+repack.orig.tar.gz
+if [ ! -f "$TARBALL" ]; then
+  # Debian 12 has no HDF5 >= 1.14, so the source comes from Debian 13's source package,
+  # fetched with a private apt state so the system's apt configuration is untouched.
+  URI=$(apt-cache policy | awk '/bookworm\/main/ {print $2; exit}')
+  if [ -z "$URI" ]; then
+    apt-get update -qq
+    URI=$(apt-cache policy | awk '/bookworm\/main/ {print $2; exit}')
+  fi
+  echo "deb-src $URI trixie main" > "$WORK/apt/sources.list"
+  A=(-o "Dir::Etc::SourceList=$WORK/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+     -o "Dir::State=$WORK/apt" -o "Dir::Cache=$WORK/apt/cache")
+  apt-get "${A[@]}" update -qq
+  (cd "$WORK" && apt-get "${A[@]}" source --download-only "hdf5=$DEB_VERSION")
+fi
+
+SRC=$WORK/src
+if [ ! -f "$SRC/CMakeLists.txt" ]; then
+  rm -rf "$SRC" && mkdir -p "$SRC"
+  tar -xzf "$TARBALL" -C "$SRC" --strip-components=1
+fi
+
+BUILD=$WORK/build
+cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$PREFIX" \
+  -DBUILD_SHARED_LIBS=ON -DBUILD_STATIC_LIBS=OFF -DBUILD_TESTING=ON \
+  -DHDF5_BUILD_TOOLS=ON -DHDF5_BUILD_HL_LIB=ON -DHDF5_BUILD_HL_TOOLS=OFF -DHDF5_BUILD_UTILS=OFF \
+  -DHDF5_ENABLE_Z_LIB_SUPPORT=ON -DHDF5_TEST_API=ON -DHDF5_TEST_API_INSTALL=ON \
+  -DHDF5_BUILD_FORTRAN=OFF -DHDF5_BUILD_CPP_LIB=OFF -DHDF5_BUILD_JAVA=OFF -DHDF5_BUILD_EXAMPLES=OFF \
+  -DHDF5_TEST_SERIAL=OFF -DHDF5_TEST_TOOLS=OFF -DHDF5_TEST_VFD=OFF -DHDF5_TEST_PASSTHROUGH_VOL=OFF \
+  -DHDF5_TEST_FHEAP_PASSTHROUGH_VOL=OFF -DHDF5_TEST_SWMR=OFF -DHDF5_TEST_PARALLEL=OFF \
+  -DHDF5_TEST_CPP=OFF -DHDF5_TEST_FORTRAN=OFF -DHDF5_TEST_JAVA=OFF >"$WORK/cmake.log"
+TARGETS=(hdf5-shared hdf5_hl-shared h5dump h5ls h5diff h5stat h5repack h5copy h5mkgrp h5_api_test)
+cmake --build "$BUILD" -j"$(nproc)" --target "${TARGETS[@]}" >"$WORK/build.log"
+cmake --install "$BUILD" >"$WORK/install.log" || true
+
+# A partial build's install leaves out the tools and the hl headers; put them in place.
+mkdir -p "$PREFIX/bin" "$PREFIX/include"
+for t in h5dump h5ls h5diff h5stat h5repack h5copy h5mkgrp h5_api_test; do
+  f=$(find "$BUILD/bin" -maxdepth 1 -name "$t" -type f | head -n1)
+  [ -n "$f" ] && cp -f "$f" "$PREFIX/bin/"
+done
+cp -f "$SRC"/hl/src/*.h "$PREFIX/include/"
+cp -a "$BUILD"/bin/lib*.so* "$PREFIX/lib/" 2>/dev/null || true
+
+test -x "$PREFIX/bin/h5_api_test" && test -f "$PREFIX/include/hdf5_hl.h" && test -f "$PREFIX/include/H5VLconnector.h"
+touch "$STAMP"
+echo "hdf5: installed $PREFIX"

@@ -1,0 +1,45 @@
+//! The storage contract. Every backend stores, per HDF5 file: a set of small metadata records
+//! addressed by object id, committed together at one atomic point, and dataset chunks addressed
+//! by (object id, chunk coordinates). Everything HDF5-specific lives above this trait.
+use crate::error::Result;
+
+pub type ObjId = u64;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChunkKey {
+    pub obj: ObjId,
+    pub coords: Vec<u64>,
+}
+
+/// The committed metadata of one file: a header record and one record per object.
+#[derive(Debug, Clone, Default)]
+pub struct MetaSnapshot {
+    pub header: Vec<u8>,
+    pub records: Vec<(ObjId, Vec<u8>)>,
+}
+
+/// Changes to commit at a flush: all of them become visible together, or none.
+#[derive(Debug, Clone, Default)]
+pub struct MetaCommit {
+    pub header: Vec<u8>,
+    pub upserts: Vec<(ObjId, Vec<u8>)>,
+    pub deletes: Vec<ObjId>,
+}
+
+pub trait VolBackend: Send + Sync {
+    /// Names the store in error messages (never includes a secret).
+    fn describe(&self) -> String;
+    fn file_exists(&self, file: &str) -> Result<bool>;
+    /// Makes `file` an empty file, replacing whatever was stored under that name.
+    fn create_file(&self, file: &str) -> Result<()>;
+    fn delete_file(&self, file: &str) -> Result<()>;
+    /// `None` when the file does not exist.
+    fn load_meta(&self, file: &str) -> Result<Option<MetaSnapshot>>;
+    fn commit_meta(&self, file: &str, commit: MetaCommit) -> Result<()>;
+    /// One answer per key, in order; `None` for a chunk never written.
+    fn read_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<Vec<Option<Vec<u8>>>>;
+    fn write_chunks(&self, file: &str, chunks: Vec<(ChunkKey, Vec<u8>)>) -> Result<()>;
+    fn delete_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<()>;
+    /// Every stored chunk key of one object (for copy, extent changes and storage size).
+    fn list_chunks(&self, file: &str, obj: ObjId) -> Result<Vec<ChunkKey>>;
+}

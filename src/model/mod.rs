@@ -1,0 +1,6 @@
+//! HDF5 semantics written once for every backend, in safe Rust.
+pub mod chunks;
+pub mod namespace;
+pub mod objects;
+pub mod open_file;
+pub mod dataio;

@@ -1,0 +1,608 @@
+//! One file's metadata in memory: the object table, path resolution and the link and
+//! attribute operations HDF5 defines on it. Mutations mark objects dirty; `flush` writes
+//! exactly those back.
+use super::objects::*;
+use crate::backend::ObjId;
+use crate::bail;
+use crate::error::{Area, Result, VolError};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+
+pub const ROOT_ID: ObjId = 1;
+const MAX_SOFT_DEPTH: usize = 32;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Header {
+    pub format: String,
+    pub version: u32,
+    pub root: ObjId,
+    pub next_id: ObjId,
+    pub next_attr_id: u64,
+    #[serde(with = "hex_bytes")]
+    pub fcpl: Vec<u8>,
+}
+
+pub const FORMAT_NAME: &str = "rustvol";
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Where a path leads: an object of this file, or a place in another file via an external link.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolved {
+    Local(ObjId),
+    External { file: String, path: String },
+}
+
+#[derive(Debug)]
+pub struct FileMeta {
+    pub header: Header,
+    pub objects: HashMap<ObjId, Object>,
+    pub dirty: HashSet<ObjId>,
+    pub deleted: HashSet<ObjId>,
+    pub header_dirty: bool,
+    /// Handles open per object: an object whose last link went away lives until they close.
+    pub open: HashMap<ObjId, u32>,
+    /// Datasets removed since the last flush, whose chunks must go too.
+    pub dropped_datasets: Vec<ObjId>,
+}
+
+fn split(path: &str) -> Vec<&str> {
+    path.split('/').filter(|c| !c.is_empty() && *c != ".").collect()
+}
+
+impl FileMeta {
+    pub fn new(fcpl: Vec<u8>, root_gcpl: Vec<u8>, track_corder: bool) -> FileMeta {
+        let mut m = FileMeta {
+            header: Header {
+                format: FORMAT_NAME.into(),
+                version: FORMAT_VERSION,
+                root: ROOT_ID,
+                next_id: ROOT_ID + 1,
+                next_attr_id: 1,
+                fcpl,
+            },
+            objects: HashMap::new(),
+            dirty: HashSet::new(),
+            deleted: HashSet::new(),
+            header_dirty: true,
+            open: HashMap::new(),
+            dropped_datasets: Vec::new(),
+        };
+        let mut root = Object::new(
+            ROOT_ID,
+            ObjKind::Group(Group { links: Ordered::default(), gcpl: root_gcpl, track_corder }),
+        );
+        root.rc = 1;
+        root.track_attr_corder = track_corder;
+        m.objects.insert(ROOT_ID, root);
+        m.dirty.insert(ROOT_ID);
+        m
+    }
+
+    pub fn root(&self) -> ObjId {
+        self.header.root
+    }
+
+    pub fn obj(&self, id: ObjId) -> Result<&Object> {
+        self.objects
+            .get(&id)
+            .ok_or_else(|| VolError::new(Area::Object, format!("object {id} does not exist (deleted?)")))
+    }
+
+    pub fn obj_mut(&mut self, id: ObjId) -> Result<&mut Object> {
+        self.dirty.insert(id);
+        self.objects
+            .get_mut(&id)
+            .ok_or_else(|| VolError::new(Area::Object, format!("object {id} does not exist (deleted?)")))
+    }
+
+    pub fn group(&self, id: ObjId) -> Result<&Group> {
+        let o = self.obj(id)?;
+        o.as_group()
+            .ok_or_else(|| VolError::new(Area::Group, format!("object {id} is a {}, not a group", o.type_name())))
+    }
+
+    fn group_mut(&mut self, id: ObjId) -> Result<&mut Group> {
+        let o = self.obj_mut(id)?;
+        let t = o.type_name();
+        o.as_group_mut().ok_or_else(|| VolError::new(Area::Group, format!("object {id} is a {t}, not a group")))
+    }
+
+    pub fn new_object(&mut self, kind: ObjKind, track_attr_corder: bool) -> ObjId {
+        let id = self.header.next_id;
+        self.header.next_id += 1;
+        self.header_dirty = true;
+        let mut o = Object::new(id, kind);
+        o.track_attr_corder = track_attr_corder;
+        self.objects.insert(id, o);
+        self.dirty.insert(id);
+        id
+    }
+
+    pub fn next_attr_id(&mut self) -> u64 {
+        let id = self.header.next_attr_id;
+        self.header.next_attr_id += 1;
+        self.header_dirty = true;
+        id
+    }
+
+    /// Follows `path` from `start` (or from the root when absolute).
+    pub fn resolve(&self, start: ObjId, path: &str) -> Result<Resolved> {
+        self.resolve_depth(start, path, 0)
+    }
+
+    fn resolve_depth(&self, start: ObjId, path: &str, depth: usize) -> Result<Resolved> {
+        if depth > MAX_SOFT_DEPTH {
+            bail!(Area::Link, "too many levels of soft links resolving {path:?}");
+        }
+        let mut cur = if path.starts_with('/') { self.root() } else { start };
+        let comps = split(path);
+        for (i, comp) in comps.iter().enumerate() {
+            let g = self.group(cur).map_err(|_| {
+                VolError::new(Area::Link, format!("{:?} in path {path:?} is not a group", comps[..i].join("/")))
+            })?;
+            let Some(link) = g.links.get(comp) else {
+                bail!(Area::Link, "object {comp:?} doesn't exist (path {path:?})");
+            };
+            match &link.target {
+                LinkTarget::Hard(id) => cur = *id,
+                LinkTarget::Soft(target) => match self.resolve_depth(cur, target, depth + 1)? {
+                    Resolved::Local(id) => cur = id,
+                    Resolved::External { file, path: p } => {
+                        return Ok(Resolved::External { file, path: join(&p, &comps[i + 1..]) })
+                    }
+                },
+                LinkTarget::External { file, path: p } => {
+                    return Ok(Resolved::External { file: file.clone(), path: join(p, &comps[i + 1..]) })
+                }
+            }
+        }
+        Ok(Resolved::Local(cur))
+    }
+
+    pub fn resolve_local(&self, start: ObjId, path: &str) -> Result<ObjId> {
+        match self.resolve(start, path)? {
+            Resolved::Local(id) => Ok(id),
+            Resolved::External { file, .. } => {
+                bail!(Area::Link, "{path:?} leads through an external link into {file:?}")
+            }
+        }
+    }
+
+    /// The group that should hold the last component of `path`, and that component.
+    /// Missing intermediate groups are created when `intermediate` gives their gcpl.
+    pub fn resolve_parent(&mut self, start: ObjId, path: &str, intermediate: Option<&[u8]>) -> Result<(ObjId, String)> {
+        let comps = split(path);
+        let Some((last, dirs)) = comps.split_last() else {
+            bail!(Area::Link, "path {path:?} names no new link");
+        };
+        let mut cur = if path.starts_with('/') { self.root() } else { start };
+        for (i, comp) in dirs.iter().enumerate() {
+            let exists = self.group(cur)?.links.get(comp).is_some();
+            if !exists {
+                let Some(gcpl) = intermediate else {
+                    bail!(Area::Link, "intermediate group {:?} of {path:?} does not exist", dirs[..=i].join("/"));
+                };
+                let g = self.new_object(
+                    ObjKind::Group(Group { links: Ordered::default(), gcpl: gcpl.to_vec(), track_corder: false }),
+                    false,
+                );
+                self.insert_link(cur, comp, LinkTarget::Hard(g))?;
+            }
+            cur = match self.resolve(cur, comp)? {
+                Resolved::Local(id) => id,
+                Resolved::External { file, .. } => {
+                    bail!(Area::Link, "cannot create {path:?} through the external link to {file:?}")
+                }
+            };
+            self.group(cur)?;
+        }
+        Ok((cur, last.to_string()))
+    }
+
+    pub fn insert_link(&mut self, parent: ObjId, name: &str, target: LinkTarget) -> Result<i64> {
+        if name.is_empty() || name.contains('/') || name == "." {
+            bail!(Area::Link, "{name:?} is not a valid link name");
+        }
+        if self.group(parent)?.links.get(name).is_some() {
+            bail!(Area::Link, "a link named {name:?} already exists");
+        }
+        if let LinkTarget::Hard(id) = target {
+            self.obj_mut(id)?.rc += 1;
+        }
+        let g = self.group_mut(parent)?;
+        let corder = g.links.next_corder;
+        Ok(g.links.insert(name.to_string(), Link { target, corder, utf8: false }))
+    }
+
+    pub fn link(&self, parent: ObjId, name: &str) -> Result<&Link> {
+        self.group(parent)?
+            .links
+            .get(name)
+            .ok_or_else(|| VolError::new(Area::Link, format!("no link named {name:?}")))
+    }
+
+    /// Removes a link; an object left with no link and no open handle is deleted.
+    pub fn remove_link(&mut self, parent: ObjId, name: &str) -> Result<Link> {
+        let corder = self.link(parent, name)?.corder;
+        let link = self.group_mut(parent)?.links.remove(name, corder).expect("link checked above");
+        if let LinkTarget::Hard(id) = link.target {
+            self.drop_ref(id)?;
+        }
+        Ok(link)
+    }
+
+    pub fn drop_ref(&mut self, id: ObjId) -> Result<()> {
+        let o = self.obj_mut(id)?;
+        o.rc = o.rc.saturating_sub(1);
+        self.collect_if_unreachable(id);
+        Ok(())
+    }
+
+    /// Deletes `id` if nothing links to it and no handle has it open; a deleted group
+    /// releases the objects it links to.
+    pub fn collect_if_unreachable(&mut self, id: ObjId) {
+        let Some(o) = self.objects.get(&id) else { return };
+        if o.rc > 0 || self.open.get(&id).copied().unwrap_or(0) > 0 || id == self.root() {
+            return;
+        }
+        let o = self.objects.remove(&id).expect("present");
+        self.dirty.remove(&id);
+        self.deleted.insert(id);
+        match o.kind {
+            ObjKind::Group(g) => {
+                for link in g.links.by_name.into_values() {
+                    if let LinkTarget::Hard(child) = link.target {
+                        if let Some(c) = self.objects.get_mut(&child) {
+                            c.rc = c.rc.saturating_sub(1);
+                            self.dirty.insert(child);
+                            self.collect_if_unreachable(child);
+                        }
+                    }
+                }
+            }
+            ObjKind::Dataset(_) => self.dropped_datasets.push(id),
+            ObjKind::Datatype(_) => {}
+        }
+    }
+
+    pub fn opened(&mut self, id: ObjId) {
+        *self.open.entry(id).or_insert(0) += 1;
+    }
+
+    pub fn closed(&mut self, id: ObjId) {
+        if let Some(n) = self.open.get_mut(&id) {
+            *n -= 1;
+            if *n == 0 {
+                self.open.remove(&id);
+                self.collect_if_unreachable(id);
+            }
+        }
+    }
+
+    /// The name of the `n`th link in the requested index and order.
+    pub fn link_name_by_idx(&self, parent: ObjId, by_corder: bool, decreasing: bool, n: u64) -> Result<String> {
+        let g = self.group(parent)?;
+        if by_corder && !g.track_corder {
+            bail!(Area::Link, "creation order is not tracked for this group");
+        }
+        g.links
+            .nth_name(by_corder, decreasing, n)
+            .ok_or_else(|| VolError::new(Area::Link, format!("index {n} is out of range ({} links)", g.links.len())))
+    }
+
+    /// A path from the root to `id`, found by walking hard links breadth first.
+    pub fn path_of(&self, id: ObjId) -> Option<String> {
+        if id == self.root() {
+            return Some("/".into());
+        }
+        let mut seen = HashSet::new();
+        let mut queue = std::collections::VecDeque::new();
+        queue.push_back((self.root(), String::new()));
+        seen.insert(self.root());
+        while let Some((gid, prefix)) = queue.pop_front() {
+            let Ok(g) = self.group(gid) else { continue };
+            for (name, link) in &g.links.by_name {
+                if let LinkTarget::Hard(child) = link.target {
+                    let p = format!("{prefix}/{name}");
+                    if child == id {
+                        return Some(p);
+                    }
+                    if seen.insert(child) {
+                        queue.push_back((child, p));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    pub fn attr_name_by_idx(&self, id: ObjId, by_corder: bool, decreasing: bool, n: u64) -> Result<String> {
+        let o = self.obj(id)?;
+        if by_corder && !o.track_attr_corder {
+            bail!(Area::Attribute, "creation order is not tracked for attributes of this object");
+        }
+        o.attrs.nth_name(by_corder, decreasing, n).ok_or_else(|| {
+            VolError::new(Area::Attribute, format!("attribute index {n} is out of range ({} attributes)", o.attrs.len()))
+        })
+    }
+
+    pub fn attr(&self, id: ObjId, name: &str) -> Result<&Attribute> {
+        self.obj(id)?
+            .attrs
+            .get(name)
+            .ok_or_else(|| VolError::new(Area::Attribute, format!("no attribute named {name:?}")))
+    }
+
+    pub fn attr_by_id(&self, owner: ObjId, attr_id: u64) -> Result<&Attribute> {
+        self.obj(owner)?
+            .attrs
+            .by_name
+            .values()
+            .find(|a| a.id == attr_id)
+            .ok_or_else(|| VolError::new(Area::Attribute, "the attribute was deleted"))
+    }
+
+    pub fn attr_by_id_mut(&mut self, owner: ObjId, attr_id: u64) -> Result<&mut Attribute> {
+        self.obj_mut(owner)?
+            .attrs
+            .by_name
+            .values_mut()
+            .find(|a| a.id == attr_id)
+            .ok_or_else(|| VolError::new(Area::Attribute, "the attribute was deleted"))
+    }
+
+    pub fn add_attr(&mut self, owner: ObjId, mut attr: Attribute) -> Result<u64> {
+        if attr.name.is_empty() {
+            bail!(Area::Attribute, "an attribute name must not be empty");
+        }
+        if self.obj(owner)?.attrs.get(&attr.name).is_some() {
+            bail!(Area::Attribute, "an attribute named {:?} already exists", attr.name);
+        }
+        let id = self.next_attr_id();
+        attr.id = id;
+        let o = self.obj_mut(owner)?;
+        let c = o.attrs.next_corder;
+        attr.corder = c;
+        o.attrs.insert(attr.name.clone(), attr);
+        Ok(id)
+    }
+
+    pub fn delete_attr(&mut self, owner: ObjId, name: &str) -> Result<()> {
+        let corder = self.attr(owner, name)?.corder;
+        self.obj_mut(owner)?.attrs.remove(name, corder);
+        Ok(())
+    }
+
+    pub fn rename_attr(&mut self, owner: ObjId, old: &str, new: &str) -> Result<()> {
+        if self.obj(owner)?.attrs.get(new).is_some() {
+            bail!(Area::Attribute, "an attribute named {new:?} already exists");
+        }
+        let corder = self.attr(owner, old)?.corder;
+        let o = self.obj_mut(owner)?;
+        let mut a = o.attrs.remove(old, corder).expect("checked");
+        a.name = new.to_string();
+        o.attrs.insert_at(new.to_string(), a, corder);
+        Ok(())
+    }
+
+    /// Objects reachable from `start` through hard links, each once, with its path relative
+    /// to `start`, in the order HDF5's visit uses (links of a group in index order, depth first).
+    pub fn visit(&self, start: ObjId, by_corder: bool, decreasing: bool) -> Result<Vec<(String, ObjId)>> {
+        let mut out = vec![(".".to_string(), start)];
+        let mut seen = HashSet::new();
+        seen.insert(start);
+        self.visit_rec(start, "", by_corder, decreasing, &mut seen, &mut out)?;
+        Ok(out)
+    }
+
+    fn visit_rec(
+        &self,
+        gid: ObjId,
+        prefix: &str,
+        by_corder: bool,
+        decreasing: bool,
+        seen: &mut HashSet<ObjId>,
+        out: &mut Vec<(String, ObjId)>,
+    ) -> Result<()> {
+        let Ok(g) = self.group(gid) else { return Ok(()) };
+        let by_corder = by_corder && g.track_corder;
+        for name in g.links.names(by_corder, decreasing) {
+            let link = g.links.get(&name).expect("listed");
+            if let LinkTarget::Hard(child) = link.target {
+                if seen.insert(child) {
+                    let p = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
+                    out.push((p.clone(), child));
+                    self.visit_rec(child, &p, by_corder, decreasing, seen, out)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Links below `start` (recursively when asked), each with its path relative to `start`
+    /// and the group holding it; each group's links are listed once even if linked twice.
+    pub fn link_walk(
+        &self,
+        start: ObjId,
+        by_corder: bool,
+        decreasing: bool,
+        recursive: bool,
+    ) -> Result<Vec<(String, ObjId, String)>> {
+        let g = self.group(start)?;
+        if by_corder && !g.track_corder {
+            bail!(Area::Link, "creation order is not tracked for this group");
+        }
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        seen.insert(start);
+        self.link_walk_rec(start, "", by_corder, decreasing, recursive, &mut seen, &mut out)?;
+        Ok(out)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn link_walk_rec(
+        &self,
+        gid: ObjId,
+        prefix: &str,
+        by_corder: bool,
+        decreasing: bool,
+        recursive: bool,
+        seen: &mut HashSet<ObjId>,
+        out: &mut Vec<(String, ObjId, String)>,
+    ) -> Result<()> {
+        let g = self.group(gid)?;
+        let by_corder = by_corder && g.track_corder;
+        for name in g.links.names(by_corder, decreasing) {
+            let p = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
+            out.push((p.clone(), gid, name.clone()));
+            if recursive {
+                if let Some(LinkTarget::Hard(child)) = g.links.get(&name).map(|l| &l.target) {
+                    if self.group(*child).is_ok() && seen.insert(*child) {
+                        self.link_walk_rec(*child, &p, by_corder, decreasing, recursive, seen, out)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records to write at the next commit, and clears the dirty state.
+    pub fn take_changes(&mut self) -> Result<(Vec<u8>, Vec<(ObjId, Vec<u8>)>, Vec<ObjId>)> {
+        let header = serde_json::to_vec(&self.header).map_err(store_err)?;
+        let mut upserts = Vec::with_capacity(self.dirty.len());
+        for id in self.dirty.drain() {
+            if let Some(o) = self.objects.get(&id) {
+                upserts.push((id, serde_json::to_vec(o).map_err(store_err)?));
+            }
+        }
+        let deletes = self.deleted.drain().collect();
+        self.header_dirty = false;
+        Ok((header, upserts, deletes))
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.header_dirty || !self.dirty.is_empty() || !self.deleted.is_empty()
+    }
+
+    /// Rebuilds a file's metadata from stored records, checking everything it relies on.
+    pub fn from_records(header: &[u8], records: Vec<(ObjId, Vec<u8>)>) -> Result<FileMeta> {
+        let header: Header = serde_json::from_slice(header)
+            .map_err(|e| VolError::new(Area::Storage, format!("corrupt file header record: {e}")))?;
+        if header.format != FORMAT_NAME || header.version != FORMAT_VERSION {
+            bail!(Area::Storage, "file header names format {:?} version {}, expected {FORMAT_NAME:?} version {FORMAT_VERSION}", header.format, header.version);
+        }
+        let mut objects = HashMap::with_capacity(records.len());
+        for (id, rec) in records {
+            let o: Object = serde_json::from_slice(&rec)
+                .map_err(|e| VolError::new(Area::Storage, format!("corrupt record of object {id}: {e}")))?;
+            if o.id != id {
+                bail!(Area::Storage, "record stored under object {id} describes object {}", o.id);
+            }
+            objects.insert(id, o);
+        }
+        if !matches!(objects.get(&header.root).map(|o| &o.kind), Some(ObjKind::Group(_))) {
+            bail!(Area::Storage, "the root group record {} is missing or not a group", header.root);
+        }
+        for o in objects.values() {
+            if let ObjKind::Group(g) = &o.kind {
+                for (name, l) in &g.links.by_name {
+                    if let LinkTarget::Hard(t) = l.target {
+                        if !objects.contains_key(&t) {
+                            bail!(Area::Storage, "link {name:?} of object {} points at missing object {t}", o.id);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(FileMeta {
+            header,
+            objects,
+            dirty: HashSet::new(),
+            deleted: HashSet::new(),
+            header_dirty: false,
+            open: HashMap::new(),
+            dropped_datasets: Vec::new(),
+        })
+    }
+}
+
+fn join(base: &str, rest: &[&str]) -> String {
+    if rest.is_empty() {
+        return base.to_string();
+    }
+    format!("{}/{}", base.trim_end_matches('/'), rest.join("/"))
+}
+
+fn store_err(e: serde_json::Error) -> VolError {
+    VolError::new(Area::Storage, format!("cannot encode a metadata record: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group() -> ObjKind {
+        ObjKind::Group(Group { links: Ordered::default(), gcpl: vec![], track_corder: true })
+    }
+
+    #[test]
+    fn hard_soft_and_intermediate_paths() {
+        let mut m = FileMeta::new(vec![], vec![], true);
+        let (p, n) = m.resolve_parent(ROOT_ID, "/a/b/c", Some(&[])).unwrap();
+        let c = m.new_object(group(), false);
+        m.insert_link(p, &n, LinkTarget::Hard(c)).unwrap();
+        assert_eq!(m.resolve(ROOT_ID, "a/b/c").unwrap(), Resolved::Local(c));
+        assert_eq!(m.resolve(c, "/a//b/./c/").unwrap(), Resolved::Local(c));
+        m.insert_link(ROOT_ID, "s", LinkTarget::Soft("/a/b".into())).unwrap();
+        assert_eq!(m.resolve(ROOT_ID, "s/c").unwrap(), Resolved::Local(c));
+        m.insert_link(ROOT_ID, "e", LinkTarget::External { file: "f.h5".into(), path: "/x".into() }).unwrap();
+        assert_eq!(
+            m.resolve(ROOT_ID, "e/y/z").unwrap(),
+            Resolved::External { file: "f.h5".into(), path: "/x/y/z".into() }
+        );
+        assert!(m.resolve(ROOT_ID, "missing").is_err());
+        assert!(m.resolve_parent(ROOT_ID, "/q/r", None).is_err());
+    }
+
+    #[test]
+    fn deleting_last_link_collects_subtree_unless_open() {
+        let mut m = FileMeta::new(vec![], vec![], false);
+        let g = m.new_object(group(), false);
+        m.insert_link(ROOT_ID, "g", LinkTarget::Hard(g)).unwrap();
+        let h = m.new_object(group(), false);
+        m.insert_link(g, "h", LinkTarget::Hard(h)).unwrap();
+        m.opened(h);
+        m.remove_link(ROOT_ID, "g").unwrap();
+        assert!(!m.objects.contains_key(&g));
+        assert!(m.objects.contains_key(&h), "open object must survive");
+        m.closed(h);
+        assert!(!m.objects.contains_key(&h));
+    }
+
+    #[test]
+    fn index_orders() {
+        let mut m = FileMeta::new(vec![], vec![], true);
+        for n in ["b", "c", "a"] {
+            let g = m.new_object(group(), false);
+            m.insert_link(ROOT_ID, n, LinkTarget::Hard(g)).unwrap();
+        }
+        assert_eq!(m.link_name_by_idx(ROOT_ID, false, false, 0).unwrap(), "a");
+        assert_eq!(m.link_name_by_idx(ROOT_ID, true, false, 0).unwrap(), "b");
+        assert_eq!(m.link_name_by_idx(ROOT_ID, true, true, 0).unwrap(), "a");
+        assert!(m.link_name_by_idx(ROOT_ID, false, false, 3).is_err());
+    }
+
+    #[test]
+    fn records_round_trip_and_corruption_is_reported() {
+        let mut m = FileMeta::new(vec![1, 2], vec![3], false);
+        let g = m.new_object(group(), false);
+        m.insert_link(ROOT_ID, "g", LinkTarget::Hard(g)).unwrap();
+        let (h, ups, _) = m.take_changes().unwrap();
+        let m2 = FileMeta::from_records(&h, ups.clone()).unwrap();
+        assert_eq!(m2.resolve(ROOT_ID, "g").unwrap(), Resolved::Local(g));
+        let mut bad = ups.clone();
+        bad[0].1.truncate(5);
+        assert!(FileMeta::from_records(&h, bad).unwrap_err().msg.contains("corrupt"));
+        assert!(FileMeta::from_records(b"{}", ups).is_err());
+    }
+}

@@ -1,0 +1,258 @@
+//! What an HDF5 file is made of, as plain data: objects (groups, datasets, committed
+//! datatypes), the links between them and the attributes on them. Type, space and property
+//! list descriptions are kept as HDF5's own encodings (`H5Tencode`, `H5Pencode2`), opaque here.
+use crate::backend::ObjId;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub mod hex_bytes {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = String::with_capacity(bytes.len() * 2);
+        for b in bytes {
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
+        }
+        s.serialize_str(&out)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.len() % 2 != 0 {
+            return Err(D::Error::custom("hex string of odd length"));
+        }
+        let digit = |c: u8| -> Result<u8, D::Error> {
+            match c {
+                b'0'..=b'9' => Ok(c - b'0'),
+                b'a'..=b'f' => Ok(c - b'a' + 10),
+                b'A'..=b'F' => Ok(c - b'A' + 10),
+                _ => Err(D::Error::custom("bad hex digit")),
+            }
+        };
+        s.as_bytes().chunks(2).map(|p| Ok(digit(p[0])? << 4 | digit(p[1])?)).collect()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub enum LinkTarget {
+    Hard(ObjId),
+    Soft(String),
+    External { file: String, path: String },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Link {
+    pub target: LinkTarget,
+    pub corder: i64,
+    #[serde(default)]
+    pub utf8: bool,
+}
+
+/// Entries kept both by name (byte order, as HDF5 sorts names) and by creation order.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Ordered<T> {
+    pub by_name: BTreeMap<String, T>,
+    pub by_order: BTreeMap<i64, String>,
+    pub next_corder: i64,
+}
+
+impl<T> Default for Ordered<T> {
+    fn default() -> Self {
+        Ordered { by_name: BTreeMap::new(), by_order: BTreeMap::new(), next_corder: 0 }
+    }
+}
+
+impl<T> Ordered<T> {
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+    pub fn get(&self, name: &str) -> Option<&T> {
+        self.by_name.get(name)
+    }
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut T> {
+        self.by_name.get_mut(name)
+    }
+    /// Inserts under the next creation-order index and returns that index.
+    pub fn insert(&mut self, name: String, value: T) -> i64 {
+        let c = self.next_corder;
+        self.next_corder += 1;
+        self.insert_at(name, value, c);
+        c
+    }
+    pub fn insert_at(&mut self, name: String, value: T, corder: i64) {
+        self.by_order.insert(corder, name.clone());
+        self.by_name.insert(name, value);
+    }
+    pub fn remove(&mut self, name: &str, corder: i64) -> Option<T> {
+        let v = self.by_name.remove(name)?;
+        self.by_order.remove(&corder);
+        Some(v)
+    }
+    /// Names in the requested order.
+    pub fn names(&self, by_corder: bool, decreasing: bool) -> Vec<String> {
+        let mut v: Vec<String> = if by_corder {
+            self.by_order.values().cloned().collect()
+        } else {
+            self.by_name.keys().cloned().collect()
+        };
+        if decreasing {
+            v.reverse();
+        }
+        v
+    }
+    pub fn nth_name(&self, by_corder: bool, decreasing: bool, n: u64) -> Option<String> {
+        let n = usize::try_from(n).ok()?;
+        if n >= self.len() {
+            return None;
+        }
+        let idx = if decreasing { self.len() - 1 - n } else { n };
+        if by_corder {
+            self.by_order.values().nth(idx).cloned()
+        } else {
+            self.by_name.keys().nth(idx).cloned()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum SpaceKind {
+    Scalar,
+    Simple,
+    Null,
+}
+
+/// A dataspace's extent (its selection is never stored).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Extent {
+    pub kind: SpaceKind,
+    pub dims: Vec<u64>,
+    pub maxdims: Vec<u64>,
+}
+
+impl Extent {
+    pub fn npoints(&self) -> u64 {
+        match self.kind {
+            SpaceKind::Null => 0,
+            SpaceKind::Scalar => 1,
+            SpaceKind::Simple => self.dims.iter().product(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Attribute {
+    pub id: u64,
+    pub name: String,
+    #[serde(with = "hex_bytes")]
+    pub dtype: Vec<u8>,
+    pub extent: Extent,
+    #[serde(with = "hex_bytes")]
+    pub acpl: Vec<u8>,
+    /// Stored elements: raw file-type bytes, or encoded elements when the type holds
+    /// variable-length parts. Empty until written (reads then give zeros).
+    #[serde(with = "hex_bytes")]
+    pub data: Vec<u8>,
+    pub corder: i64,
+    #[serde(default)]
+    pub utf8: bool,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum Layout {
+    Compact,
+    Contiguous,
+    Chunked,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Dataset {
+    #[serde(with = "hex_bytes")]
+    pub dtype: Vec<u8>,
+    pub extent: Extent,
+    #[serde(with = "hex_bytes")]
+    pub dcpl: Vec<u8>,
+    pub layout: Layout,
+    /// The chunk shape data is stored in: the user's for chunked datasets, internal otherwise.
+    pub chunk: Vec<u64>,
+    pub elem_size: usize,
+    /// Elements hold variable-length parts, so chunks store encoded elements.
+    pub vlen: bool,
+    /// One element of fill value in the file type (fixed-size types only); zeros when absent.
+    #[serde(with = "hex_bytes")]
+    pub fill: Vec<u8>,
+    /// The dataset's type is a committed datatype of this file.
+    #[serde(default)]
+    pub committed_type: Option<ObjId>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NamedType {
+    #[serde(with = "hex_bytes")]
+    pub dtype: Vec<u8>,
+    #[serde(with = "hex_bytes")]
+    pub tcpl: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Group {
+    pub links: Ordered<Link>,
+    #[serde(with = "hex_bytes")]
+    pub gcpl: Vec<u8>,
+    pub track_corder: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub enum ObjKind {
+    Group(Group),
+    Dataset(Dataset),
+    Datatype(NamedType),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Object {
+    pub id: ObjId,
+    pub kind: ObjKind,
+    pub attrs: Ordered<Attribute>,
+    /// Number of hard links to the object.
+    pub rc: u32,
+    #[serde(default)]
+    pub track_attr_corder: bool,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+impl Object {
+    pub fn new(id: ObjId, kind: ObjKind) -> Object {
+        Object { id, kind, attrs: Ordered::default(), rc: 0, track_attr_corder: false, comment: None }
+    }
+    pub fn as_group(&self) -> Option<&Group> {
+        match &self.kind {
+            ObjKind::Group(g) => Some(g),
+            _ => None,
+        }
+    }
+    pub fn as_group_mut(&mut self) -> Option<&mut Group> {
+        match &mut self.kind {
+            ObjKind::Group(g) => Some(g),
+            _ => None,
+        }
+    }
+    pub fn as_dataset(&self) -> Option<&Dataset> {
+        match &self.kind {
+            ObjKind::Dataset(d) => Some(d),
+            _ => None,
+        }
+    }
+    pub fn type_name(&self) -> &'static str {
+        match &self.kind {
+            ObjKind::Group(_) => "group",
+            ObjKind::Dataset(_) => "dataset",
+            ObjKind::Datatype(_) => "datatype",
+        }
+    }
+}
