@@ -95,7 +95,7 @@ pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]
     file.backend.write_chunks(&file.name, writes)
 }
 
-fn decode_vlen_chunk(obj: ObjId, coords: &[u64], bytes: &[u8], n: u64) -> Result<Vec<Vec<u8>>> {
+pub fn decode_vlen_chunk(obj: ObjId, coords: &[u64], bytes: &[u8], n: u64) -> Result<Vec<Vec<u8>>> {
     let mut out = Vec::with_capacity(n as usize);
     let mut pos = 0usize;
     for _ in 0..n {
@@ -116,7 +116,7 @@ fn decode_vlen_chunk(obj: ObjId, coords: &[u64], bytes: &[u8], n: u64) -> Result
     Ok(out)
 }
 
-fn encode_vlen_chunk(elems: &[Vec<u8>]) -> Vec<u8> {
+pub fn encode_vlen_chunk(elems: &[Vec<u8>]) -> Vec<u8> {
     let mut out = Vec::with_capacity(elems.iter().map(|e| e.len() + 4).sum());
     for e in elems {
         out.extend_from_slice(&(e.len() as u32).to_le_bytes());

@@ -1,0 +1,30 @@
+# shellcheck shell=bash
+# Sourced by the other scripts (and usable interactively: `. scripts/env.sh`).
+# Sets up the paths to the cached HDF5 build, the h5py venv and the rustvol plugin.
+# Safe to source several times; does not change shell options.
+
+RUSTVOL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export RUSTVOL_ROOT
+
+export RUSTVOL_CACHE=${RUSTVOL_CACHE:-$HOME/.cache/rustvol}
+export RUSTVOL_HDF5_VERSION=1.14.5
+export RUSTVOL_H5PY_VERSION=3.16.0
+export HDF5_DIR=${HDF5_DIR:-$RUSTVOL_CACHE/hdf5-$RUSTVOL_HDF5_VERSION}
+export RUSTVOL_VENV=${RUSTVOL_VENV:-$RUSTVOL_CACHE/venv-h5py-$RUSTVOL_H5PY_VERSION}
+export RUSTVOL_PLUGIN_DIR=${RUSTVOL_PLUGIN_DIR:-$RUSTVOL_ROOT/target/release}
+
+# Prepend a directory to a :-separated variable unless it is already there.
+_rustvol_prepend() {
+  local var=$1 dir=$2 cur
+  cur=${!var-}
+  case ":$cur:" in
+    *":$dir:"*) ;;
+    *) export "$var=$dir${cur:+:$cur}" ;;
+  esac
+}
+# The cargo bin dir, for shells that did not source ~/.cargo/env.
+[ -d "$HOME/.cargo/bin" ] && _rustvol_prepend PATH "$HOME/.cargo/bin"
+_rustvol_prepend PATH "$RUSTVOL_VENV/bin"
+_rustvol_prepend PATH "$HDF5_DIR/bin"
+_rustvol_prepend LD_LIBRARY_PATH "$HDF5_DIR/lib"
+unset -f _rustvol_prepend

@@ -1,0 +1,383 @@
+//! Dataset callbacks: create (layouts, fill values), open, read/write (any selection, with
+//! type conversion; several datasets at once for H5Dread_multi/H5Dwrite_multi), get, set_extent.
+use super::guard;
+use super::h5util::{check, cstr, decode_plist, encode_plist, encode_type, extent_of, npoints, runs, space_of, Owned};
+use super::handle::{create_linked, locate, resolve_path, tracks_attr_order, Handle, Kind};
+use super::transfer::{self, MemSide};
+use super::vlen::Shape;
+use crate::bail;
+use crate::error::{Area, Result};
+use crate::ffi::vol_bindings::*;
+use crate::model::chunks::internal_chunk;
+use crate::model::dataio;
+use crate::model::objects::{Dataset, Extent, Layout, ObjKind, SpaceKind};
+use hdf5_sys::h5d::{H5D_fill_value_t, H5D_layout_t};
+use hdf5_sys::h5p::{H5Pfill_value_defined, H5Pget_chunk, H5Pget_fill_value, H5Pget_layout};
+use hdf5_sys::h5s::{H5Screate_simple, H5Sselect_all, H5S_ALL};
+use hdf5_sys::h5t::{H5Tdetect_class, H5Tget_size, H5T_class_t};
+use std::ffi::{c_char, c_void};
+
+const H5S_BLOCK: hid_t = 1;
+const H5S_PLIST: hid_t = 2;
+const COMPACT_MAX: u64 = 64 * 1024;
+
+unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Dataset> {
+    let extent = extent_of(space_id)?;
+    let elem_size = H5Tget_size(type_id);
+    if elem_size == 0 {
+        bail!(Area::Dataset, "invalid datatype");
+    }
+    let vlen = H5Tdetect_class(type_id, H5T_class_t::H5T_VLEN) > 0;
+    let rank = extent.dims.len();
+    let layout = match H5Pget_layout(dcpl) {
+        H5D_layout_t::H5D_COMPACT => Layout::Compact,
+        H5D_layout_t::H5D_CHUNKED => Layout::Chunked,
+        H5D_layout_t::H5D_CONTIGUOUS => Layout::Contiguous,
+        _ => bail!(Area::Dataset, "virtual datasets are a feature of the native file format, not of rustvol"),
+    };
+    let extendible = extent.dims.iter().zip(&extent.maxdims).any(|(d, m)| d != m);
+    let chunk = match layout {
+        Layout::Chunked => {
+            let mut c = vec![0u64; 32];
+            let n = H5Pget_chunk(dcpl, 32, c.as_mut_ptr());
+            if n < 0 || n as usize != rank || extent.kind != SpaceKind::Simple {
+                bail!(Area::Dataset, "chunk rank {n} does not match the dataspace rank {rank}");
+            }
+            c.truncate(rank);
+            if c.iter().any(|&x| x == 0) {
+                bail!(Area::Dataset, "chunk dimensions must be positive");
+            }
+            for (i, (&c, (&d, &m))) in c.iter().zip(extent.dims.iter().zip(&extent.maxdims)).enumerate() {
+                if m != u64::MAX && c > m.max(d) && m != 0 {
+                    bail!(Area::Dataset, "chunk dimension {i} ({c}) exceeds the maximum dimension ({m})");
+                }
+            }
+            c
+        }
+        _ => {
+            if extendible {
+                bail!(Area::Dataset, "an extendible dataspace needs a chunked layout");
+            }
+            if layout == Layout::Compact && extent.npoints() * elem_size as u64 > COMPACT_MAX {
+                bail!(Area::Dataset, "compact dataset data ({} bytes) exceeds 64 KiB", extent.npoints() * elem_size as u64);
+            }
+            internal_chunk(&extent.dims, if vlen { 16 } else { elem_size as u64 })
+        }
+    };
+    let mut fill = Vec::new();
+    let mut status = H5D_fill_value_t::H5D_FILL_VALUE_UNDEFINED;
+    if !vlen && H5Pfill_value_defined(dcpl, &mut status) >= 0 && status == H5D_fill_value_t::H5D_FILL_VALUE_USER_DEFINED {
+        fill = vec![0u8; elem_size.max(1)];
+        let mut bkg = vec![0u8; elem_size];
+        let _ = &mut bkg;
+        if H5Pget_fill_value(dcpl, type_id, fill.as_mut_ptr().cast()) < 0 {
+            bail!(Area::Dataset, "could not read the fill value for the dataset's type");
+        }
+    }
+    Ok(Dataset {
+        dtype: encode_type(type_id)?,
+        extent,
+        dcpl: encode_plist(dcpl)?,
+        layout,
+        chunk,
+        elem_size,
+        vlen,
+        fill,
+        committed_type: None,
+    })
+}
+
+pub unsafe extern "C" fn create(
+    obj: *mut c_void,
+    loc: *const H5VL_loc_params_t,
+    name: *const c_char,
+    lcpl: hid_t,
+    type_id: hid_t,
+    space_id: hid_t,
+    dcpl: hid_t,
+    _dapl: hid_t,
+    _dxpl: hid_t,
+    _req: *mut *mut c_void,
+) -> *mut c_void {
+    guard::object("dataset_create", || {
+        // SAFETY: arguments from HDF5; obj is our handle.
+        unsafe {
+            let h = Handle::from_raw(obj)?;
+            let d = describe(type_id, space_id, dcpl)?;
+            let dtype = d.dtype.clone();
+            let t = create_linked(h, loc, name, lcpl, ObjKind::Dataset(d), tracks_attr_order(dcpl))?;
+            Ok(Handle::new(t.file, Kind::Dataset, t.obj, h.writable, t.path).with_type(&dtype)?.into_raw())
+        }
+    })
+}
+
+pub unsafe extern "C" fn open(
+    obj: *mut c_void,
+    loc: *const H5VL_loc_params_t,
+    name: *const c_char,
+    _dapl: hid_t,
+    _dxpl: hid_t,
+    _req: *mut *mut c_void,
+) -> *mut c_void {
+    guard::object("dataset_open", || {
+        // SAFETY: arguments from HDF5; obj is our handle.
+        unsafe {
+            let h = Handle::from_raw(obj)?;
+            let base = locate(h, loc)?;
+            let name = cstr(name, "dataset name")?;
+            let t = resolve_path(&base.file, base.obj, &base.path, &name)?;
+            let dtype = match &t.file.meta.read().obj(t.obj)?.kind {
+                ObjKind::Dataset(d) => d.dtype.clone(),
+                _ => bail!(Area::Dataset, "{name:?} is not a dataset"),
+            };
+            Ok(Handle::new(t.file, Kind::Dataset, t.obj, h.writable, t.path).with_type(&dtype)?.into_raw())
+        }
+    })
+}
+
+fn dataset_of(h: &Handle) -> Result<Dataset> {
+    match &h.file.meta.read().obj(h.obj)?.kind {
+        ObjKind::Dataset(d) => Ok(d.clone()),
+        _ => bail!(Area::Dataset, "object is not a dataset"),
+    }
+}
+
+/// The file and memory selections of one transfer, with HDF5's special values resolved.
+struct Spaces {
+    file_runs: Vec<(u64, u64)>,
+    mem_runs: Vec<(u64, u64)>,
+    n: usize,
+}
+
+unsafe fn spaces(d: &Dataset, mem_space: hid_t, file_space: hid_t) -> Result<Spaces> {
+    if file_space == H5S_PLIST {
+        bail!(Area::Dataset, "H5S_PLIST file selections are not supported");
+    }
+    let own_file;
+    let fs = if file_space == H5S_ALL {
+        own_file = space_of(&d.extent)?;
+        H5Sselect_all(own_file.id);
+        own_file.id
+    } else {
+        file_space
+    };
+    let n = npoints(fs)?;
+    let file_runs = runs(fs)?;
+    let mem_runs = if mem_space == H5S_ALL {
+        file_runs.clone()
+    } else if mem_space == H5S_BLOCK {
+        if n > 0 { vec![(0, n)] } else { vec![] }
+    } else {
+        let mn = npoints(mem_space)?;
+        if mn != n {
+            bail!(Area::Dataset, "memory selection has {mn} elements but the file selection has {n}");
+        }
+        runs(mem_space)?
+    };
+    if d.extent.kind == SpaceKind::Null && n > 0 {
+        bail!(Area::Dataset, "a dataset with a null dataspace has no elements");
+    }
+    Ok(Spaces { file_runs, mem_runs, n: n as usize })
+}
+
+unsafe fn read_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl: hid_t, buf: *mut c_void) -> Result<()> {
+    let d = dataset_of(h)?;
+    let s = spaces(&d, mspace, fspace)?;
+    if s.n == 0 {
+        return Ok(());
+    }
+    let mem = MemSide::new(buf as *mut u8, s.mem_runs, mtype)?;
+    let ftype = h.dtype_id();
+    match &h.shape {
+        None => {
+            if let (true, Some(off)) = (transfer::types_equal(ftype, mtype), mem.contiguous()) {
+                let out = std::slice::from_raw_parts_mut(mem.buf.add(off), s.n * d.elem_size);
+                return dataio::read_fixed(&h.file, h.obj, &d, &s.file_runs, out);
+            }
+            let mut stored = vec![0u8; s.n * d.elem_size];
+            dataio::read_fixed(&h.file, h.obj, &d, &s.file_runs, &mut stored)?;
+            transfer::deliver_fixed(ftype, d.elem_size, s.n, stored, &mem, dxpl)
+        }
+        Some(shape) => {
+            let enc = dataio::read_vlen(&h.file, h.obj, &d, &s.file_runs)?;
+            transfer::deliver_vlen(ftype, d.elem_size, shape, &enc, &mem, dxpl)
+        }
+    }
+}
+
+unsafe fn write_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl: hid_t, buf: *const c_void) -> Result<()> {
+    h.check_writable()?;
+    let d = dataset_of(h)?;
+    let s = spaces(&d, mspace, fspace)?;
+    if s.n == 0 {
+        return Ok(());
+    }
+    let mem = MemSide::new(buf as *mut u8, s.mem_runs, mtype)?;
+    let ftype = h.dtype_id();
+    match &h.shape {
+        None => {
+            if let (true, Some(off)) = (transfer::types_equal(ftype, mtype), mem.contiguous()) {
+                let data = std::slice::from_raw_parts(mem.buf.add(off), s.n * d.elem_size);
+                return dataio::write_fixed(&h.file, h.obj, &d, &s.file_runs, data);
+            }
+            let data = transfer::collect_fixed(ftype, d.elem_size, s.n, &mem, dxpl, || {
+                let mut cur = vec![0u8; s.n * d.elem_size];
+                dataio::read_fixed(&h.file, h.obj, &d, &s.file_runs, &mut cur)?;
+                Ok(cur)
+            })?;
+            dataio::write_fixed(&h.file, h.obj, &d, &s.file_runs, &data)
+        }
+        Some(shape) => {
+            let shape: &Shape = shape;
+            let enc = transfer::collect_vlen(ftype, d.elem_size, shape, s.n, &mem, dxpl)?;
+            dataio::write_vlen(&h.file, h.obj, &d, &s.file_runs, enc)
+        }
+    }
+}
+
+pub unsafe extern "C" fn read(
+    count: usize,
+    dset: *mut *mut c_void,
+    mem_type: *mut hid_t,
+    mem_space: *mut hid_t,
+    file_space: *mut hid_t,
+    dxpl: hid_t,
+    buf: *mut *mut c_void,
+    _req: *mut *mut c_void,
+) -> herr_t {
+    guard::status("dataset_read", || {
+        for i in 0..count {
+            // SAFETY: HDF5 passes `count` entries in each array; datasets are our handles.
+            unsafe {
+                let h = Handle::from_raw(*dset.add(i))?;
+                read_one(h, *mem_type.add(i), *mem_space.add(i), *file_space.add(i), dxpl, *buf.add(i))?;
+            }
+        }
+        Ok(())
+    })
+}
+
+pub unsafe extern "C" fn write(
+    count: usize,
+    dset: *mut *mut c_void,
+    mem_type: *mut hid_t,
+    mem_space: *mut hid_t,
+    file_space: *mut hid_t,
+    dxpl: hid_t,
+    buf: *mut *const c_void,
+    _req: *mut *mut c_void,
+) -> herr_t {
+    guard::status("dataset_write", || {
+        for i in 0..count {
+            // SAFETY: as in `read`.
+            unsafe {
+                let h = Handle::from_raw(*dset.add(i))?;
+                write_one(h, *mem_type.add(i), *mem_space.add(i), *file_space.add(i), dxpl, *buf.add(i))?;
+            }
+        }
+        Ok(())
+    })
+}
+
+pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_dataset_get_args_t, _dxpl: hid_t, _req: *mut *mut c_void) -> herr_t {
+    guard::status("dataset_get", || {
+        // SAFETY: arguments from HDF5; obj is our handle.
+        unsafe {
+            let h = Handle::from_raw(obj)?;
+            let d = dataset_of(h)?;
+            let a = &mut *args;
+            match a.op_type {
+                H5VL_DATASET_GET_SPACE => a.args.get_space.space_id = space_of(&d.extent)?.release(),
+                H5VL_DATASET_GET_TYPE => a.args.get_type.type_id = super::h5util::decode_type(&d.dtype)?.release(),
+                H5VL_DATASET_GET_DCPL => a.args.get_dcpl.dcpl_id = decode_plist(&d.dcpl)?.release(),
+                H5VL_DATASET_GET_DAPL => {
+                    let id = hdf5_sys::h5p::H5Pcreate(*hdf5_sys::h5p::H5P_CLS_DATASET_ACCESS);
+                    a.args.get_dapl.dapl_id = check(id, Area::Dataset, "create a dapl")?;
+                }
+                H5VL_DATASET_GET_STORAGE_SIZE => {
+                    *a.args.get_storage_size.storage_size = dataio::storage_size(&h.file, h.obj, &d)?
+                }
+                H5VL_DATASET_GET_SPACE_STATUS => {
+                    let stored = dataio::storage_size(&h.file, h.obj, &d)?;
+                    *a.args.get_space_status.status = if stored == 0 {
+                        hdf5_sys::h5d::H5D_space_status_t::H5D_SPACE_STATUS_NOT_ALLOCATED as _
+                    } else {
+                        hdf5_sys::h5d::H5D_space_status_t::H5D_SPACE_STATUS_ALLOCATED as _
+                    };
+                }
+                t => bail!(Area::Dataset, "unknown dataset get operation {t}"),
+            }
+        }
+        Ok(())
+    })
+}
+
+unsafe fn set_extent(h: &Handle, size: *const u64) -> Result<()> {
+    h.check_writable()?;
+    let d = dataset_of(h)?;
+    if d.extent.kind != SpaceKind::Simple {
+        bail!(Area::Dataset, "only datasets with a simple dataspace can change extent");
+    }
+    let rank = d.extent.dims.len();
+    let new: Vec<u64> = std::slice::from_raw_parts(size, rank).to_vec();
+    for (i, (&n, &m)) in new.iter().zip(&d.extent.maxdims).enumerate() {
+        if m != u64::MAX && n > m {
+            bail!(Area::Dataset, "dimension {i}: new size {n} exceeds the maximum {m}");
+        }
+    }
+    if d.layout != Layout::Chunked && new != d.extent.dims {
+        bail!(Area::Dataset, "only chunked datasets can change extent");
+    }
+    let shrunk = new.iter().zip(&d.extent.dims).any(|(n, o)| n < o);
+    let mut nd = d.clone();
+    nd.extent = Extent { kind: SpaceKind::Simple, dims: new, maxdims: d.extent.maxdims.clone() };
+    {
+        let mut m = h.file.meta.write();
+        if let ObjKind::Dataset(x) = &mut m.obj_mut(h.obj)?.kind {
+            x.extent = nd.extent.clone();
+        }
+    }
+    if shrunk {
+        dataio::trim_to_extent(&h.file, h.obj, &nd)?;
+    }
+    Ok(())
+}
+
+pub unsafe extern "C" fn specific(obj: *mut c_void, args: *mut H5VL_dataset_specific_args_t, _dxpl: hid_t, _req: *mut *mut c_void) -> herr_t {
+    guard::status("dataset_specific", || {
+        // SAFETY: arguments from HDF5; obj is our handle.
+        unsafe {
+            let h = Handle::from_raw(obj)?;
+            let a = &*args;
+            match a.op_type {
+                H5VL_DATASET_SET_EXTENT => set_extent(h, a.args.set_extent.size)?,
+                H5VL_DATASET_FLUSH => {
+                    if h.writable {
+                        h.file.flush()?
+                    }
+                }
+                H5VL_DATASET_REFRESH => {}
+                t => bail!(Area::Dataset, "unknown dataset operation {t}"),
+            }
+        }
+        Ok(())
+    })
+}
+
+pub unsafe extern "C" fn optional(_obj: *mut c_void, args: *mut H5VL_optional_args_t, _dxpl: hid_t, _req: *mut *mut c_void) -> herr_t {
+    guard::status("dataset_optional", || {
+        // SAFETY: args is a valid HDF5 argument block.
+        Err(super::file::unsupported_native(Area::Dataset, unsafe { (*args).op_type }))
+    })
+}
+
+pub unsafe extern "C" fn close(obj: *mut c_void, _dxpl: hid_t, _req: *mut *mut c_void) -> herr_t {
+    // SAFETY: HDF5 closes each object it got from us exactly once.
+    guard::status("dataset_close", || unsafe { Handle::close(obj) })
+}
+
+#[allow(dead_code)]
+fn _unused() -> Option<Owned> {
+    let _ = H5Screate_simple;
+    None
+}

@@ -1,0 +1,230 @@
+//! File callbacks: create, open, get, specific (flush, reopen, is_accessible, delete, is_equal), close.
+use super::guard;
+use super::h5util::{check, cstr, decode_plist, encode_plist, write_name, Owned};
+use super::handle::{Handle, Kind};
+use super::info::config_of;
+use crate::bail;
+use crate::connectors::backend_for;
+use crate::error::{Area, Result};
+use crate::ffi::vol_bindings::*;
+use crate::model::namespace::FileMeta;
+use crate::model::open_file::{find_open, CreateMode, OpenFile};
+use hdf5_sys::h5f::{H5F_ACC_EXCL, H5F_ACC_RDWR, H5F_ACC_TRUNC, H5F_OBJ_ALL, H5F_OBJ_ATTR, H5F_OBJ_DATASET, H5F_OBJ_DATATYPE, H5F_OBJ_FILE, H5F_OBJ_GROUP};
+use hdf5_sys::h5p::{H5Pcopy, H5Pget_link_creation_order, H5Pget_attr_creation_order, H5P_LST_GROUP_CREATE};
+use std::ffi::{c_char, c_uint, c_void};
+
+const CRT_ORDER_TRACKED: c_uint = 1;
+
+pub unsafe extern "C" fn create(name: *const c_char, flags: c_uint, fcpl: hid_t, fapl: hid_t, _dxpl: hid_t, _req: *mut *mut c_void) -> *mut c_void {
+    guard::object("file_create", || {
+        let name = cstr(name, "file name")?;
+        let cfg = config_of(fapl)?;
+        let backend = backend_for(&cfg)?;
+        let mode = if flags & H5F_ACC_EXCL != 0 {
+            CreateMode::Exclusive
+        } else if flags & H5F_ACC_TRUNC != 0 {
+            CreateMode::Truncate
+        } else {
+            CreateMode::Exclusive
+        };
+        // SAFETY: property list queries on ids HDF5 passes; the gcpl copy is owned here.
+        let (fcpl_bytes, gcpl_bytes, track) = unsafe {
+            let mut crt = 0u32;
+            H5Pget_link_creation_order(fcpl, &mut crt);
+            let mut acrt = 0u32;
+            H5Pget_attr_creation_order(fcpl, &mut acrt);
+            let gcpl = Owned::plist(check(H5Pcopy(*H5P_LST_GROUP_CREATE), Area::File, "copy the default gcpl")?);
+            hdf5_sys::h5p::H5Pset_link_creation_order(gcpl.id, crt);
+            (encode_plist(fcpl)?, encode_plist(gcpl.id)?, crt & CRT_ORDER_TRACKED != 0)
+        };
+        let meta = FileMeta::new(fcpl_bytes, gcpl_bytes, track);
+        let f = OpenFile::create(backend, &name, mode, meta)?;
+        let root = f.meta.read().root();
+        let mut h = Handle::new(f, Kind::File, root, true, "/".into());
+        // SAFETY: copying the caller's fapl; the copy is owned by the handle.
+        h.fapl = Some(Owned::plist(check(unsafe { H5Pcopy(fapl) }, Area::File, "copy the fapl")?));
+        Ok(h.into_raw())
+    })
+}
+
+pub unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, _dxpl: hid_t, _req: *mut *mut c_void) -> *mut c_void {
+    guard::object("file_open", || {
+        let name = cstr(name, "file name")?;
+        let cfg = config_of(fapl)?;
+        let backend = backend_for(&cfg)?;
+        let f = OpenFile::open(backend, &name)?;
+        let root = f.meta.read().root();
+        let mut h = Handle::new(f, Kind::File, root, flags & H5F_ACC_RDWR != 0, "/".into());
+        // SAFETY: as in `create`.
+        h.fapl = Some(Owned::plist(check(unsafe { H5Pcopy(fapl) }, Area::File, "copy the fapl")?));
+        Ok(h.into_raw())
+    })
+}
+
+struct CountCtx {
+    fileno: u64,
+    types: c_uint,
+    ids: Vec<hid_t>,
+}
+
+unsafe extern "C" fn count_cb(id: hid_t, data: *mut c_void) -> herr_t {
+    // SAFETY: `data` is the CountCtx passed to H5Iiterate; H5VLobject returns the connector
+    // object of ids of connector-managed types, which for files of rustvol are `Handle`s.
+    let ctx = &mut *(data as *mut CountCtx);
+    let t = hdf5_sys::h5i::H5Iget_type(id) as i32;
+    if t == H5I_DATATYPE && hdf5_sys::h5t::H5Tcommitted(id) <= 0 {
+        return 0;
+    }
+    let p = H5VLobject(id);
+    if p.is_null() {
+        return 0;
+    }
+    let conn = hdf5_sys::h5vl::H5VLget_connector_id(id);
+    let ours = if conn >= 0 {
+        let mut buf = [0 as c_char; 16];
+        hdf5_sys::h5vl::H5VLget_connector_name(conn, buf.as_mut_ptr(), 16);
+        hdf5_sys::h5vl::H5VLclose(conn);
+        std::ffi::CStr::from_ptr(buf.as_ptr()).to_bytes() == b"rustvol"
+    } else {
+        false
+    };
+    if ours && (&*(p as *const Handle)).file.fileno == ctx.fileno {
+        ctx.ids.push(id);
+    }
+    0
+}
+
+/// Ids the application holds on objects of this file, of the requested kinds.
+fn open_ids(h: &Handle, types: c_uint) -> Vec<hid_t> {
+    let mut ctx = CountCtx { fileno: h.file.fileno, types, ids: Vec::new() };
+    let kinds = [
+        (H5F_OBJ_FILE, hdf5_sys::h5i::H5I_type_t::H5I_FILE),
+        (H5F_OBJ_DATASET, hdf5_sys::h5i::H5I_type_t::H5I_DATASET),
+        (H5F_OBJ_GROUP, hdf5_sys::h5i::H5I_type_t::H5I_GROUP),
+        (H5F_OBJ_DATATYPE, hdf5_sys::h5i::H5I_type_t::H5I_DATATYPE),
+        (H5F_OBJ_ATTR, hdf5_sys::h5i::H5I_type_t::H5I_ATTR),
+    ];
+    for (flag, t) in kinds {
+        if ctx.types & flag != 0 {
+            // SAFETY: iterating HDF5's id table with a callback that only reads.
+            unsafe { hdf5_sys::h5i::H5Iiterate(t, Some(count_cb), (&mut ctx as *mut CountCtx).cast()) };
+        }
+    }
+    ctx.ids
+}
+
+pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_file_get_args_t, _dxpl: hid_t, _req: *mut *mut c_void) -> herr_t {
+    guard::status("file_get", || {
+        // SAFETY: obj is one of our handles and args a valid HDF5 argument block.
+        unsafe {
+            let h = Handle::from_raw(obj)?;
+            let a = &mut *args;
+            match a.op_type {
+                H5VL_FILE_GET_FAPL => {
+                    let src = h.fapl.as_ref().map(|f| f.id).unwrap_or(hdf5_sys::h5p::H5P_DEFAULT);
+                    a.args.get_fapl.fapl_id = check(H5Pcopy(src), Area::File, "copy the fapl")?;
+                }
+                H5VL_FILE_GET_FCPL => {
+                    let b = h.file.meta.read().header.fcpl.clone();
+                    a.args.get_fcpl.fcpl_id = decode_plist(&b)?.release();
+                }
+                H5VL_FILE_GET_FILENO => *a.args.get_fileno.fileno = h.file.fileno as _,
+                H5VL_FILE_GET_INTENT => *a.args.get_intent.flags = if h.writable { H5F_ACC_RDWR } else { 0 },
+                H5VL_FILE_GET_NAME => {
+                    let g = &a.args.get_name;
+                    *g.file_name_len = write_name(&h.file.name, g.buf, g.buf_size);
+                }
+                H5VL_FILE_GET_OBJ_COUNT => {
+                    let g = &a.args.get_obj_count;
+                    *g.count = open_ids(h, g.types & H5F_OBJ_ALL).len();
+                }
+                H5VL_FILE_GET_OBJ_IDS => {
+                    let g = &a.args.get_obj_ids;
+                    let ids = open_ids(h, g.types & H5F_OBJ_ALL);
+                    let n = ids.len().min(g.max_objs);
+                    for (i, id) in ids.iter().take(n).enumerate() {
+                        *g.oid_list.add(i) = *id;
+                    }
+                    *g.count = n;
+                }
+                H5VL_FILE_GET_CONT_INFO => {
+                    let info = &mut *a.args.get_cont_info.info;
+                    info.feature_flags = 0;
+                    info.token_size = 16;
+                    info.blob_id_size = 0;
+                }
+                t => bail!(Area::File, "unknown file get operation {t}"),
+            }
+        }
+        Ok(())
+    })
+}
+
+pub unsafe extern "C" fn specific(obj: *mut c_void, args: *mut H5VL_file_specific_args_t, _dxpl: hid_t, _req: *mut *mut c_void) -> herr_t {
+    guard::status("file_specific", || {
+        // SAFETY: args is a valid HDF5 argument block; obj is NULL or one of our handles.
+        unsafe {
+            let a = &mut *args;
+            match a.op_type {
+                H5VL_FILE_FLUSH => {
+                    let h = Handle::from_raw(obj)?;
+                    if h.writable {
+                        h.file.flush()?;
+                    }
+                }
+                H5VL_FILE_REOPEN => {
+                    let h = Handle::from_raw(obj)?;
+                    let mut n = Handle::new(h.file.clone(), Kind::File, h.obj, h.writable, "/".into());
+                    if let Some(f) = &h.fapl {
+                        n.fapl = Some(Owned::plist(check(H5Pcopy(f.id), Area::File, "copy the fapl")?));
+                    }
+                    *a.args.reopen.file = n.into_raw();
+                }
+                H5VL_FILE_IS_ACCESSIBLE => {
+                    let g = &a.args.is_accessible;
+                    let name = cstr(g.filename, "file name")?;
+                    *g.accessible = match config_of(g.fapl_id).and_then(|c| backend_for(&c)) {
+                        Ok(b) => b.file_exists(&name).unwrap_or(false),
+                        Err(_) => false,
+                    };
+                }
+                H5VL_FILE_DELETE => {
+                    let g = &a.args.del;
+                    let name = cstr(g.filename, "file name")?;
+                    let b = backend_for(&config_of(g.fapl_id)?)?;
+                    if find_open(b.as_ref(), &name).is_some() {
+                        bail!(Area::File, "unable to delete {name:?}: the file is open");
+                    }
+                    if !b.file_exists(&name)? {
+                        bail!(Area::File, "unable to delete {name:?}: no such file in {}", b.describe());
+                    }
+                    b.delete_file(&name)?;
+                }
+                H5VL_FILE_IS_EQUAL => {
+                    let h = Handle::from_raw(obj)?;
+                    let o = Handle::from_raw(a.args.is_equal.obj2)?;
+                    *a.args.is_equal.same_file = std::sync::Arc::ptr_eq(&h.file, &o.file);
+                }
+                t => bail!(Area::File, "unknown file operation {t}"),
+            }
+        }
+        Ok(())
+    })
+}
+
+pub unsafe extern "C" fn optional(_obj: *mut c_void, args: *mut H5VL_optional_args_t, _dxpl: hid_t, _req: *mut *mut c_void) -> herr_t {
+    guard::status("file_optional", || {
+        // SAFETY: args is a valid HDF5 argument block.
+        let op = unsafe { (*args).op_type };
+        Err(unsupported_native(Area::File, op))
+    })
+}
+
+pub fn unsupported_native(area: Area, op: i32) -> crate::error::VolError {
+    crate::error::VolError::new(area, format!("native-file-format operation {op} has no meaning for rustvol storage"))
+}
+
+pub unsafe extern "C" fn close(obj: *mut c_void, _dxpl: hid_t, _req: *mut *mut c_void) -> herr_t {
+    // SAFETY: HDF5 closes each file object it got from us exactly once.
+    guard::status("file_close", || unsafe { Handle::close(obj) })
+}

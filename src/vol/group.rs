@@ -1,0 +1,116 @@
+//! Group callbacks.
+use super::guard;
+use super::h5util::{decode_plist, encode_plist};
+use super::handle::{create_linked, locate, tracks_attr_order, Handle, Kind};
+use crate::bail;
+use crate::error::Area;
+use crate::ffi::vol_bindings::*;
+use crate::model::objects::{Group, ObjKind, Ordered};
+use std::ffi::{c_char, c_void};
+
+pub unsafe extern "C" fn create(
+    obj: *mut c_void,
+    loc: *const H5VL_loc_params_t,
+    name: *const c_char,
+    lcpl: hid_t,
+    gcpl: hid_t,
+    _gapl: hid_t,
+    _dxpl: hid_t,
+    _req: *mut *mut c_void,
+) -> *mut c_void {
+    guard::object("group_create", || {
+        // SAFETY: obj is our handle; loc/name/plists come from HDF5.
+        unsafe {
+            let h = Handle::from_raw(obj)?;
+            let mut crt = 0u32;
+            hdf5_sys::h5p::H5Pget_link_creation_order(gcpl, &mut crt);
+            let kind = ObjKind::Group(Group { links: Ordered::default(), gcpl: encode_plist(gcpl)?, track_corder: crt & 1 != 0 });
+            let t = create_linked(h, loc, name, lcpl, kind, tracks_attr_order(gcpl))?;
+            Ok(Handle::new(t.file, Kind::Group, t.obj, h.writable, t.path).into_raw())
+        }
+    })
+}
+
+pub unsafe extern "C" fn open(
+    obj: *mut c_void,
+    loc: *const H5VL_loc_params_t,
+    name: *const c_char,
+    _gapl: hid_t,
+    _dxpl: hid_t,
+    _req: *mut *mut c_void,
+) -> *mut c_void {
+    guard::object("group_open", || {
+        // SAFETY: as in `create`.
+        unsafe {
+            let h = Handle::from_raw(obj)?;
+            let base = locate(h, loc)?;
+            let name = super::h5util::cstr(name, "group name")?;
+            let t = super::handle::resolve_path(&base.file, base.obj, &base.path, &name)?;
+            t.file.meta.read().group(t.obj)?;
+            Ok(Handle::new(t.file, Kind::Group, t.obj, h.writable, t.path).into_raw())
+        }
+    })
+}
+
+pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_group_get_args_t, _dxpl: hid_t, _req: *mut *mut c_void) -> herr_t {
+    guard::status("group_get", || {
+        // SAFETY: obj is our handle, args a valid HDF5 argument block.
+        unsafe {
+            let h = Handle::from_raw(obj)?;
+            let a = &mut *args;
+            match a.op_type {
+                H5VL_GROUP_GET_GCPL => {
+                    let b = h.file.meta.read().group(h.obj)?.gcpl.clone();
+                    a.args.get_gcpl.gcpl_id = decode_plist(&b)?.release();
+                }
+                H5VL_GROUP_GET_INFO => {
+                    let g = &a.args.get_info;
+                    let t = locate(h, &g.loc_params)?;
+                    let m = t.file.meta.read();
+                    let grp = m.group(t.obj)?;
+                    let info = &mut *g.ginfo;
+                    info.storage_type = H5G_STORAGE_TYPE_COMPACT;
+                    info.nlinks = grp.links.len() as u64;
+                    info.max_corder = grp.links.next_corder;
+                    info.mounted = false;
+                }
+                t => bail!(Area::Group, "unknown group get operation {t}"),
+            }
+        }
+        Ok(())
+    })
+}
+
+pub unsafe extern "C" fn specific(obj: *mut c_void, args: *mut H5VL_group_specific_args_t, _dxpl: hid_t, _req: *mut *mut c_void) -> herr_t {
+    guard::status("group_specific", || {
+        // SAFETY: obj is our handle, args a valid HDF5 argument block.
+        unsafe {
+            let h = Handle::from_raw(obj)?;
+            match (*args).op_type {
+                H5VL_GROUP_FLUSH => {
+                    if h.writable {
+                        h.file.flush()?
+                    }
+                }
+                H5VL_GROUP_REFRESH => {}
+                H5VL_GROUP_MOUNT | H5VL_GROUP_UNMOUNT => {
+                    bail!(Area::Group, "mounting files is a feature of the native file format, not of rustvol")
+                }
+                t => bail!(Area::Group, "unknown group operation {t}"),
+            }
+        }
+        Ok(())
+    })
+}
+
+pub unsafe extern "C" fn optional(_obj: *mut c_void, args: *mut H5VL_optional_args_t, _dxpl: hid_t, _req: *mut *mut c_void) -> herr_t {
+    guard::status("group_optional", || {
+        // SAFETY: args is a valid HDF5 argument block.
+        Err(super::file::unsupported_native(Area::Group, unsafe { (*args).op_type }))
+    })
+}
+
+pub unsafe extern "C" fn close(obj: *mut c_void, _dxpl: hid_t, _req: *mut *mut c_void) -> herr_t {
+    // SAFETY: HDF5 closes each object it got from us exactly once.
+    guard::status("group_close", || unsafe { Handle::close(obj) })
+}

@@ -1,0 +1,219 @@
+//! Small wrappers over HDF5's utility API (H5T, H5S, H5P), called only on the thread HDF5
+//! called the connector on.
+use crate::bail;
+use crate::error::{Area, Result, VolError};
+use crate::model::objects::{Extent, SpaceKind};
+use hdf5_sys::h5i::hid_t;
+use hdf5_sys::h5p::{H5Pclose, H5Pdecode, H5Pencode2, H5P_DEFAULT};
+use hdf5_sys::h5s::*;
+use hdf5_sys::h5t::{H5Tclose, H5Tdecode1, H5Tencode};
+use std::ffi::{c_char, c_void, CStr};
+
+/// An id this code owns, closed when dropped.
+pub struct Owned {
+    pub id: hid_t,
+    close: unsafe extern "C" fn(hid_t) -> i32,
+}
+
+impl Owned {
+    pub fn space(id: hid_t) -> Owned {
+        Owned { id, close: H5Sclose }
+    }
+    pub fn dtype(id: hid_t) -> Owned {
+        Owned { id, close: H5Tclose }
+    }
+    pub fn plist(id: hid_t) -> Owned {
+        Owned { id, close: H5Pclose }
+    }
+    /// Hands the id to the caller (HDF5), who closes it.
+    pub fn release(self) -> hid_t {
+        let id = self.id;
+        std::mem::forget(self);
+        id
+    }
+}
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        if self.id >= 0 {
+            // SAFETY: the id was created for this value and is closed exactly once.
+            unsafe { (self.close)(self.id) };
+        }
+    }
+}
+
+pub fn check(id: hid_t, area: Area, what: &str) -> Result<hid_t> {
+    if id < 0 {
+        Err(VolError::new(area, format!("HDF5 could not {what}")))
+    } else {
+        Ok(id)
+    }
+}
+
+fn encode_with(area: Area, what: &str, f: impl Fn(*mut c_void, *mut usize) -> i32) -> Result<Vec<u8>> {
+    let mut n = 0usize;
+    if f(std::ptr::null_mut(), &mut n) < 0 {
+        bail!(area, "HDF5 could not encode the {what}");
+    }
+    let mut buf = vec![0u8; n];
+    if f(buf.as_mut_ptr().cast(), &mut n) < 0 {
+        bail!(area, "HDF5 could not encode the {what}");
+    }
+    buf.truncate(n);
+    Ok(buf)
+}
+
+pub fn encode_type(tid: hid_t) -> Result<Vec<u8>> {
+    // SAFETY: H5Tencode writes at most `*n` bytes into `buf` (or only sizes with NULL).
+    encode_with(Area::Datatype, "datatype", |buf, n| unsafe { H5Tencode(tid, buf, n) })
+}
+
+pub fn decode_type(b: &[u8]) -> Result<Owned> {
+    if b.len() < 2 {
+        bail!(Area::Storage, "stored datatype description is truncated ({} bytes)", b.len());
+    }
+    // SAFETY: `b` is a complete H5Tencode buffer kept by this connector.
+    let id = unsafe { H5Tdecode1(b.as_ptr().cast()) };
+    Ok(Owned::dtype(check(id, Area::Storage, "decode a stored datatype")?))
+}
+
+pub fn encode_plist(pid: hid_t) -> Result<Vec<u8>> {
+    // SAFETY: as for `encode_type`.
+    encode_with(Area::Object, "property list", |buf, n| unsafe { H5Pencode2(pid, buf, n, H5P_DEFAULT) })
+}
+
+pub fn decode_plist(b: &[u8]) -> Result<Owned> {
+    if b.is_empty() {
+        bail!(Area::Storage, "stored property list is empty");
+    }
+    // SAFETY: `b` is a complete H5Pencode2 buffer kept by this connector.
+    let id = unsafe { H5Pdecode(b.as_ptr().cast()) };
+    Ok(Owned::plist(check(id, Area::Storage, "decode a stored property list")?))
+}
+
+pub fn extent_of(space: hid_t) -> Result<Extent> {
+    // SAFETY: queries on a dataspace id the caller handed us.
+    unsafe {
+        match H5Sget_simple_extent_type(space) {
+            H5S_class_t::H5S_SCALAR => Ok(Extent { kind: SpaceKind::Scalar, dims: vec![], maxdims: vec![] }),
+            H5S_class_t::H5S_NULL => Ok(Extent { kind: SpaceKind::Null, dims: vec![], maxdims: vec![] }),
+            H5S_class_t::H5S_SIMPLE => {
+                let rank = H5Sget_simple_extent_ndims(space);
+                if rank < 0 {
+                    bail!(Area::Dataset, "invalid dataspace");
+                }
+                let mut dims = vec![0u64; rank as usize];
+                let mut maxdims = vec![0u64; rank as usize];
+                H5Sget_simple_extent_dims(space, dims.as_mut_ptr(), maxdims.as_mut_ptr());
+                Ok(Extent { kind: SpaceKind::Simple, dims, maxdims })
+            }
+            _ => bail!(Area::Dataset, "invalid dataspace"),
+        }
+    }
+}
+
+pub fn space_of(e: &Extent) -> Result<Owned> {
+    // SAFETY: creating a dataspace from plain values.
+    let id = unsafe {
+        match e.kind {
+            SpaceKind::Scalar => H5Screate(H5S_class_t::H5S_SCALAR),
+            SpaceKind::Null => H5Screate(H5S_class_t::H5S_NULL),
+            SpaceKind::Simple => H5Screate_simple(e.dims.len() as i32, e.dims.as_ptr(), e.maxdims.as_ptr()),
+        }
+    };
+    Ok(Owned::space(check(id, Area::Dataset, "create a dataspace")?))
+}
+
+pub fn npoints(space: hid_t) -> Result<u64> {
+    // SAFETY: query on a valid dataspace id.
+    let n = unsafe { H5Sget_select_npoints(space) };
+    if n < 0 {
+        bail!(Area::Dataset, "invalid dataspace selection");
+    }
+    Ok(n as u64)
+}
+
+/// The selected elements of `space` as runs (first element, count) in selection order.
+pub fn runs(space: hid_t) -> Result<Vec<(u64, u64)>> {
+    // SAFETY: a selection iterator over a valid dataspace, closed before returning; the
+    // offset/length arrays hold `MAXSEQ` entries as promised to HDF5.
+    unsafe {
+        match H5Sget_select_type(space) {
+            H5S_sel_type::H5S_SEL_NONE => return Ok(vec![]),
+            H5S_sel_type::H5S_SEL_ALL => {
+                let n = H5Sget_simple_extent_npoints(space);
+                return Ok(if n > 0 { vec![(0, n as u64)] } else { vec![] });
+            }
+            _ => {}
+        }
+        let iter = H5Ssel_iter_create(space, 1, H5S_SEL_ITER_SHARE_WITH_DATASPACE);
+        check(iter, Area::Dataset, "iterate over a selection")?;
+        const MAXSEQ: usize = 4096;
+        let mut off = vec![0u64; MAXSEQ];
+        let mut len = vec![0usize; MAXSEQ];
+        let mut out: Vec<(u64, u64)> = Vec::new();
+        loop {
+            let (mut nseq, mut nbytes) = (0usize, 0usize);
+            if H5Ssel_iter_get_seq_list(iter, MAXSEQ, usize::MAX, &mut nseq, &mut nbytes, off.as_mut_ptr(), len.as_mut_ptr()) < 0 {
+                H5Ssel_iter_close(iter);
+                bail!(Area::Dataset, "HDF5 could not list a selection");
+            }
+            if nseq == 0 {
+                break;
+            }
+            for i in 0..nseq {
+                match out.last_mut() {
+                    Some(last) if last.0 + last.1 == off[i] => last.1 += len[i] as u64,
+                    _ => out.push((off[i], len[i] as u64)),
+                }
+            }
+        }
+        H5Ssel_iter_close(iter);
+        Ok(out)
+    }
+}
+
+pub fn cstr(p: *const c_char, what: &str) -> Result<String> {
+    if p.is_null() {
+        bail!(Area::Object, "no {what} given");
+    }
+    // SAFETY: HDF5 passes NUL-terminated strings.
+    Ok(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+}
+
+pub fn opt_cstr(p: *const c_char) -> Option<String> {
+    if p.is_null() {
+        None
+    } else {
+        // SAFETY: HDF5 passes NUL-terminated strings.
+        Some(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+    }
+}
+
+/// Copies `s` into a caller's buffer of `size` bytes HDF5-style (truncated, NUL-terminated)
+/// and returns its full length.
+pub fn write_name(s: &str, buf: *mut c_char, size: usize) -> usize {
+    if !buf.is_null() && size > 0 {
+        let n = s.len().min(size - 1);
+        // SAFETY: the caller's buffer holds `size` bytes; we write n + 1 <= size.
+        unsafe {
+            std::ptr::copy_nonoverlapping(s.as_ptr(), buf.cast::<u8>(), n);
+            *buf.add(n) = 0;
+        }
+    }
+    s.len()
+}
+
+/// A string HDF5 will free with `H5free_memory`.
+pub fn malloc_cstr(s: &str) -> *mut c_char {
+    // SAFETY: a fresh allocation of len + 1 bytes, filled and NUL-terminated.
+    unsafe {
+        let p = libc::malloc(s.len() + 1).cast::<u8>();
+        if p.is_null() {
+            return std::ptr::null_mut();
+        }
+        std::ptr::copy_nonoverlapping(s.as_ptr(), p, s.len());
+        *p.add(s.len()) = 0;
+        p.cast()
+    }
+}

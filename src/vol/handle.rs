@@ -1,0 +1,248 @@
+//! The object behind every `void *` this connector gives HDF5: which file, which object in it,
+//! and what the opener may do with it.
+use super::h5util::{cstr, decode_type, Owned};
+use super::vlen::Shape;
+use crate::backend::ObjId;
+use crate::bail;
+use crate::error::{Area, Result, VolError};
+use crate::ffi::vol_bindings::*;
+use crate::model::namespace::Resolved;
+use crate::model::open_file::OpenFile;
+use dashmap::DashMap;
+use once_cell::sync::Lazy;
+use std::ffi::c_void;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    Group,
+    Dataset,
+    Datatype,
+    Attr(u64),
+}
+
+pub struct Handle {
+    pub file: Arc<OpenFile>,
+    pub kind: Kind,
+    /// The object itself; the root group for a file; the owner for an attribute.
+    pub obj: ObjId,
+    pub writable: bool,
+    /// The absolute path the object was reached by (what `H5Iget_name` reports).
+    pub path: String,
+    /// For files: a copy of the access property list.
+    pub fapl: Option<Owned>,
+    /// For datasets and attributes: the stored datatype, and its variable-length layout.
+    pub dtype: Option<Owned>,
+    pub shape: Option<Shape>,
+}
+
+/// The file handles HDF5 holds per open file, so `H5Iget_file_id` finds an existing one.
+static FILE_HANDLES: Lazy<DashMap<u64, Vec<usize>>> = Lazy::new(DashMap::new);
+
+impl Handle {
+    pub fn new(file: Arc<OpenFile>, kind: Kind, obj: ObjId, writable: bool, path: String) -> Handle {
+        if kind != Kind::File {
+            file.meta.write().opened(obj);
+        }
+        Handle { file, kind, obj, writable, path, fapl: None, dtype: None, shape: None }
+    }
+
+    /// Attaches the stored datatype of a dataset or attribute.
+    pub fn with_type(mut self, encoded: &[u8]) -> Result<Handle> {
+        let t = decode_type(encoded)?;
+        self.shape = Shape::of(t.id)?;
+        self.dtype = Some(t);
+        Ok(self)
+    }
+
+    pub fn dtype_id(&self) -> hid_t {
+        self.dtype.as_ref().map(|t| t.id).unwrap_or(-1)
+    }
+
+    pub fn into_raw(self) -> *mut c_void {
+        let is_file = self.kind == Kind::File;
+        let fileno = self.file.fileno;
+        let p = Box::into_raw(Box::new(self)) as *mut c_void;
+        if is_file {
+            FILE_HANDLES.entry(fileno).or_default().push(p as usize);
+        }
+        p
+    }
+
+    /// # Safety
+    /// `p` is NULL or a pointer made by `into_raw` and not yet closed.
+    pub unsafe fn from_raw<'a>(p: *mut c_void) -> Result<&'a Handle> {
+        if p.is_null() {
+            bail!(Area::Object, "no object given");
+        }
+        Ok(&*(p as *const Handle))
+    }
+
+    /// # Safety
+    /// `p` is a pointer made by `into_raw`, closed now and never used again.
+    pub unsafe fn close(p: *mut c_void) -> Result<()> {
+        let h = Box::from_raw(p as *mut Handle);
+        if h.kind == Kind::File {
+            if let Some(mut v) = FILE_HANDLES.get_mut(&h.file.fileno) {
+                v.retain(|&q| q != p as usize);
+            }
+            FILE_HANDLES.remove_if(&h.file.fileno, |_, v| v.is_empty());
+        } else {
+            h.file.meta.write().closed(h.obj);
+        }
+        let flush = if h.writable && h.kind == Kind::File { h.file.flush() } else { Ok(()) };
+        drop(h);
+        flush
+    }
+
+    /// A file handle HDF5 already knows for this handle's file, or a new one.
+    pub fn file_handle(&self) -> *mut c_void {
+        if let Some(v) = FILE_HANDLES.get(&self.file.fileno) {
+            if let Some(&p) = v.first() {
+                return p as *mut c_void;
+            }
+        }
+        Handle::new(self.file.clone(), Kind::File, self.file.meta.read().root(), self.writable, "/".into()).into_raw()
+    }
+
+    pub fn file_handles(fileno: u64) -> usize {
+        FILE_HANDLES.get(&fileno).map(|v| v.len()).unwrap_or(0)
+    }
+
+    pub fn check_writable(&self) -> Result<()> {
+        if !self.writable {
+            bail!(Area::File, "file {:?} is open read-only", self.file.name);
+        }
+        Ok(())
+    }
+
+    pub fn child_path(&self, name: &str) -> String {
+        join_path(&self.path, name)
+    }
+}
+
+pub fn join_path(base: &str, name: &str) -> String {
+    let mut comps: Vec<&str> = if name.starts_with('/') { vec![] } else { base.split('/').collect() };
+    comps.extend(name.split('/'));
+    let comps: Vec<&str> = comps.into_iter().filter(|c| !c.is_empty() && *c != ".").collect();
+    format!("/{}", comps.join("/"))
+}
+
+/// An object reached from a handle and a location: possibly in another file.
+pub struct Target {
+    pub file: Arc<OpenFile>,
+    pub obj: ObjId,
+    pub path: String,
+}
+
+/// Follows `path` from object `start` of `file`, through external links into other files of
+/// the same backend.
+pub fn resolve_path(file: &Arc<OpenFile>, start: ObjId, start_path: &str, path: &str) -> Result<Target> {
+    let mut file = file.clone();
+    let mut start = start;
+    let mut path = path.to_string();
+    let mut abs = join_path(start_path, &path);
+    for _ in 0..16 {
+        let r = file.meta.read().resolve(start, &path)?;
+        match r {
+            Resolved::Local(obj) => return Ok(Target { file, obj, path: abs }),
+            Resolved::External { file: f, path: p } => {
+                let other = OpenFile::open(file.backend.clone(), &f).map_err(|e| {
+                    VolError::new(Area::Link, format!("unable to follow external link into {f:?}: {}", e.msg))
+                })?;
+                start = other.meta.read().root();
+                file = other;
+                abs = join_path("/", &p);
+                path = p;
+            }
+        }
+    }
+    bail!(Area::Link, "too many external links resolving {path:?}")
+}
+
+/// Where `loc` (relative to handle `h`) points.
+///
+/// # Safety
+/// `loc` points at a valid `H5VL_loc_params_t` from HDF5.
+pub unsafe fn locate(h: &Handle, loc: *const H5VL_loc_params_t) -> Result<Target> {
+    let loc = &*loc;
+    match loc.type_ {
+        H5VL_OBJECT_BY_SELF => Ok(Target { file: h.file.clone(), obj: h.obj, path: h.path.clone() }),
+        H5VL_OBJECT_BY_NAME => {
+            let name = cstr(loc.loc_data.loc_by_name.name, "object name")?;
+            resolve_path(&h.file, h.obj, &h.path, &name)
+        }
+        H5VL_OBJECT_BY_IDX => {
+            let by = &loc.loc_data.loc_by_idx;
+            let gname = cstr(by.name, "group name")?;
+            let g = resolve_path(&h.file, h.obj, &h.path, &gname)?;
+            let name = g.file.meta.read().link_name_by_idx(
+                g.obj,
+                by.idx_type == H5_INDEX_CRT_ORDER,
+                by.order == H5_ITER_DEC,
+                by.n,
+            )?;
+            resolve_path(&g.file, g.obj, &g.path, &name)
+        }
+        H5VL_OBJECT_BY_TOKEN => {
+            let id = super::token::decode(&*loc.loc_data.loc_by_token.token);
+            let m = h.file.meta.read();
+            if !m.objects.contains_key(&id) {
+                bail!(Area::Object, "no object with token {id} in {:?}", h.file.name);
+            }
+            let path = m.path_of(id).unwrap_or_default();
+            Ok(Target { file: h.file.clone(), obj: id, path })
+        }
+        t => bail!(Area::Object, "unknown location type {t}"),
+    }
+}
+
+/// Creates a new object and, unless `name` is NULL (anonymous create), links it at `name`
+/// relative to `loc`, creating missing groups on the way when the lcpl asks for it.
+///
+/// # Safety
+/// `loc` points at valid location parameters; `lcpl` is a link creation plist id or negative.
+pub unsafe fn create_linked(
+    h: &Handle,
+    loc: *const H5VL_loc_params_t,
+    name: *const std::ffi::c_char,
+    lcpl: hid_t,
+    kind: crate::model::objects::ObjKind,
+    track_attr_corder: bool,
+) -> Result<Target> {
+    h.check_writable()?;
+    let base = locate(h, loc)?;
+    let mut m = base.file.meta.write();
+    m.group(base.obj)?;
+    let id = m.new_object(kind, track_attr_corder);
+    let Some(name) = super::h5util::opt_cstr(name) else {
+        drop(m);
+        return Ok(Target { file: base.file, obj: id, path: String::new() });
+    };
+    let inter = if lcpl > 0 {
+        let mut flag = 0u32;
+        hdf5_sys::h5p::H5Pget_create_intermediate_group(lcpl, &mut flag);
+        flag != 0
+    } else {
+        false
+    };
+    let gcpl = if inter { Some(super::h5util::encode_plist(*hdf5_sys::h5p::H5P_LST_GROUP_CREATE)?) } else { None };
+    let linked = m
+        .resolve_parent(base.obj, &name, gcpl.as_deref())
+        .and_then(|(parent, last)| m.insert_link(parent, &last, crate::model::objects::LinkTarget::Hard(id)));
+    if let Err(e) = linked {
+        m.collect_if_unreachable(id);
+        return Err(e);
+    }
+    drop(m);
+    let path = join_path(&base.path, &name);
+    Ok(Target { file: base.file, obj: id, path })
+}
+
+/// Creation-order tracking asked for by an object creation plist (gcpl, dcpl, tcpl).
+pub fn tracks_attr_order(ocpl: hid_t) -> bool {
+    let mut f = 0u32;
+    // SAFETY: query on a plist id from HDF5.
+    ocpl > 0 && unsafe { hdf5_sys::h5p::H5Pget_attr_creation_order(ocpl, &mut f) } >= 0 && f & 1 != 0
+}

@@ -1,0 +1,332 @@
+//! Object callbacks: open by name, index or token; deep copy; get (file, name, type, info);
+//! specific (reference count, exists, lookup, visit, flush, refresh).
+use super::guard;
+use super::h5util::{cstr, write_name};
+use super::handle::{locate, Handle, Kind, Target};
+use crate::backend::ObjId;
+use crate::bail;
+use crate::error::{Area, Result};
+use crate::ffi::vol_bindings::*;
+use crate::model::dataio;
+use crate::model::objects::{LinkTarget, ObjKind, Object};
+use crate::model::open_file::OpenFile;
+use std::collections::HashMap;
+use std::ffi::{c_char, c_void};
+use std::sync::Arc;
+
+/// Opens a handle of the right kind on a located object.
+pub fn open_target(t: Target, writable: bool) -> Result<(Handle, H5I_type_t)> {
+    let m = t.file.meta.read();
+    let o = m.obj(t.obj)?;
+    let (kind, ty, dtype) = match &o.kind {
+        ObjKind::Group(_) => (Kind::Group, H5I_GROUP, None),
+        ObjKind::Dataset(d) => (Kind::Dataset, H5I_DATASET, Some(d.dtype.clone())),
+        ObjKind::Datatype(_) => (Kind::Datatype, H5I_DATATYPE, None),
+    };
+    drop(m);
+    let h = Handle::new(t.file, kind, t.obj, writable, t.path);
+    let h = match dtype {
+        Some(b) => h.with_type(&b)?,
+        None => h,
+    };
+    Ok((h, ty))
+}
+
+pub unsafe extern "C" fn open(
+    obj: *mut c_void,
+    loc: *const H5VL_loc_params_t,
+    opened_type: *mut H5I_type_t,
+    _dxpl: hid_t,
+    _req: *mut *mut c_void,
+) -> *mut c_void {
+    guard::object("object_open", || {
+        // SAFETY: arguments from HDF5; obj is our handle.
+        unsafe {
+            let h = Handle::from_raw(obj)?;
+            let t = locate(h, loc)?;
+            let (n, ty) = open_target(t, h.writable)?;
+            *opened_type = ty;
+            Ok(n.into_raw())
+        }
+    })
+}
+
+fn h5o_type(o: &Object) -> H5O_type_t {
+    match o.kind {
+        ObjKind::Group(_) => H5O_TYPE_GROUP,
+        ObjKind::Dataset(_) => H5O_TYPE_DATASET,
+        ObjKind::Datatype(_) => H5O_TYPE_NAMED_DATATYPE,
+    }
+}
+
+pub fn object_info(file: &OpenFile, o: &Object) -> H5O_info2_t {
+    let mut info = H5O_info2_t::default();
+    info.fileno = file.fileno as _;
+    info.token = super::token::encode(o.id);
+    info.type_ = h5o_type(o);
+    info.rc = o.rc;
+    info.num_attrs = o.attrs.len() as u64;
+    info
+}
+
+const COPY_SHALLOW: u32 = 0x1;
+const COPY_WITHOUT_ATTR: u32 = 0x8;
+
+/// Deep-copies object `src` of `sf` into `df`, returning the new object's id.
+fn deep_copy(sf: &Arc<OpenFile>, src: ObjId, df: &Arc<OpenFile>, flags: u32) -> Result<ObjId> {
+    // Snapshot the source subtree first: source and destination may be the same file.
+    let mut order: Vec<Object> = Vec::new();
+    {
+        let m = sf.meta.read();
+        let mut stack = vec![(src, 0usize)];
+        let mut seen = std::collections::HashSet::new();
+        while let Some((id, depth)) = stack.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            let o = m.obj(id)?.clone();
+            if let ObjKind::Group(g) = &o.kind {
+                if flags & COPY_SHALLOW == 0 || depth == 0 {
+                    for l in g.links.by_name.values() {
+                        if let LinkTarget::Hard(c) = l.target {
+                            stack.push((c, depth + 1));
+                        }
+                    }
+                }
+            }
+            order.push(o);
+        }
+    }
+    let mut map: HashMap<ObjId, ObjId> = HashMap::new();
+    {
+        let mut m = df.meta.write();
+        for o in &order {
+            let kind = match &o.kind {
+                ObjKind::Group(g) => {
+                    let mut g = g.clone();
+                    g.links.by_name.clear();
+                    g.links.by_order.clear();
+                    g.links.next_corder = 0;
+                    ObjKind::Group(g)
+                }
+                k => k.clone(),
+            };
+            let id = m.new_object(kind, o.track_attr_corder);
+            if flags & COPY_WITHOUT_ATTR == 0 {
+                for a in o.attrs.by_name.values() {
+                    m.add_attr(id, a.clone())?;
+                }
+            }
+            map.insert(o.id, id);
+        }
+        for o in &order {
+            if let ObjKind::Group(g) = &o.kind {
+                let parent = map[&o.id];
+                let copied = flags & COPY_SHALLOW == 0 || o.id == src;
+                if !copied {
+                    continue;
+                }
+                for name in g.links.names(true, false) {
+                    let l = g.links.get(&name).expect("listed");
+                    let target = match &l.target {
+                        LinkTarget::Hard(c) => match map.get(c) {
+                            Some(n) => LinkTarget::Hard(*n),
+                            None => continue,
+                        },
+                        t => t.clone(),
+                    };
+                    m.insert_link(parent, &name, target)?;
+                }
+            }
+        }
+    }
+    for o in &order {
+        if let ObjKind::Dataset(_) = o.kind {
+            dataio::copy_chunks(sf, o.id, df, map[&o.id])?;
+        }
+    }
+    Ok(map[&src])
+}
+
+pub unsafe extern "C" fn copy(
+    src_obj: *mut c_void,
+    loc1: *const H5VL_loc_params_t,
+    src_name: *const c_char,
+    dst_obj: *mut c_void,
+    loc2: *const H5VL_loc_params_t,
+    dst_name: *const c_char,
+    ocpypl: hid_t,
+    lcpl: hid_t,
+    _dxpl: hid_t,
+    _req: *mut *mut c_void,
+) -> herr_t {
+    guard::status("object_copy", || {
+        // SAFETY: arguments from HDF5; objects are our handles.
+        unsafe {
+            let sh = Handle::from_raw(src_obj)?;
+            let dh = Handle::from_raw(dst_obj)?;
+            dh.check_writable()?;
+            let sbase = locate(sh, loc1)?;
+            let sname = cstr(src_name, "source name")?;
+            let s = super::handle::resolve_path(&sbase.file, sbase.obj, &sbase.path, &sname)?;
+            let mut flags = 0u32;
+            if ocpypl > 0 {
+                hdf5_sys::h5p::H5Pget_copy_object(ocpypl, &mut flags);
+            }
+            let dbase = locate(dh, loc2)?;
+            let dname = cstr(dst_name, "destination name")?;
+            if dbase.file.meta.read().resolve(dbase.obj, &dname).is_ok() {
+                bail!(Area::Object, "destination {dname:?} already exists");
+            }
+            let new_id = deep_copy(&s.file, s.obj, &dbase.file, flags)?;
+            let inter = {
+                let mut f = 0u32;
+                lcpl > 0 && hdf5_sys::h5p::H5Pget_create_intermediate_group(lcpl, &mut f) >= 0 && f != 0
+            };
+            let gcpl = if inter { Some(super::h5util::encode_plist(*hdf5_sys::h5p::H5P_LST_GROUP_CREATE)?) } else { None };
+            let mut m = dbase.file.meta.write();
+            let r = m
+                .resolve_parent(dbase.obj, &dname, gcpl.as_deref())
+                .and_then(|(p, last)| m.insert_link(p, &last, LinkTarget::Hard(new_id)));
+            if let Err(e) = r {
+                m.collect_if_unreachable(new_id);
+                return Err(e);
+            }
+        }
+        Ok(())
+    })
+}
+
+pub unsafe extern "C" fn get(
+    obj: *mut c_void,
+    loc: *const H5VL_loc_params_t,
+    args: *mut H5VL_object_get_args_t,
+    _dxpl: hid_t,
+    _req: *mut *mut c_void,
+) -> herr_t {
+    guard::status("object_get", || {
+        // SAFETY: arguments from HDF5; obj is our handle.
+        unsafe {
+            let h = Handle::from_raw(obj)?;
+            let a = &mut *args;
+            match a.op_type {
+                H5VL_OBJECT_GET_FILE => *a.args.get_file.file = h.file_handle(),
+                H5VL_OBJECT_GET_NAME => {
+                    let t = locate(h, loc)?;
+                    let path = if t.path.is_empty() { t.file.meta.read().path_of(t.obj).unwrap_or_default() } else { t.path };
+                    let g = &a.args.get_name;
+                    let n = write_name(&path, g.buf, g.buf_size);
+                    if !g.name_len.is_null() {
+                        *g.name_len = n;
+                    }
+                }
+                H5VL_OBJECT_GET_TYPE => {
+                    let t = locate(h, loc)?;
+                    *a.args.get_type.obj_type = h5o_type(t.file.meta.read().obj(t.obj)?);
+                }
+                H5VL_OBJECT_GET_INFO => {
+                    let t = locate(h, loc)?;
+                    let m = t.file.meta.read();
+                    *a.args.get_info.oinfo = object_info(&t.file, m.obj(t.obj)?);
+                }
+                op => bail!(Area::Object, "unknown object get operation {op}"),
+            }
+        }
+        Ok(())
+    })
+}
+
+pub unsafe extern "C" fn specific(
+    obj: *mut c_void,
+    loc: *const H5VL_loc_params_t,
+    args: *mut H5VL_object_specific_args_t,
+    _dxpl: hid_t,
+    _req: *mut *mut c_void,
+) -> herr_t {
+    guard::value("object_specific", || {
+        // SAFETY: arguments from HDF5; obj is our handle.
+        unsafe {
+            let h = Handle::from_raw(obj)?;
+            let a = &mut *args;
+            match a.op_type {
+                H5VL_OBJECT_CHANGE_REF_COUNT => {
+                    h.check_writable()?;
+                    let t = locate(h, loc)?;
+                    let mut m = t.file.meta.write();
+                    let delta = a.args.change_rc.delta;
+                    let o = m.obj_mut(t.obj)?;
+                    o.rc = (o.rc as i64 + delta as i64).max(0) as u32;
+                    m.collect_if_unreachable(t.obj);
+                }
+                H5VL_OBJECT_EXISTS => {
+                    *a.args.exists.exists = locate(h, loc).is_ok();
+                }
+                H5VL_OBJECT_LOOKUP => {
+                    let t = locate(h, loc)?;
+                    *a.args.lookup.token_ptr = super::token::encode(t.obj);
+                }
+                H5VL_OBJECT_VISIT => return visit(h, loc, &a.args.visit),
+                H5VL_OBJECT_FLUSH => {
+                    if h.writable {
+                        h.file.flush()?;
+                    }
+                }
+                H5VL_OBJECT_REFRESH => {}
+                op => bail!(Area::Object, "unknown object operation {op}"),
+            }
+        }
+        Ok(0)
+    })
+}
+
+unsafe fn visit(h: &Handle, loc: *const H5VL_loc_params_t, v: &H5VL_object_visit_args_t) -> Result<i32> {
+    let t = locate(h, loc)?;
+    let by_corder = v.idx_type == H5_INDEX_CRT_ORDER;
+    if by_corder {
+        if let Ok(g) = t.file.meta.read().group(t.obj) {
+            if !g.track_corder {
+                bail!(Area::Object, "creation order is not tracked for this group");
+            }
+        }
+    }
+    let list = t.file.meta.read().visit(t.obj, by_corder, v.order == H5_ITER_DEC)?;
+    let Some(op) = v.op else { bail!(Area::Object, "no visit callback given") };
+    for (rel, id) in list {
+        let path = if rel == "." { t.path.clone() } else { super::handle::join_path(&t.path, &rel) };
+        let info = {
+            let m = t.file.meta.read();
+            let Ok(o) = m.obj(id) else { continue };
+            object_info(&t.file, o)
+        };
+        let (nh, ty) = open_target(Target { file: t.file.clone(), obj: id, path }, h.writable)?;
+        let p = nh.into_raw();
+        let hid = H5VLwrap_register(p, ty);
+        if hid < 0 {
+            Handle::close(p)?;
+            bail!(Area::Object, "could not register an id for the visit callback");
+        }
+        let cname = std::ffi::CString::new(rel).unwrap_or_default();
+        let ret = op(hid, cname.as_ptr(), &info, v.op_data);
+        hdf5_sys::h5i::H5Idec_ref(hid);
+        if ret < 0 {
+            bail!(Area::Object, "the visit callback failed");
+        }
+        if ret > 0 {
+            return Ok(ret);
+        }
+    }
+    Ok(0)
+}
+
+pub unsafe extern "C" fn optional(
+    _obj: *mut c_void,
+    _loc: *const H5VL_loc_params_t,
+    args: *mut H5VL_optional_args_t,
+    _dxpl: hid_t,
+    _req: *mut *mut c_void,
+) -> herr_t {
+    guard::status("object_optional", || {
+        // SAFETY: args is a valid HDF5 argument block.
+        Err(super::file::unsupported_native(Area::Object, unsafe { (*args).op_type }))
+    })
+}
