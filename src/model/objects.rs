@@ -91,6 +91,10 @@ impl<T> Ordered<T> {
     pub fn remove(&mut self, name: &str, corder: i64) -> Option<T> {
         let v = self.by_name.remove(name)?;
         self.by_order.remove(&corder);
+        if self.by_name.is_empty() {
+            // As HDF5 does: an emptied index starts creation order again from zero.
+            self.next_corder = 0;
+        }
         Some(v)
     }
     /// Names in the requested order.

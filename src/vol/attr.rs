@@ -46,7 +46,7 @@ pub unsafe extern "C" fn create(
     type_id: hid_t,
     space_id: hid_t,
     acpl: hid_t,
-    _aapl: hid_t,
+    aapl: hid_t,
     _dxpl: hid_t,
     _req: *mut *mut c_void,
 ) -> *mut c_void {
@@ -54,6 +54,8 @@ pub unsafe extern "C" fn create(
         // SAFETY: arguments from HDF5; obj is our handle.
         unsafe {
             let h = Handle::from_raw(obj)?;
+            super::handle::check_plist(acpl, "attribute creation")?;
+            super::handle::check_plist(aapl, "attribute access")?;
             h.check_writable()?;
             let t = locate(h, loc)?;
             let name = cstr(name, "attribute name")?;
@@ -82,7 +84,7 @@ pub unsafe extern "C" fn open(
     obj: *mut c_void,
     loc: *const H5VL_loc_params_t,
     name: *const c_char,
-    _aapl: hid_t,
+    aapl: hid_t,
     _dxpl: hid_t,
     _req: *mut *mut c_void,
 ) -> *mut c_void {
@@ -90,6 +92,7 @@ pub unsafe extern "C" fn open(
         // SAFETY: arguments from HDF5; obj is our handle.
         unsafe {
             let h = Handle::from_raw(obj)?;
+            super::handle::check_plist(aapl, "attribute access")?;
             let t = owner(h, loc)?;
             let name = match opt_cstr(name) {
                 Some(n) if (*loc).type_ != H5VL_OBJECT_BY_IDX => n,
@@ -113,6 +116,9 @@ pub unsafe extern "C" fn read(attr: *mut c_void, mtype: hid_t, buf: *mut c_void,
             let a = attr_of(h)?;
             let n = a.extent.npoints() as usize;
             let fsize = hdf5_sys::h5t::H5Tget_size(h.dtype_id());
+            if buf.is_null() {
+                bail!(Area::Attribute, "no data buffer given");
+            }
             let mem = MemSide::new(buf as *mut u8, vec![(0, n as u64)], mtype)?;
             match &h.shape {
                 None => {
@@ -144,6 +150,9 @@ pub unsafe extern "C" fn write(attr: *mut c_void, mtype: hid_t, buf: *const c_vo
             let a = attr_of(h)?;
             let n = a.extent.npoints() as usize;
             let fsize = hdf5_sys::h5t::H5Tget_size(h.dtype_id());
+            if buf.is_null() {
+                bail!(Area::Attribute, "no data buffer given");
+            }
             let mem = MemSide::new(buf as *mut u8, vec![(0, n as u64)], mtype)?;
             let data = match &h.shape {
                 None => transfer::collect_fixed(h.dtype_id(), fsize, n, &mem, dxpl, || {

@@ -95,7 +95,7 @@ pub unsafe extern "C" fn create(
     type_id: hid_t,
     space_id: hid_t,
     dcpl: hid_t,
-    _dapl: hid_t,
+    dapl: hid_t,
     _dxpl: hid_t,
     _req: *mut *mut c_void,
 ) -> *mut c_void {
@@ -103,6 +103,8 @@ pub unsafe extern "C" fn create(
         // SAFETY: arguments from HDF5; obj is our handle.
         unsafe {
             let h = Handle::from_raw(obj)?;
+            super::handle::check_plist(dcpl, "dataset creation")?;
+            super::handle::check_plist(dapl, "dataset access")?;
             let d = describe(type_id, space_id, dcpl)?;
             let dtype = d.dtype.clone();
             let t = create_linked(h, loc, name, lcpl, ObjKind::Dataset(d), tracks_attr_order(dcpl))?;
@@ -115,7 +117,7 @@ pub unsafe extern "C" fn open(
     obj: *mut c_void,
     loc: *const H5VL_loc_params_t,
     name: *const c_char,
-    _dapl: hid_t,
+    dapl: hid_t,
     _dxpl: hid_t,
     _req: *mut *mut c_void,
 ) -> *mut c_void {
@@ -123,6 +125,7 @@ pub unsafe extern "C" fn open(
         // SAFETY: arguments from HDF5; obj is our handle.
         unsafe {
             let h = Handle::from_raw(obj)?;
+            super::handle::check_plist(dapl, "dataset access")?;
             let base = locate(h, loc)?;
             let name = cstr(name, "dataset name")?;
             let t = resolve_path(&base.file, base.obj, &base.path, &name)?;
@@ -186,6 +189,9 @@ unsafe fn read_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl:
     if s.n == 0 {
         return Ok(());
     }
+    if buf.is_null() {
+        bail!(Area::Dataset, "no buffer given to read into");
+    }
     let mem = MemSide::new(buf as *mut u8, s.mem_runs, mtype)?;
     let ftype = h.dtype_id();
     match &h.shape {
@@ -211,6 +217,9 @@ unsafe fn write_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl
     let s = spaces(&d, mspace, fspace)?;
     if s.n == 0 {
         return Ok(());
+    }
+    if buf.is_null() {
+        bail!(Area::Dataset, "no buffer given to write from");
     }
     let mem = MemSide::new(buf as *mut u8, s.mem_runs, mtype)?;
     let ftype = h.dtype_id();

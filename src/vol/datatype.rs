@@ -15,7 +15,7 @@ pub unsafe extern "C" fn commit(
     type_id: hid_t,
     lcpl: hid_t,
     tcpl: hid_t,
-    _tapl: hid_t,
+    tapl: hid_t,
     _dxpl: hid_t,
     _req: *mut *mut c_void,
 ) -> *mut c_void {
@@ -23,6 +23,8 @@ pub unsafe extern "C" fn commit(
         // SAFETY: arguments from HDF5; obj is our handle.
         unsafe {
             let h = Handle::from_raw(obj)?;
+            super::handle::check_plist(tcpl, "datatype creation")?;
+            super::handle::check_plist(tapl, "datatype access")?;
             let kind = ObjKind::Datatype(NamedType { dtype: encode_type(type_id)?, tcpl: encode_plist(tcpl)? });
             let t = create_linked(h, loc, name, lcpl, kind, tracks_attr_order(tcpl))?;
             Ok(Handle::new(t.file, Kind::Datatype, t.obj, h.writable, t.path).into_raw())
@@ -34,7 +36,7 @@ pub unsafe extern "C" fn open(
     obj: *mut c_void,
     loc: *const H5VL_loc_params_t,
     name: *const c_char,
-    _tapl: hid_t,
+    tapl: hid_t,
     _dxpl: hid_t,
     _req: *mut *mut c_void,
 ) -> *mut c_void {
@@ -42,6 +44,7 @@ pub unsafe extern "C" fn open(
         // SAFETY: arguments from HDF5; obj is our handle.
         unsafe {
             let h = Handle::from_raw(obj)?;
+            super::handle::check_plist(tapl, "datatype access")?;
             let base = locate(h, loc)?;
             let name = cstr(name, "datatype name")?;
             let t = resolve_path(&base.file, base.obj, &base.path, &name)?;

@@ -5,7 +5,7 @@ use super::handle::{Handle, Kind};
 use super::info::config_of;
 use crate::bail;
 use crate::connectors::backend_for;
-use crate::error::{Area, Result};
+use crate::error::Area;
 use crate::ffi::vol_bindings::*;
 use crate::model::namespace::FileMeta;
 use crate::model::open_file::{find_open, CreateMode, OpenFile};
@@ -79,15 +79,9 @@ unsafe extern "C" fn count_cb(id: hid_t, data: *mut c_void) -> herr_t {
     if p.is_null() {
         return 0;
     }
-    let conn = hdf5_sys::h5vl::H5VLget_connector_id(id);
-    let ours = if conn >= 0 {
-        let mut buf = [0 as c_char; 16];
-        hdf5_sys::h5vl::H5VLget_connector_name(conn, buf.as_mut_ptr(), 16);
-        hdf5_sys::h5vl::H5VLclose(conn);
-        std::ffi::CStr::from_ptr(buf.as_ptr()).to_bytes() == b"rustvol"
-    } else {
-        false
-    };
+    let mut buf = [0 as c_char; 16];
+    let ours = hdf5_sys::h5vl::H5VLget_connector_name(id, buf.as_mut_ptr(), 16) >= 0
+        && std::ffi::CStr::from_ptr(buf.as_ptr()).to_bytes() == b"rustvol";
     if ours && (&*(p as *const Handle)).file.fileno == ctx.fileno {
         ctx.ids.push(id);
     }

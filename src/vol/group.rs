@@ -14,7 +14,7 @@ pub unsafe extern "C" fn create(
     name: *const c_char,
     lcpl: hid_t,
     gcpl: hid_t,
-    _gapl: hid_t,
+    gapl: hid_t,
     _dxpl: hid_t,
     _req: *mut *mut c_void,
 ) -> *mut c_void {
@@ -22,6 +22,8 @@ pub unsafe extern "C" fn create(
         // SAFETY: obj is our handle; loc/name/plists come from HDF5.
         unsafe {
             let h = Handle::from_raw(obj)?;
+            super::handle::check_plist(gcpl, "group creation")?;
+            super::handle::check_plist(gapl, "group access")?;
             let mut crt = 0u32;
             hdf5_sys::h5p::H5Pget_link_creation_order(gcpl, &mut crt);
             let kind = ObjKind::Group(Group { links: Ordered::default(), gcpl: encode_plist(gcpl)?, track_corder: crt & 1 != 0 });
@@ -35,7 +37,7 @@ pub unsafe extern "C" fn open(
     obj: *mut c_void,
     loc: *const H5VL_loc_params_t,
     name: *const c_char,
-    _gapl: hid_t,
+    gapl: hid_t,
     _dxpl: hid_t,
     _req: *mut *mut c_void,
 ) -> *mut c_void {
@@ -43,6 +45,7 @@ pub unsafe extern "C" fn open(
         // SAFETY: as in `create`.
         unsafe {
             let h = Handle::from_raw(obj)?;
+            super::handle::check_plist(gapl, "group access")?;
             let base = locate(h, loc)?;
             let name = super::h5util::cstr(name, "group name")?;
             let t = super::handle::resolve_path(&base.file, base.obj, &base.path, &name)?;

@@ -170,11 +170,13 @@ pub unsafe fn locate(h: &Handle, loc: *const H5VL_loc_params_t) -> Result<Target
     match loc.type_ {
         H5VL_OBJECT_BY_SELF => Ok(Target { file: h.file.clone(), obj: h.obj, path: h.path.clone() }),
         H5VL_OBJECT_BY_NAME => {
+            check_plist(loc.loc_data.loc_by_name.lapl_id, "link access")?;
             let name = cstr(loc.loc_data.loc_by_name.name, "object name")?;
             resolve_path(&h.file, h.obj, &h.path, &name)
         }
         H5VL_OBJECT_BY_IDX => {
             let by = &loc.loc_data.loc_by_idx;
+            check_plist(by.lapl_id, "link access")?;
             let gname = cstr(by.name, "group name")?;
             let g = resolve_path(&h.file, h.obj, &h.path, &gname)?;
             let name = g.file.meta.read().link_name_by_idx(
@@ -213,13 +215,12 @@ pub unsafe fn create_linked(
 ) -> Result<Target> {
     h.check_writable()?;
     let base = locate(h, loc)?;
-    let mut m = base.file.meta.write();
-    m.group(base.obj)?;
-    let id = m.new_object(kind, track_attr_corder);
     let Some(name) = super::h5util::opt_cstr(name) else {
-        drop(m);
+        base.file.meta.read().group(base.obj)?;
+        let id = base.file.meta.write().new_object(kind, track_attr_corder);
         return Ok(Target { file: base.file, obj: id, path: String::new() });
     };
+    check_plist(lcpl, "link creation")?;
     let inter = if lcpl > 0 {
         let mut flag = 0u32;
         hdf5_sys::h5p::H5Pget_create_intermediate_group(lcpl, &mut flag);
@@ -227,17 +228,42 @@ pub unsafe fn create_linked(
     } else {
         false
     };
-    let gcpl = if inter { Some(super::h5util::encode_plist(*hdf5_sys::h5p::H5P_LST_GROUP_CREATE)?) } else { None };
-    let linked = m
-        .resolve_parent(base.obj, &name, gcpl.as_deref())
-        .and_then(|(parent, last)| m.insert_link(parent, &last, crate::model::objects::LinkTarget::Hard(id)));
-    if let Err(e) = linked {
+    // The parent may lie in another file, through an external link.
+    let (dir, last) = match super::link::split_last(&name) {
+        Some(x) => x,
+        None => bail!(Area::Link, "{name:?} does not name a new link"),
+    };
+    let (file, parent, parent_path) = match resolve_path(&base.file, base.obj, &base.path, &dir) {
+        Ok(t) if t.file.meta.read().group(t.obj).is_ok() => (t.file, t.obj, t.path),
+        Ok(t) => bail!(Area::Link, "{:?} is not a group", t.path),
+        Err(e) if !inter => return Err(e),
+        Err(_) => {
+            let gcpl = super::h5util::encode_plist(*hdf5_sys::h5p::H5P_LST_GROUP_CREATE)?;
+            let (p, _) = base.file.meta.write().resolve_parent(base.obj, &format!("{dir}/x"), Some(&gcpl))?;
+            (base.file.clone(), p, join_path(&base.path, &dir))
+        }
+    };
+    let mut m = file.meta.write();
+    let id = m.new_object(kind, track_attr_corder);
+    if let Err(e) = m.insert_link(parent, &last, crate::model::objects::LinkTarget::Hard(id)) {
         m.collect_if_unreachable(id);
         return Err(e);
     }
     drop(m);
-    let path = join_path(&base.path, &name);
-    Ok(Target { file: base.file, obj: id, path })
+    let path = join_path(&parent_path, &last);
+    Ok(Target { file, obj: id, path })
+}
+
+/// HDF5 passes an application's invalid property list id through to the connector.
+pub fn check_plist(id: hid_t, what: &str) -> Result<()> {
+    // SAFETY: H5Iget_type only inspects the id table (library-owned default lists included).
+    if id < 0
+        || (id != hdf5_sys::h5p::H5P_DEFAULT
+            && unsafe { hdf5_sys::h5i::H5Iget_type(id) } != hdf5_sys::h5i::H5I_type_t::H5I_GENPROP_LST)
+    {
+        bail!(Area::Object, "invalid {what} property list");
+    }
+    Ok(())
 }
 
 /// Creation-order tracking asked for by an object creation plist (gcpl, dcpl, tcpl).

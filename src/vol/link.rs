@@ -2,7 +2,7 @@
 //! specific (delete, exists, iterate and visit).
 use super::guard;
 use super::h5util::{cstr, write_name};
-use super::handle::{join_path, resolve_path, Handle, Kind};
+use super::handle::{resolve_path, Handle, Kind};
 use crate::backend::ObjId;
 use crate::bail;
 use crate::error::{Area, Result};
@@ -20,7 +20,7 @@ pub struct LinkLoc {
     pub name: String,
 }
 
-fn split_last(path: &str) -> Option<(String, String)> {
+pub fn split_last(path: &str) -> Option<(String, String)> {
     let trimmed = path.trim_end_matches('/');
     let comps: Vec<&str> = trimmed.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
     let last = comps.last()?.to_string();
@@ -39,6 +39,7 @@ pub unsafe fn link_loc(h: &Handle, loc: *const H5VL_loc_params_t) -> Result<Link
     let loc = &*loc;
     match loc.type_ {
         H5VL_OBJECT_BY_NAME => {
+            super::handle::check_plist(loc.loc_data.loc_by_name.lapl_id, "link access")?;
             let path = cstr(loc.loc_data.loc_by_name.name, "link name")?;
             let Some((dir, name)) = split_last(&path) else {
                 bail!(Area::Link, "{path:?} does not name a link");
@@ -49,6 +50,7 @@ pub unsafe fn link_loc(h: &Handle, loc: *const H5VL_loc_params_t) -> Result<Link
         }
         H5VL_OBJECT_BY_IDX => {
             let by = &loc.loc_data.loc_by_idx;
+            super::handle::check_plist(by.lapl_id, "link access")?;
             let gname = cstr(by.name, "group name")?;
             let g = resolve_path(&h.file, h.obj, &h.path, &gname)?;
             let name =
@@ -67,6 +69,11 @@ fn lcpl_intermediate(lcpl: hid_t) -> bool {
 
 fn insert(h: &Handle, loc: *const H5VL_loc_params_t, lcpl: hid_t, target: LinkTarget, file_of_target: Option<&Arc<OpenFile>>) -> Result<()> {
     h.check_writable()?;
+    super::handle::check_plist(lcpl, "link creation")?;
+    // SAFETY: loc comes from HDF5.
+    if unsafe { (*loc).type_ } == H5VL_OBJECT_BY_NAME {
+        super::handle::check_plist(unsafe { (*loc).loc_data.loc_by_name.lapl_id }, "link access")?;
+    }
     // SAFETY: loc comes from HDF5.
     let loc = unsafe { &*loc };
     if loc.type_ != H5VL_OBJECT_BY_NAME {
@@ -383,7 +390,3 @@ pub unsafe extern "C" fn optional(
     })
 }
 
-#[allow(dead_code)]
-fn _path(a: &str, b: &str) -> String {
-    join_path(a, b)
-}

@@ -70,7 +70,7 @@ pub fn object_info(file: &OpenFile, o: &Object) -> H5O_info2_t {
 }
 
 const COPY_SHALLOW: u32 = 0x1;
-const COPY_WITHOUT_ATTR: u32 = 0x8;
+const COPY_WITHOUT_ATTR: u32 = 0x10;
 
 /// Deep-copies object `src` of `sf` into `df`, returning the new object's id.
 fn deep_copy(sf: &Arc<OpenFile>, src: ObjId, df: &Arc<OpenFile>, flags: u32) -> Result<ObjId> {
@@ -282,13 +282,6 @@ pub unsafe extern "C" fn specific(
 unsafe fn visit(h: &Handle, loc: *const H5VL_loc_params_t, v: &H5VL_object_visit_args_t) -> Result<i32> {
     let t = locate(h, loc)?;
     let by_corder = v.idx_type == H5_INDEX_CRT_ORDER;
-    if by_corder {
-        if let Ok(g) = t.file.meta.read().group(t.obj) {
-            if !g.track_corder {
-                bail!(Area::Object, "creation order is not tracked for this group");
-            }
-        }
-    }
     let list = t.file.meta.read().visit(t.obj, by_corder, v.order == H5_ITER_DEC)?;
     let Some(op) = v.op else { bail!(Area::Object, "no visit callback given") };
     for (rel, id) in list {
