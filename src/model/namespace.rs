@@ -50,7 +50,9 @@ fn split(path: &str) -> Vec<&str> {
 }
 
 impl FileMeta {
-    pub fn new(fcpl: Vec<u8>, root_gcpl: Vec<u8>, track_corder: bool) -> FileMeta {
+    /// `track` is (link creation order, attribute creation order) of the root group.
+    pub fn new(fcpl: Vec<u8>, root_gcpl: Vec<u8>, track: (bool, bool)) -> FileMeta {
+        let (track_corder, track_attrs) = track;
         let mut m = FileMeta {
             header: Header {
                 format: FORMAT_NAME.into(),
@@ -72,7 +74,7 @@ impl FileMeta {
             ObjKind::Group(Group { links: Ordered::default(), gcpl: root_gcpl, track_corder }),
         );
         root.rc = 1;
-        root.track_attr_corder = track_corder;
+        root.track_attr_corder = track_attrs;
         m.objects.insert(ROOT_ID, root);
         m.dirty.insert(ROOT_ID);
         m
@@ -547,7 +549,7 @@ mod tests {
 
     #[test]
     fn hard_soft_and_intermediate_paths() {
-        let mut m = FileMeta::new(vec![], vec![], true);
+        let mut m = FileMeta::new(vec![], vec![], (true, true));
         let (p, n) = m.resolve_parent(ROOT_ID, "/a/b/c", Some(&[])).unwrap();
         let c = m.new_object(group(), false);
         m.insert_link(p, &n, LinkTarget::Hard(c)).unwrap();
@@ -566,7 +568,7 @@ mod tests {
 
     #[test]
     fn deleting_last_link_collects_subtree_unless_open() {
-        let mut m = FileMeta::new(vec![], vec![], false);
+        let mut m = FileMeta::new(vec![], vec![], (false, false));
         let g = m.new_object(group(), false);
         m.insert_link(ROOT_ID, "g", LinkTarget::Hard(g)).unwrap();
         let h = m.new_object(group(), false);
@@ -581,7 +583,7 @@ mod tests {
 
     #[test]
     fn index_orders() {
-        let mut m = FileMeta::new(vec![], vec![], true);
+        let mut m = FileMeta::new(vec![], vec![], (true, true));
         for n in ["b", "c", "a"] {
             let g = m.new_object(group(), false);
             m.insert_link(ROOT_ID, n, LinkTarget::Hard(g)).unwrap();
@@ -594,7 +596,7 @@ mod tests {
 
     #[test]
     fn records_round_trip_and_corruption_is_reported() {
-        let mut m = FileMeta::new(vec![1, 2], vec![3], false);
+        let mut m = FileMeta::new(vec![1, 2], vec![3], (false, false));
         let g = m.new_object(group(), false);
         m.insert_link(ROOT_ID, "g", LinkTarget::Hard(g)).unwrap();
         let (h, ups, _) = m.take_changes().unwrap();

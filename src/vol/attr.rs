@@ -35,8 +35,10 @@ fn open_handle(t: Target, name: &str, writable: bool) -> Result<Handle> {
     Handle::new(t.file, Kind::Attr(id), t.obj, writable, t.path).with_type(&dtype)
 }
 
+/// Like the native format, an attribute of an object that does not track creation order
+/// reports a valid creation order of 0.
 fn info_of(a: &Attribute, tracked: bool, fsize: usize) -> H5A_info_t {
-    H5A_info_t { corder_valid: tracked, corder: a.corder as u32, cset: if a.utf8 { 1 } else { 0 }, data_size: a.extent.npoints() * fsize as u64 }
+    H5A_info_t { corder_valid: true, corder: if tracked { a.corder as u32 } else { 0 }, cset: if a.utf8 { 1 } else { 0 }, data_size: a.extent.npoints() * fsize as u64 }
 }
 
 pub unsafe extern "C" fn create(

@@ -105,7 +105,16 @@ pub unsafe extern "C" fn create(
             let h = Handle::from_raw(obj)?;
             super::handle::check_plist(dcpl, "dataset creation")?;
             super::handle::check_plist(dapl, "dataset access")?;
-            let d = describe(type_id, space_id, dcpl)?;
+            let mut d = describe(type_id, space_id, dcpl)?;
+            if hdf5_sys::h5t::H5Tcommitted(type_id) > 0 {
+                let p = H5VLobject(type_id);
+                if !p.is_null() {
+                    let th = Handle::from_raw(p)?;
+                    if th.kind == Kind::Datatype && std::sync::Arc::ptr_eq(&th.file, &h.file) {
+                        d.committed_type = Some(th.obj);
+                    }
+                }
+            }
             let dtype = d.dtype.clone();
             let t = create_linked(h, loc, name, lcpl, ObjKind::Dataset(d), tracks_attr_order(dcpl))?;
             Ok(Handle::new(t.file, Kind::Dataset, t.obj, h.writable, t.path).with_type(&dtype)?.into_raw())
@@ -297,7 +306,7 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_dataset_get_args_
             let a = &mut *args;
             match a.op_type {
                 H5VL_DATASET_GET_SPACE => a.args.get_space.space_id = space_of(&d.extent)?.release(),
-                H5VL_DATASET_GET_TYPE => a.args.get_type.type_id = super::h5util::decode_type(&d.dtype)?.release(),
+                H5VL_DATASET_GET_TYPE => a.args.get_type.type_id = dataset_type(h, &d)?,
                 H5VL_DATASET_GET_DCPL => a.args.get_dcpl.dcpl_id = decode_plist(&d.dcpl)?.release(),
                 H5VL_DATASET_GET_DAPL => {
                     let id = hdf5_sys::h5p::H5Pcreate(*hdf5_sys::h5p::H5P_CLS_DATASET_ACCESS);
@@ -319,6 +328,24 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_dataset_get_args_
         }
         Ok(())
     })
+}
+
+/// The dataset's type; when it was a committed datatype of this file that still exists, the
+/// committed type itself, as HDF5 reports it.
+unsafe fn dataset_type(h: &Handle, d: &Dataset) -> Result<hid_t> {
+    if let Some(tid) = d.committed_type {
+        let alive = matches!(h.file.meta.read().objects.get(&tid).map(|o| &o.kind), Some(ObjKind::Datatype(_)));
+        if alive {
+            let path = h.file.meta.read().path_of(tid).unwrap_or_default();
+            let p = Handle::new(h.file.clone(), Kind::Datatype, tid, h.writable, path).into_raw();
+            let id = H5VLwrap_register(p, H5I_DATATYPE);
+            if id >= 0 {
+                return Ok(id);
+            }
+            Handle::close(p)?;
+        }
+    }
+    Ok(super::h5util::decode_type(&d.dtype)?.release())
 }
 
 unsafe fn set_extent(h: &Handle, size: *const u64) -> Result<()> {

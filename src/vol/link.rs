@@ -346,14 +346,15 @@ unsafe fn iterate(h: &Handle, loc: *const H5VL_loc_params_t, it: &H5VL_link_iter
     let mut ret = 0;
     let mut done = start;
     for (path, gid, name) in entries.into_iter().skip(start) {
-        let (info, gpath) = {
+        let info = {
             let m = g.file.meta.read();
             let Ok(grp) = m.group(gid) else { continue };
             let Some(link) = grp.links.get(&name) else { continue };
-            let gpath = if gid == g.obj { g.path.clone() } else { m.path_of(gid).unwrap_or_default() };
-            (link_info(link, grp.track_corder), gpath)
+            link_info(link, grp.track_corder)
         };
-        let gh = Handle::new(g.file.clone(), Kind::Group, gid, h.writable, gpath);
+        // As HDF5 does, the callback always gets the group the iteration started at, with
+        // names relative to it.
+        let gh = Handle::new(g.file.clone(), Kind::Group, g.obj, h.writable, g.path.clone());
         let gh_ptr = gh.into_raw();
         let gid_h = H5VLwrap_register(gh_ptr, H5I_GROUP);
         if gid_h < 0 {
