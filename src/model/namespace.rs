@@ -262,7 +262,16 @@ impl FileMeta {
                     }
                 }
             }
-            ObjKind::Dataset(_) => self.dropped_datasets.push(id),
+            ObjKind::Dataset(d) => {
+                self.dropped_datasets.push(id);
+                if let Some(t) = d.committed_type {
+                    if let Some(c) = self.objects.get_mut(&t) {
+                        c.rc = c.rc.saturating_sub(1);
+                        self.dirty.insert(t);
+                        self.collect_if_unreachable(t);
+                    }
+                }
+            }
             ObjKind::Datatype(_) => {}
         }
     }

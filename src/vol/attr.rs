@@ -14,6 +14,7 @@ use std::ffi::{c_char, c_void};
 unsafe fn owner(h: &Handle, loc: *const H5VL_loc_params_t) -> Result<Target> {
     let l = &*loc;
     if l.type_ == H5VL_OBJECT_BY_IDX {
+        super::handle::check_plist(l.loc_data.loc_by_idx.lapl_id, "link access")?;
         let name = cstr(l.loc_data.loc_by_idx.name, "object name")?;
         return resolve_path(&h.file, h.obj, &h.path, &name);
     }

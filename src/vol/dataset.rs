@@ -13,7 +13,7 @@ use crate::model::dataio;
 use crate::model::objects::{Dataset, Extent, Layout, ObjKind, SpaceKind};
 use hdf5_sys::h5d::{H5D_fill_value_t, H5D_layout_t};
 use hdf5_sys::h5p::{H5Pfill_value_defined, H5Pget_chunk, H5Pget_fill_value, H5Pget_layout};
-use hdf5_sys::h5s::{H5Screate_simple, H5Sselect_all, H5S_ALL};
+use hdf5_sys::h5s::{H5Sselect_all, H5S_ALL};
 use hdf5_sys::h5t::{H5Tdetect_class, H5Tget_size, H5T_class_t};
 use std::ffi::{c_char, c_void};
 
@@ -116,8 +116,15 @@ pub unsafe extern "C" fn create(
                 }
             }
             let dtype = d.dtype.clone();
+            let committed = d.committed_type;
             let t = create_linked(h, loc, name, lcpl, ObjKind::Dataset(d), tracks_attr_order(dcpl))?;
-            Ok(Handle::new(t.file, Kind::Dataset, t.obj, h.writable, t.path).with_type(&dtype)?.into_raw())
+            if let Some(tid) = committed {
+                // The dataset keeps its committed type alive, as in the native format.
+                t.file.meta.write().obj_mut(tid)?.rc += 1;
+            }
+            let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable, t.path).with_type(&dtype)?;
+            n.fapl = Some(Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dapl), Area::Dataset, "copy the dapl")?));
+            Ok(n.into_raw())
         }
     })
 }
@@ -142,7 +149,9 @@ pub unsafe extern "C" fn open(
                 ObjKind::Dataset(d) => d.dtype.clone(),
                 _ => bail!(Area::Dataset, "{name:?} is not a dataset"),
             };
-            Ok(Handle::new(t.file, Kind::Dataset, t.obj, h.writable, t.path).with_type(&dtype)?.into_raw())
+            let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable, t.path).with_type(&dtype)?;
+            n.fapl = Some(Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dapl), Area::Dataset, "copy the dapl")?));
+            Ok(n.into_raw())
         }
     })
 }
@@ -309,8 +318,11 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_dataset_get_args_
                 H5VL_DATASET_GET_TYPE => a.args.get_type.type_id = dataset_type(h, &d)?,
                 H5VL_DATASET_GET_DCPL => a.args.get_dcpl.dcpl_id = decode_plist(&d.dcpl)?.release(),
                 H5VL_DATASET_GET_DAPL => {
-                    let id = hdf5_sys::h5p::H5Pcreate(*hdf5_sys::h5p::H5P_CLS_DATASET_ACCESS);
-                    a.args.get_dapl.dapl_id = check(id, Area::Dataset, "create a dapl")?;
+                    let id = match &h.fapl {
+                        Some(p) => hdf5_sys::h5p::H5Pcopy(p.id),
+                        None => hdf5_sys::h5p::H5Pcreate(*hdf5_sys::h5p::H5P_CLS_DATASET_ACCESS),
+                    };
+                    a.args.get_dapl.dapl_id = check(id, Area::Dataset, "copy the dapl")?;
                 }
                 H5VL_DATASET_GET_STORAGE_SIZE => {
                     *a.args.get_storage_size.storage_size = dataio::storage_size(&h.file, h.obj, &d)?
@@ -410,10 +422,4 @@ pub unsafe extern "C" fn optional(_obj: *mut c_void, args: *mut H5VL_optional_ar
 pub unsafe extern "C" fn close(obj: *mut c_void, _dxpl: hid_t, _req: *mut *mut c_void) -> herr_t {
     // SAFETY: HDF5 closes each object it got from us exactly once.
     guard::status("dataset_close", || unsafe { Handle::close(obj) })
-}
-
-#[allow(dead_code)]
-fn _unused() -> Option<Owned> {
-    let _ = H5Screate_simple;
-    None
 }

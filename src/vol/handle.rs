@@ -30,7 +30,7 @@ pub struct Handle {
     pub writable: bool,
     /// The absolute path the object was reached by (what `H5Iget_name` reports).
     pub path: String,
-    /// For files: a copy of the access property list.
+    /// For files and datasets: a copy of the access property list they were opened with.
     pub fapl: Option<Owned>,
     /// For datasets and attributes: the stored datatype, and its variable-length layout.
     pub dtype: Option<Owned>,

@@ -259,6 +259,9 @@ pub unsafe extern "C" fn specific(
                     m.collect_if_unreachable(t.obj);
                 }
                 H5VL_OBJECT_EXISTS => {
+                    if (*loc).type_ == H5VL_OBJECT_BY_NAME {
+                        super::handle::check_plist((*loc).loc_data.loc_by_name.lapl_id, "link access")?;
+                    }
                     *a.args.exists.exists = locate(h, loc).is_ok();
                 }
                 H5VL_OBJECT_LOOKUP => {
