@@ -37,6 +37,7 @@ pub unsafe extern "C" fn create(name: *const c_char, flags: c_uint, fcpl: hid_t,
             hdf5_sys::h5p::H5Pset_link_creation_order(gcpl.id, crt);
             (encode_plist(fcpl)?, encode_plist(gcpl.id)?, (crt & CRT_ORDER_TRACKED != 0, acrt & CRT_ORDER_TRACKED != 0))
         };
+        log::debug!("creating {name:?} in {} ({mode:?})", backend.describe());
         let meta = FileMeta::new(fcpl_bytes, gcpl_bytes, track);
         let f = OpenFile::create(backend, &name, mode, meta)?;
         let root = f.meta.read().root();
@@ -52,6 +53,7 @@ pub unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, _
         let name = cstr(name, "file name")?;
         let cfg = config_of(fapl)?;
         let backend = backend_for(&cfg)?;
+        log::debug!("opening {name:?} in {} (flags {flags:#x})", backend.describe());
         let f = OpenFile::open(backend, &name)?;
         let root = f.meta.read().root();
         let mut h = Handle::new(f, Kind::File, root, flags & H5F_ACC_RDWR != 0, "/".into());

@@ -40,7 +40,11 @@ pub fn config_of(fapl: hid_t) -> Result<Config> {
             t
         }
     };
-    Config::parse(&text)
+    let cfg = Config::parse(&text)?;
+    if let Some(level) = cfg.log.as_deref().and_then(|l| l.parse::<log::LevelFilter>().ok()) {
+        log::set_max_level(level);
+    }
+    Ok(cfg)
 }
 
 unsafe extern "C" fn copy(info: *const c_void) -> *mut c_void {

@@ -146,7 +146,11 @@ pub static CLASS: once_cell::sync::Lazy<ClassTable> = once_cell::sync::Lazy::new
 
 unsafe extern "C" fn initialize(_vipl: hid_t) -> herr_t {
     guard::status("initialize", || {
-        let _ = env_logger::Builder::from_env(env_logger::Env::new().filter("RUSTVOL_LOG")).try_init();
+        // The logger lets everything through; `log::set_max_level` is the one gate, set from
+        // RUSTVOL_LOG here and from an info string's `log=` key when a file is opened.
+        let level = std::env::var("RUSTVOL_LOG").ok().and_then(|v| v.parse().ok()).unwrap_or(log::LevelFilter::Off);
+        let _ = env_logger::Builder::new().filter_level(log::LevelFilter::Trace).try_init();
+        log::set_max_level(level);
         errors::register();
         Ok(())
     })
