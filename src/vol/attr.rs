@@ -284,12 +284,7 @@ unsafe fn iterate(h: &Handle, t: Target, it: &H5VL_attr_iterate_args_t) -> Resul
         bail!(Area::Attribute, "iteration index {start} is out of range ({} attributes)", names.len());
     }
     let (oh, ty) = super::object::open_target(Target { file: t.file.clone(), obj: t.obj, path: t.path.clone() }, h.writable)?;
-    let p = oh.into_raw();
-    let hid = H5VLwrap_register(p, ty);
-    if hid < 0 {
-        Handle::close(p)?;
-        bail!(Area::Attribute, "could not register an id for the iteration callback");
-    }
+    let hid = super::handle::register_for_callback(oh, ty)?;
     let mut ret = 0;
     let mut done = start;
     for name in names.into_iter().skip(start) {

@@ -272,3 +272,18 @@ pub fn tracks_attr_order(ocpl: hid_t) -> bool {
     // SAFETY: query on a plist id from HDF5.
     ocpl > 0 && unsafe { hdf5_sys::h5p::H5Pget_attr_creation_order(ocpl, &mut f) } >= 0 && f & 1 != 0
 }
+
+/// Gives a new handle an id for an application callback (iteration, visit): HDF5 closes the
+/// handle through our close callback when the caller drops the id with `H5Idec_ref`.
+///
+/// # Safety
+/// Only inside a callback whose API call set up HDF5's wrap context (iterate, visit).
+pub unsafe fn register_for_callback(h: Handle, ty: H5I_type_t) -> Result<hid_t> {
+    let p = h.into_raw();
+    let id = H5VLwrap_register(p, ty);
+    if id < 0 {
+        Handle::close(p)?;
+        bail!(Area::Object, "could not register an id for the application's callback");
+    }
+    Ok(id)
+}

@@ -355,12 +355,7 @@ unsafe fn iterate(h: &Handle, loc: *const H5VL_loc_params_t, it: &H5VL_link_iter
         // As HDF5 does, the callback always gets the group the iteration started at, with
         // names relative to it.
         let gh = Handle::new(g.file.clone(), Kind::Group, g.obj, h.writable, g.path.clone());
-        let gh_ptr = gh.into_raw();
-        let gid_h = H5VLwrap_register(gh_ptr, H5I_GROUP);
-        if gid_h < 0 {
-            Handle::close(gh_ptr)?;
-            bail!(Area::Link, "could not register a group id for the iteration callback");
-        }
+        let gid_h = super::handle::register_for_callback(gh, H5I_GROUP)?;
         let cname = std::ffi::CString::new(path).unwrap_or_default();
         ret = op(gid_h, cname.as_ptr(), &info, it.op_data);
         hdf5_sys::h5i::H5Idec_ref(gid_h);

@@ -295,12 +295,7 @@ unsafe fn visit(h: &Handle, loc: *const H5VL_loc_params_t, v: &H5VL_object_visit
             object_info(&t.file, o)
         };
         let (nh, ty) = open_target(Target { file: t.file.clone(), obj: id, path }, h.writable)?;
-        let p = nh.into_raw();
-        let hid = H5VLwrap_register(p, ty);
-        if hid < 0 {
-            Handle::close(p)?;
-            bail!(Area::Object, "could not register an id for the visit callback");
-        }
+        let hid = super::handle::register_for_callback(nh, ty)?;
         let cname = std::ffi::CString::new(rel).unwrap_or_default();
         let ret = op(hid, cname.as_ptr(), &info, v.op_data);
         hdf5_sys::h5i::H5Idec_ref(hid);
