@@ -47,6 +47,7 @@ pub unsafe extern "C" fn from_str(_obj: *mut c_void, _t: H5I_type_t, s: *const c
         let Ok(id) = text.trim().parse::<u64>() else {
             bail!(Area::Object, "{text:?} is not a rustvol object token");
         };
+        // SAFETY: HDF5 gives an output token to fill.
         unsafe { *token = encode(id) };
         Ok(())
     })
