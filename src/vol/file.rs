@@ -66,6 +66,8 @@ pub unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, _
 struct CountCtx {
     fileno: u64,
     types: c_uint,
+    /// With H5F_OBJ_LOCAL, the one file handle whose file ids count.
+    local: Option<usize>,
     ids: Vec<hid_t>,
 }
 
@@ -84,7 +86,8 @@ unsafe extern "C" fn count_cb(id: hid_t, data: *mut c_void) -> herr_t {
     let mut buf = [0 as c_char; 16];
     let ours = hdf5_sys::h5vl::H5VLget_connector_name(id, buf.as_mut_ptr(), 16) >= 0
         && std::ffi::CStr::from_ptr(buf.as_ptr()).to_bytes() == b"rustvol";
-    if ours && (&*(p as *const Handle)).file.fileno == ctx.fileno {
+    let other_file_handle = t == H5I_FILE && ctx.local.is_some_and(|l| l != p as usize);
+    if ours && (&*(p as *const Handle)).file.fileno == ctx.fileno && !other_file_handle {
         ctx.ids.push(id);
     }
     0
@@ -92,7 +95,8 @@ unsafe extern "C" fn count_cb(id: hid_t, data: *mut c_void) -> herr_t {
 
 /// Ids the application holds on objects of this file, of the requested kinds.
 fn open_ids(h: &Handle, types: c_uint) -> Vec<hid_t> {
-    let mut ctx = CountCtx { fileno: h.file.fileno, types, ids: Vec::new() };
+    let local = (types & hdf5_sys::h5f::H5F_OBJ_LOCAL != 0).then_some(h as *const Handle as usize);
+    let mut ctx = CountCtx { fileno: h.file.fileno, types: types & H5F_OBJ_ALL, local, ids: Vec::new() };
     let kinds = [
         (H5F_OBJ_FILE, hdf5_sys::h5i::H5I_type_t::H5I_FILE),
         (H5F_OBJ_DATASET, hdf5_sys::h5i::H5I_type_t::H5I_DATASET),
@@ -132,11 +136,11 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_file_get_args_t, 
                 }
                 H5VL_FILE_GET_OBJ_COUNT => {
                     let g = &a.args.get_obj_count;
-                    *g.count = open_ids(h, g.types & H5F_OBJ_ALL).len();
+                    *g.count = open_ids(h, g.types).len();
                 }
                 H5VL_FILE_GET_OBJ_IDS => {
                     let g = &a.args.get_obj_ids;
-                    let ids = open_ids(h, g.types & H5F_OBJ_ALL);
+                    let ids = open_ids(h, g.types);
                     let n = ids.len().min(g.max_objs);
                     for (i, id) in ids.iter().take(n).enumerate() {
                         *g.oid_list.add(i) = *id;
