@@ -156,6 +156,9 @@ impl FileMeta {
                 LinkTarget::External { file, path: p } => {
                     return Ok(Resolved::External { file: file.clone(), path: join(p, &comps[i + 1..]) })
                 }
+                LinkTarget::UserDefined { class, .. } => {
+                    bail!(Area::Link, "{comp:?} is a user-defined link of class {class}, which rustvol cannot traverse")
+                }
             }
         }
         Ok(Resolved::Local(cur))

@@ -40,6 +40,12 @@ pub enum LinkTarget {
     Hard(ObjId),
     Soft(String),
     External { file: String, path: String },
+    /// A user-defined link class: kept and reported as given, never traversed.
+    UserDefined {
+        class: i32,
+        #[serde(with = "hex_bytes")]
+        value: Vec<u8>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -133,12 +133,14 @@ pub unsafe extern "C" fn create(
                 }
                 H5VL_LINK_CREATE_UD => {
                     let ud = &a.args.ud;
-                    if ud.type_ != H5L_TYPE_EXTERNAL {
-                        bail!(Area::Link, "user-defined link class {} is not supported; only external links", ud.type_);
-                    }
-                    let buf = std::slice::from_raw_parts(ud.buf as *const u8, ud.buf_size);
-                    let (file, path) = unpack_external(buf)?;
-                    insert(Handle::from_raw(obj)?, loc, lcpl, LinkTarget::External { file, path }, None)
+                    let buf = if ud.buf.is_null() { &[][..] } else { std::slice::from_raw_parts(ud.buf as *const u8, ud.buf_size) };
+                    // External links with a well-formed value are followed; any other
+                    // user-defined link is kept as given, as HDF5 keeps it.
+                    let target = match (ud.type_ == H5L_TYPE_EXTERNAL).then(|| unpack_external(buf)) {
+                        Some(Ok((file, path))) => LinkTarget::External { file, path },
+                        _ => LinkTarget::UserDefined { class: ud.type_, value: buf.to_vec() },
+                    };
+                    insert(Handle::from_raw(obj)?, loc, lcpl, target, None)
                 }
                 t => bail!(Area::Link, "unknown link creation {t}"),
             }
@@ -176,6 +178,7 @@ fn link_value(l: &Link) -> Vec<u8> {
             v
         }
         LinkTarget::External { file, path } => pack_external(file, path),
+        LinkTarget::UserDefined { value, .. } => value.clone(),
     }
 }
 
@@ -196,6 +199,10 @@ pub fn link_info(l: &Link, tracked: bool) -> H5L_info2_t {
         LinkTarget::External { .. } => {
             info.type_ = H5L_TYPE_EXTERNAL;
             info.u.val_size = link_value(l).len();
+        }
+        LinkTarget::UserDefined { class, value } => {
+            info.type_ = *class;
+            info.u.val_size = value.len();
         }
     }
     info

@@ -49,7 +49,8 @@ pub const CAP_FLAGS: u64 = (H5VL_CAP_FLAG_ATTR_BASIC
     | H5VL_CAP_FLAG_EXTERNAL_LINKS
     | H5VL_CAP_FLAG_HARD_LINKS
     | H5VL_CAP_FLAG_SOFT_LINKS) as u64
-    | H5VL_CAP_FLAG_FILL_VALUES;
+    | H5VL_CAP_FLAG_FILL_VALUES
+    | H5VL_CAP_FLAG_UD_LINKS;
 
 /// The class table, built once; HDF5 copies it on registration.
 pub struct ClassTable(pub H5VL_class_t);
