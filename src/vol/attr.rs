@@ -136,7 +136,7 @@ pub unsafe extern "C" fn read(attr: *mut c_void, mtype: hid_t, buf: *mut c_void,
                 }
                 Some(shape) => {
                     let enc = if a.data.is_empty() { vec![Vec::new(); n] } else { decode_vlen_chunk(h.obj, &[], &a.data, n as u64)? };
-                    transfer::deliver_vlen(h.dtype_id(), fsize, shape, &enc, &mem, dxpl)
+                    transfer::deliver_vlen(h.dtype_id(), fsize, shape, &enc, &mem, dxpl, &mut super::refs::RefMaker::new(h))
                 }
             }
         }

@@ -14,7 +14,7 @@ use crate::model::objects::{Dataset, Extent, Layout, ObjKind, SpaceKind};
 use hdf5_sys::h5d::{H5D_fill_value_t, H5D_layout_t};
 use hdf5_sys::h5p::{H5Pfill_value_defined, H5Pget_chunk, H5Pget_fill_value, H5Pget_layout};
 use hdf5_sys::h5s::{H5Sselect_all, H5S_ALL};
-use hdf5_sys::h5t::{H5Tdetect_class, H5Tget_size, H5T_class_t};
+use hdf5_sys::h5t::H5Tget_size;
 use std::ffi::{c_char, c_void};
 
 const H5S_BLOCK: hid_t = 1;
@@ -27,7 +27,8 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
     if elem_size == 0 {
         bail!(Area::Dataset, "invalid datatype");
     }
-    let vlen = H5Tdetect_class(type_id, H5T_class_t::H5T_VLEN) > 0;
+    // Variable-length parts and references are stored as encoded elements.
+    let vlen = Shape::of(type_id)?.is_some();
     let rank = extent.dims.len();
     let layout = match H5Pget_layout(dcpl) {
         H5D_layout_t::H5D_COMPACT => Layout::Compact,
@@ -224,7 +225,7 @@ unsafe fn read_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl:
         }
         Some(shape) => {
             let enc = dataio::read_vlen(&h.file, h.obj, &d, &s.file_runs)?;
-            transfer::deliver_vlen(ftype, d.elem_size, shape, &enc, &mem, dxpl)
+            transfer::deliver_vlen(ftype, d.elem_size, shape, &enc, &mem, dxpl, &mut super::refs::RefMaker::new(h))
         }
     }
 }

@@ -77,6 +77,11 @@ pub fn decode_type(b: &[u8]) -> Result<Owned> {
     Ok(Owned::dtype(check(id, Area::Storage, "decode a stored datatype")?))
 }
 
+pub fn encode_space(sid: hid_t) -> Result<Vec<u8>> {
+    // SAFETY: as for `encode_type`.
+    encode_with(Area::Dataset, "dataspace", |buf, n| unsafe { H5Sencode2(sid, buf, n, H5P_DEFAULT) })
+}
+
 pub fn encode_plist(pid: hid_t) -> Result<Vec<u8>> {
     // SAFETY: as for `encode_type`.
     encode_with(Area::Object, "property list", |buf, n| unsafe { H5Pencode2(pid, buf, n, H5P_DEFAULT) })

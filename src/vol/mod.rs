@@ -14,6 +14,7 @@ pub mod introspect;
 pub mod link;
 pub mod object;
 pub mod token;
+pub mod refs;
 pub mod transfer;
 pub mod vlen;
 

@@ -149,11 +149,19 @@ pub unsafe fn collect_fixed(
 ///
 /// # Safety
 /// As for `deliver_fixed`.
-pub unsafe fn deliver_vlen(ftype: hid_t, fsize: usize, shape: &Shape, encoded: &[Vec<u8>], mem: &MemSide, dxpl: hid_t) -> Result<()> {
+pub unsafe fn deliver_vlen(
+    ftype: hid_t,
+    fsize: usize,
+    shape: &Shape,
+    encoded: &[Vec<u8>],
+    mem: &MemSide,
+    dxpl: hid_t,
+    refs: &mut dyn vlen::MakeRef,
+) -> Result<()> {
     let n = encoded.len();
     let mut buf = vec![0u8; n * fsize.max(mem.msize)];
     for (i, e) in encoded.iter().enumerate() {
-        vlen::decode(shape, e, buf.as_mut_ptr().add(i * fsize), fsize)?;
+        vlen::decode(shape, e, buf.as_mut_ptr().add(i * fsize), fsize, refs)?;
     }
     if types_equal(ftype, mem.mtype) {
         mem.scatter(&buf[..n * fsize]);
@@ -188,7 +196,7 @@ pub unsafe fn collect_vlen(ftype: hid_t, fsize: usize, shape: &Shape, n: usize, 
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let mut e = Vec::new();
-        vlen::encode(shape, buf.as_ptr().add(i * fsize), fsize, &mut e);
+        vlen::encode(shape, buf.as_ptr().add(i * fsize), fsize, &mut e)?;
         out.push(e);
     }
     if converted {

@@ -3,6 +3,10 @@
 //! bytes are kept (pointers there are meaningless) followed by the payload of each
 //! variable-length part, depth first; loading allocates fresh memory with `malloc`, which
 //! HDF5's `H5Treclaim` frees.
+//!
+//! References (`H5T_STD_REF`) are stored the same way: their in-memory form caches a file id,
+//! so the payload keeps what identifies the target instead (kind, object id, region selection
+//! or attribute name) and loading rebuilds the reference with `H5Rcreate_*`.
 use crate::bail;
 use crate::error::{Area, Result};
 use hdf5_sys::h5i::hid_t;
@@ -15,6 +19,21 @@ pub enum Shape {
     Seq { base: Box<Shape>, base_size: usize },
     Fields(Vec<(usize, Shape)>),
     Array { base: Box<Shape>, count: usize, base_size: usize },
+    Ref,
+}
+
+/// Size of `H5R_ref_t`, the in-memory form of `H5T_STD_REF` (old-style references are
+/// plain addresses and need nothing special).
+const REF_SIZE: usize = 64;
+
+/// Rebuilds references on load; it knows the file being read.
+pub trait MakeRef {
+    /// Writes a reference of `kind` to object `id` (with the region selection or attribute
+    /// name in `extra`) at `dst`.
+    ///
+    /// # Safety
+    /// `dst` points at `REF_SIZE` writable bytes.
+    unsafe fn make(&mut self, kind: u8, id: u64, extra: &[u8], dst: *mut u8) -> Result<()>;
 }
 
 impl Shape {
@@ -63,6 +82,7 @@ fn shape(tid: hid_t) -> Result<Shape> {
                 }
                 Ok(if fields.is_empty() { Shape::Fixed } else { Shape::Fields(fields) })
             }
+            H5T_class_t::H5T_REFERENCE if H5Tget_size(tid) == REF_SIZE => Ok(Shape::Ref),
             H5T_class_t::H5T_NO_CLASS => bail!(Area::Datatype, "invalid datatype"),
             _ => Ok(Shape::Fixed),
         }
@@ -79,14 +99,15 @@ struct Hvl {
 ///
 /// # Safety
 /// `elem` points at a valid, initialised element of the type `shape` describes.
-pub unsafe fn encode(shape: &Shape, elem: *const u8, size: usize, out: &mut Vec<u8>) {
+pub unsafe fn encode(shape: &Shape, elem: *const u8, size: usize, out: &mut Vec<u8>) -> Result<()> {
     out.extend_from_slice(std::slice::from_raw_parts(elem, size));
-    payloads(shape, elem, out);
+    payloads(shape, elem, out)
 }
 
-unsafe fn payloads(shape: &Shape, at: *const u8, out: &mut Vec<u8>) {
+unsafe fn payloads(shape: &Shape, at: *const u8, out: &mut Vec<u8>) -> Result<()> {
     match shape {
         Shape::Fixed => {}
+        Shape::Ref => encode_ref(at, out)?,
         Shape::Str => {
             let p = (at as *const *const libc::c_char).read_unaligned();
             if p.is_null() {
@@ -103,20 +124,67 @@ unsafe fn payloads(shape: &Shape, at: *const u8, out: &mut Vec<u8>) {
             let len = if h.p.is_null() { 0 } else { h.len };
             out.extend_from_slice(&(len as u64).to_le_bytes());
             for i in 0..len {
-                encode(base, h.p.add(i * base_size), *base_size, out);
+                encode(base, h.p.add(i * base_size), *base_size, out)?;
             }
         }
         Shape::Fields(fields) => {
             for (off, s) in fields {
-                payloads(s, at.add(*off), out);
+                payloads(s, at.add(*off), out)?;
             }
         }
         Shape::Array { base, count, base_size } => {
             for i in 0..*count {
-                payloads(base, at.add(i * base_size), out);
+                payloads(base, at.add(i * base_size), out)?;
             }
         }
     }
+    Ok(())
+}
+
+/// Payload of one reference: kind (0 for an empty reference), object id, then for a region
+/// reference its selection (`H5Sencode2`) and for an attribute reference its name, each
+/// length-prefixed.
+unsafe fn encode_ref(at: *const u8, out: &mut Vec<u8>) -> Result<()> {
+    use hdf5_sys::h5r::*;
+    let r = at as *const H5R_ref_t;
+    let kind = if std::slice::from_raw_parts(at, REF_SIZE).iter().all(|&b| b == 0) {
+        0
+    } else {
+        H5Rget_type(r) as i32
+    };
+    if !(2..=4).contains(&kind) {
+        out.push(0);
+        return Ok(());
+    }
+    out.push(kind as u8);
+    // Every kind of H5R_ref_t starts with the target's token (H5Rpkg.h: H5R_ref_priv_t), and
+    // rustvol's tokens hold the object id in their first 8 bytes.
+    out.extend_from_slice(std::slice::from_raw_parts(at, 8));
+    let extra: Vec<u8> = match kind {
+        3 => {
+            let space = H5Ropen_region(r, hdf5_sys::h5p::H5P_DEFAULT, hdf5_sys::h5p::H5P_DEFAULT);
+            if space < 0 {
+                bail!(Area::Dataset, "could not read the selection of a region reference");
+            }
+            let enc = super::h5util::encode_space(space);
+            hdf5_sys::h5s::H5Sclose(space);
+            enc?
+        }
+        4 => {
+            let n = H5Rget_attr_name(r, std::ptr::null_mut(), 0);
+            if n < 0 {
+                bail!(Area::Dataset, "could not read the attribute name of a reference");
+            }
+            let mut b = vec![0u8; n as usize + 1];
+            H5Rget_attr_name(r, b.as_mut_ptr().cast(), b.len());
+            b.truncate(n as usize);
+            b
+        }
+        _ => Vec::new(),
+    };
+    out.extend_from_slice(&(extra.len() as u64).to_le_bytes());
+    out.extend_from_slice(&extra);
+    Ok(())
 }
 
 struct Reader<'a> {
@@ -142,28 +210,39 @@ impl Reader<'_> {
 ///
 /// # Safety
 /// `elem` points at `size` writable bytes.
-pub unsafe fn decode(shape: &Shape, bytes: &[u8], elem: *mut u8, size: usize) -> Result<()> {
+pub unsafe fn decode(shape: &Shape, bytes: &[u8], elem: *mut u8, size: usize, refs: &mut dyn MakeRef) -> Result<()> {
     if bytes.is_empty() {
         std::ptr::write_bytes(elem, 0, size);
         return Ok(());
     }
     let mut r = Reader { b: bytes, pos: 0 };
-    decode_one(shape, &mut r, elem, size)?;
+    decode_one(shape, &mut r, elem, size, refs)?;
     if r.pos != bytes.len() {
         bail!(Area::Storage, "stored variable-length element has trailing bytes");
     }
     Ok(())
 }
 
-unsafe fn decode_one(shape: &Shape, r: &mut Reader, elem: *mut u8, size: usize) -> Result<()> {
+unsafe fn decode_one(shape: &Shape, r: &mut Reader, elem: *mut u8, size: usize, refs: &mut dyn MakeRef) -> Result<()> {
     let raw = r.take(size)?;
     std::ptr::copy_nonoverlapping(raw.as_ptr(), elem, size);
-    fill(shape, r, elem)
+    fill(shape, r, elem, refs)
 }
 
-unsafe fn fill(shape: &Shape, r: &mut Reader, at: *mut u8) -> Result<()> {
+unsafe fn fill(shape: &Shape, r: &mut Reader, at: *mut u8, refs: &mut dyn MakeRef) -> Result<()> {
     match shape {
         Shape::Fixed => Ok(()),
+        Shape::Ref => {
+            std::ptr::write_bytes(at, 0, REF_SIZE);
+            let kind = r.take(1)?[0];
+            if kind == 0 {
+                return Ok(());
+            }
+            let id = r.u64()?;
+            let n = r.u64()? as usize;
+            let extra = r.take(n)?;
+            refs.make(kind, id, extra, at)
+        }
         Shape::Str => {
             let p: *mut u8 = match r.take(1)?[0] {
                 0 => std::ptr::null_mut(),
@@ -196,7 +275,7 @@ unsafe fn fill(shape: &Shape, r: &mut Reader, at: *mut u8) -> Result<()> {
                     bail!(Area::Dataset, "out of memory for a sequence of {len} elements");
                 }
                 for i in 0..len {
-                    decode_one(base, r, p.add(i * base_size), *base_size)?;
+                    decode_one(base, r, p.add(i * base_size), *base_size, refs)?;
                 }
                 p
             };
@@ -205,13 +284,13 @@ unsafe fn fill(shape: &Shape, r: &mut Reader, at: *mut u8) -> Result<()> {
         }
         Shape::Fields(fields) => {
             for (off, s) in fields {
-                fill(s, r, at.add(*off))?;
+                fill(s, r, at.add(*off), refs)?;
             }
             Ok(())
         }
         Shape::Array { base, count, base_size } => {
             for i in 0..*count {
-                fill(base, r, at.add(i * base_size))?;
+                fill(base, r, at.add(i * base_size), refs)?;
             }
             Ok(())
         }
