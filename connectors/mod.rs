@@ -1,19 +1,155 @@
-//! Storage backends behind the `VolBackend` trait.
+//! Storage backends behind the `VolBackend` trait, and the choice of one for a file name.
 pub mod memory;
+pub mod objstore;
 
 use crate::backend::VolBackend;
+use crate::bail;
 use crate::config::{BackendKind, Config};
 use crate::error::{Area, Result, VolError};
+use dashmap::DashMap;
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::{ClientOptions, RetryConfig};
+use once_cell::sync::Lazy;
 use std::sync::Arc;
+use std::time::Duration;
 
-/// The backend an info string selects. The memory store is one per process, so a file closed
-/// and reopened under any info string naming `backend=memory` sees the same data.
-pub fn backend_for(cfg: &Config) -> Result<Arc<dyn VolBackend>> {
-    match &cfg.backend {
-        BackendKind::Memory => Ok(memory::MemoryBackend::global()),
-        other => Err(VolError::new(
-            Area::Config,
-            format!("rustvol: backend {other:?} is not built into this plugin"),
-        )),
+/// A file's place: the backend that holds it and its key there.
+#[derive(Clone)]
+pub struct Location {
+    pub backend: Arc<dyn VolBackend>,
+    pub key: String,
+}
+
+/// Backends by their configuration, so clients and cached metadata logs are shared.
+static BACKENDS: Lazy<DashMap<String, Arc<dyn VolBackend>>> = Lazy::new(DashMap::new);
+
+/// Where the file `name` lives: URL names (`s3://bucket/key`, `file:///path`, `mem://name`)
+/// choose their backend themselves, taking the rest (endpoint, region, ...) from `cfg`;
+/// other names live in the backend `cfg` names.
+pub fn resolve(cfg: &Config, name: &str) -> Result<Location> {
+    if let Some(rest) = name.strip_prefix("mem://") {
+        return Ok(Location { backend: memory::MemoryBackend::global(), key: rest.to_string() });
     }
+    if let Some(rest) = name.strip_prefix("file://") {
+        let mut c = cfg.clone();
+        c.backend = BackendKind::Dir;
+        c.root = Some("/".into());
+        return Ok(Location { backend: backend_for(&c)?, key: rest.trim_start_matches('/').to_string() });
+    }
+    if let Some(rest) = name.strip_prefix("s3://") {
+        let Some((bucket, key)) = rest.split_once('/') else {
+            bail!(Area::File, "{name:?} names no object key after the bucket");
+        };
+        let mut c = cfg.clone();
+        c.backend = BackendKind::S3;
+        c.bucket = Some(bucket.to_string());
+        c.prefix = None;
+        return Ok(Location { backend: backend_for(&c)?, key: key.to_string() });
+    }
+    Ok(Location { backend: backend_for(cfg)?, key: name.to_string() })
+}
+
+pub fn backend_for(cfg: &Config) -> Result<Arc<dyn VolBackend>> {
+    if cfg.backend == BackendKind::Memory {
+        return Ok(memory::MemoryBackend::global());
+    }
+    let id = format!("{:?}", (&cfg.backend, &cfg.root, &cfg.bucket, &cfg.endpoint, &cfg.region, &cfg.prefix, cfg.concurrency, cfg.retries, cfg.timeout_secs, cfg.path_style));
+    if let Some(b) = BACKENDS.get(&id) {
+        return Ok(b.clone());
+    }
+    let b: Arc<dyn VolBackend> = match cfg.backend {
+        BackendKind::Dir => dir_backend(cfg)?,
+        BackendKind::S3 => s3_backend(cfg)?,
+        BackendKind::Daos => {
+            return Err(VolError::new(Area::Config, "rustvol: the daos backend is not part of this build"))
+        }
+        BackendKind::Memory => unreachable!("handled above"),
+    };
+    BACKENDS.insert(id, b.clone());
+    Ok(b)
+}
+
+fn dir_backend(cfg: &Config) -> Result<Arc<dyn VolBackend>> {
+    let root = cfg.root.as_deref().unwrap_or(".");
+    std::fs::create_dir_all(root)
+        .map_err(|e| VolError::new(Area::Storage, format!("dir backend: cannot create root {root:?}: {e}")))?;
+    let store = LocalFileSystem::new_with_prefix(root)
+        .map_err(|e| VolError::new(Area::Storage, format!("dir backend: root {root:?}: {e}")))?;
+    Ok(Arc::new(objstore::ObjStoreBackend::new(
+        Arc::new(store),
+        "",
+        format!("dir {root}"),
+        cfg.concurrency,
+    )))
+}
+
+/// Credentials come from the standard AWS environment variables, or else from the shared
+/// credentials file (`AWS_SHARED_CREDENTIALS_FILE`, default `~/.aws/credentials`) for
+/// `AWS_PROFILE` (default `default`). They are never logged.
+fn profile_credentials() -> Option<(String, String, Option<String>)> {
+    let file = std::env::var("AWS_SHARED_CREDENTIALS_FILE")
+        .ok()
+        .or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/.aws/credentials")))?;
+    let profile = std::env::var("AWS_PROFILE").unwrap_or_else(|_| "default".into());
+    let text = std::fs::read_to_string(file).ok()?;
+    let (mut in_profile, mut key, mut secret, mut token) = (false, None, None, None);
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_profile = line.trim_matches(|c| c == '[' || c == ']').trim() == profile;
+        } else if in_profile {
+            if let Some((k, v)) = line.split_once('=') {
+                let v = v.trim().to_string();
+                match k.trim() {
+                    "aws_access_key_id" => key = Some(v),
+                    "aws_secret_access_key" => secret = Some(v),
+                    "aws_session_token" => token = Some(v),
+                    _ => {}
+                }
+            }
+        }
+    }
+    Some((key?, secret?, token))
+}
+
+fn s3_backend(cfg: &Config) -> Result<Arc<dyn VolBackend>> {
+    let bucket = cfg.bucket.clone().expect("validated: s3 has a bucket");
+    let timeout = Duration::from_secs(cfg.timeout_secs);
+    let mut b = AmazonS3Builder::from_env()
+        .with_bucket_name(&bucket)
+        .with_virtual_hosted_style_request(!cfg.path_style)
+        .with_retry(RetryConfig { max_retries: cfg.retries, retry_timeout: timeout, ..Default::default() })
+        .with_client_options(
+            ClientOptions::new()
+                .with_timeout(timeout)
+                .with_connect_timeout(timeout.min(Duration::from_secs(5)))
+                .with_allow_http(cfg.endpoint.as_deref().is_some_and(|e| e.starts_with("http://"))),
+        );
+    if let Some(r) = &cfg.region {
+        b = b.with_region(r);
+    } else if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
+        b = b.with_region("us-east-1");
+    }
+    if let Some(e) = &cfg.endpoint {
+        b = b.with_endpoint(e);
+    }
+    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+        if let Some((key, secret, token)) = profile_credentials() {
+            b = b.with_access_key_id(key).with_secret_access_key(secret);
+            if let Some(t) = token {
+                b = b.with_token(t);
+            }
+        }
+    }
+    let endpoint = cfg.endpoint.clone().unwrap_or_else(|| "AWS".into());
+    let store = b
+        .build()
+        .map_err(|e| VolError::new(Area::Storage, format!("s3 bucket {bucket:?} at {endpoint}: {e}")))?;
+    let prefix = cfg.prefix.clone().unwrap_or_default();
+    Ok(Arc::new(objstore::ObjStoreBackend::new(
+        Arc::new(store),
+        &prefix,
+        format!("s3 bucket {bucket:?} at {endpoint}"),
+        cfg.concurrency,
+    )))
 }

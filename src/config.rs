@@ -23,6 +23,14 @@ pub struct Config {
     pub sys: Option<String>,
     pub container: Option<String>,
     pub log: Option<String>,
+    /// Requests of one H5Dread/H5Dwrite in flight at once.
+    pub concurrency: usize,
+    /// Attempts after a failed request, with exponential backoff.
+    pub retries: usize,
+    /// Seconds before a request (with its retries) gives up.
+    pub timeout_secs: u64,
+    /// S3 path-style addressing (`endpoint/bucket/key`), as self-hosted stores need.
+    pub path_style: bool,
 }
 
 pub const KEYS: &[(&str, &str)] = &[
@@ -36,6 +44,10 @@ pub const KEYS: &[(&str, &str)] = &[
     ("sys", "daos: system name"),
     ("container", "daos: one fixed container instead of one per file"),
     ("log", "log level: error | warn | info | debug | trace"),
+    ("concurrency", "dir/s3: requests in flight per read or write (default 32)"),
+    ("retries", "s3: retries of a failed request, with backoff (default 3)"),
+    ("timeout", "s3: seconds before a request gives up (default 30)"),
+    ("path_style", "s3: true (default) | false for virtual-hosted-style addressing"),
 ];
 
 fn valid_keys() -> String {
@@ -55,12 +67,23 @@ impl Default for Config {
             sys: None,
             container: None,
             log: None,
+            concurrency: 32,
+            retries: 3,
+            timeout_secs: 30,
+            path_style: true,
         }
     }
 }
 
 fn bad(msg: String) -> VolError {
     VolError::new(Area::Config, msg)
+}
+
+fn number(key: &str, value: &str, min: u64, max: u64) -> Result<u64> {
+    match value.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(bad(format!("rustvol info string: {key}={value:?} is not a number from {min} to {max}"))),
+    }
 }
 
 impl Config {
@@ -95,6 +118,16 @@ impl Config {
                     }
                 }
                 "root" => cfg.root = Some(value),
+                "concurrency" => cfg.concurrency = number(&key, &value, 1, 1024)? as usize,
+                "retries" => cfg.retries = number(&key, &value, 0, 100)? as usize,
+                "timeout" => cfg.timeout_secs = number(&key, &value, 1, 3600)?,
+                "path_style" => {
+                    cfg.path_style = match value.to_ascii_lowercase().as_str() {
+                        "true" | "1" | "yes" => true,
+                        "false" | "0" | "no" => false,
+                        other => return Err(bad(format!("rustvol info string: path_style={other:?} is not true or false"))),
+                    }
+                }
                 "bucket" => cfg.bucket = Some(value),
                 "endpoint" => cfg.endpoint = Some(value),
                 "region" => cfg.region = Some(value),

@@ -38,7 +38,7 @@ pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
     let es = d.elem_size;
     let pieces = g.pieces(runs);
     let keys = chunk_keys(obj, &pieces);
-    let got = file.backend.read_chunks(&file.name, &keys)?;
+    let got = file.backend.read_chunks(&file.key, &keys)?;
     let chunk_bytes = g.chunk_elems() as usize * es;
     let mut chunks: HashMap<&[u64], Option<Vec<u8>>> = HashMap::with_capacity(keys.len());
     for (k, c) in keys.iter().zip(got) {
@@ -72,7 +72,7 @@ pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]
         *covered.entry(p.chunk.as_slice()).or_insert(0) += p.len;
     }
     let partial: Vec<ChunkKey> = keys.iter().filter(|k| covered[k.coords.as_slice()] < per_chunk).cloned().collect();
-    let old = if partial.is_empty() { vec![] } else { file.backend.read_chunks(&file.name, &partial)? };
+    let old = if partial.is_empty() { vec![] } else { file.backend.read_chunks(&file.key, &partial)? };
     let chunk_bytes = per_chunk as usize * es;
     let mut bufs: HashMap<Vec<u64>, Vec<u8>> = HashMap::with_capacity(keys.len());
     for (k, c) in partial.iter().zip(old) {
@@ -92,7 +92,7 @@ pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]
             .copy_from_slice(&data[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es]);
     }
     let writes = bufs.into_iter().map(|(coords, b)| (ChunkKey { obj, coords }, b)).collect();
-    file.backend.write_chunks(&file.name, writes)
+    file.backend.write_chunks(&file.key, writes)
 }
 
 pub fn decode_vlen_chunk(obj: ObjId, coords: &[u64], bytes: &[u8], n: u64) -> Result<Vec<Vec<u8>>> {
@@ -131,7 +131,7 @@ fn load_vlen_chunks(
     keys: &[ChunkKey],
     per_chunk: u64,
 ) -> Result<HashMap<Vec<u64>, Vec<Vec<u8>>>> {
-    let got = if keys.is_empty() { vec![] } else { file.backend.read_chunks(&file.name, keys)? };
+    let got = if keys.is_empty() { vec![] } else { file.backend.read_chunks(&file.key, keys)? };
     let mut map = HashMap::with_capacity(keys.len());
     for (k, c) in keys.iter().zip(got) {
         let elems = match c {
@@ -172,17 +172,17 @@ pub fn write_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
         }
     }
     let writes = chunks.into_iter().map(|(coords, e)| (ChunkKey { obj, coords }, encode_vlen_chunk(&e))).collect();
-    file.backend.write_chunks(&file.name, writes)
+    file.backend.write_chunks(&file.key, writes)
 }
 
 /// After the extent changed: drops chunks wholly outside it and resets the parts of edge
 /// chunks that fell outside, so growing again shows the fill value as HDF5 does.
 pub fn trim_to_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
     let g = geometry(d);
-    let keys = file.backend.list_chunks(&file.name, obj)?;
+    let keys = file.backend.list_chunks(&file.key, obj)?;
     let (gone, keep): (Vec<ChunkKey>, Vec<ChunkKey>) = keys.into_iter().partition(|k| g.beyond(&k.coords));
     if !gone.is_empty() {
-        file.backend.delete_chunks(&file.name, &gone)?;
+        file.backend.delete_chunks(&file.key, &gone)?;
     }
     let edge: Vec<(ChunkKey, Vec<u64>)> = keep
         .into_iter()
@@ -208,7 +208,7 @@ pub fn trim_to_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
             writes.push((k.clone(), encode_vlen_chunk(c)));
         }
     } else {
-        let got = file.backend.read_chunks(&file.name, &keys)?;
+        let got = file.backend.read_chunks(&file.key, &keys)?;
         let fill = filled(1, &d.fill, es);
         for ((k, out), c) in edge.iter().zip(got) {
             let Some(mut c) = c else { continue };
@@ -221,14 +221,14 @@ pub fn trim_to_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
             writes.push((k.clone(), c));
         }
     }
-    file.backend.write_chunks(&file.name, writes)
+    file.backend.write_chunks(&file.key, writes)
 }
 
 /// Bytes stored for a dataset's elements.
 pub fn storage_size(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<u64> {
-    let keys = file.backend.list_chunks(&file.name, obj)?;
+    let keys = file.backend.list_chunks(&file.key, obj)?;
     if d.vlen {
-        let got = file.backend.read_chunks(&file.name, &keys)?;
+        let got = file.backend.read_chunks(&file.key, &keys)?;
         return Ok(got.iter().flatten().map(|c| c.len() as u64).sum());
     }
     let g = geometry(d);
@@ -237,15 +237,15 @@ pub fn storage_size(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<u64> {
 
 /// Copies every stored chunk of one dataset to another object, possibly in another file.
 pub fn copy_chunks(src: &OpenFile, src_obj: ObjId, dst: &OpenFile, dst_obj: ObjId) -> Result<()> {
-    let keys = src.backend.list_chunks(&src.name, src_obj)?;
+    let keys = src.backend.list_chunks(&src.key, src_obj)?;
     if keys.is_empty() {
         return Ok(());
     }
-    let got = src.backend.read_chunks(&src.name, &keys)?;
+    let got = src.backend.read_chunks(&src.key, &keys)?;
     let writes = keys
         .into_iter()
         .zip(got)
         .filter_map(|(k, c)| c.map(|c| (ChunkKey { obj: dst_obj, coords: k.coords }, c)))
         .collect();
-    dst.backend.write_chunks(&dst.name, writes)
+    dst.backend.write_chunks(&dst.key, writes)
 }

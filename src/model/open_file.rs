@@ -2,6 +2,8 @@
 //! process-wide table that makes a second open of the same file share the first one's state.
 use super::namespace::FileMeta;
 use crate::backend::{MetaCommit, VolBackend};
+use crate::config::Config;
+use crate::connectors::Location;
 use crate::bail;
 use crate::error::{Area, Result};
 use dashmap::DashMap;
@@ -11,11 +13,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 pub struct OpenFile {
+    /// The name the application used (what `H5Fget_name` reports).
     pub name: String,
+    /// Where the backend keeps the file.
+    pub key: String,
     pub backend: Arc<dyn VolBackend>,
+    /// The configuration the file was opened with, for files reached through external links.
+    pub cfg: Config,
     pub meta: RwLock<FileMeta>,
     pub fileno: u64,
-    key: String,
+    reg_key: String,
 }
 
 static OPEN_FILES: Lazy<DashMap<String, Weak<OpenFile>>> = Lazy::new(DashMap::new);
@@ -26,8 +33,8 @@ fn key_of(backend: &dyn VolBackend, name: &str) -> String {
 }
 
 /// The already-open instance of a file, if any handle still holds it.
-pub fn find_open(backend: &dyn VolBackend, name: &str) -> Option<Arc<OpenFile>> {
-    OPEN_FILES.get(&key_of(backend, name)).and_then(|w| w.upgrade())
+pub fn find_open(loc: &Location) -> Option<Arc<OpenFile>> {
+    OPEN_FILES.get(&key_of(loc.backend.as_ref(), &loc.key)).and_then(|w| w.upgrade())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,46 +44,43 @@ pub enum CreateMode {
 }
 
 impl OpenFile {
-    fn register(name: &str, backend: Arc<dyn VolBackend>, meta: FileMeta) -> Arc<OpenFile> {
-        let key = key_of(backend.as_ref(), name);
+    fn register(loc: Location, name: &str, cfg: Config, meta: FileMeta) -> Arc<OpenFile> {
+        let reg_key = key_of(loc.backend.as_ref(), &loc.key);
         let f = Arc::new(OpenFile {
             name: name.to_string(),
-            backend,
+            key: loc.key,
+            backend: loc.backend,
+            cfg,
             meta: RwLock::new(meta),
             fileno: NEXT_FILENO.fetch_add(1, Ordering::Relaxed),
-            key: key.clone(),
+            reg_key: reg_key.clone(),
         });
-        OPEN_FILES.insert(key, Arc::downgrade(&f));
+        OPEN_FILES.insert(reg_key, Arc::downgrade(&f));
         f
     }
 
-    pub fn create(
-        backend: Arc<dyn VolBackend>,
-        name: &str,
-        mode: CreateMode,
-        meta: FileMeta,
-    ) -> Result<Arc<OpenFile>> {
-        if find_open(backend.as_ref(), name).is_some() {
+    pub fn create(loc: Location, name: &str, cfg: Config, mode: CreateMode, meta: FileMeta) -> Result<Arc<OpenFile>> {
+        if find_open(&loc).is_some() {
             bail!(Area::File, "unable to truncate {name:?}: the file is already open");
         }
-        if mode == CreateMode::Exclusive && backend.file_exists(name)? {
+        if mode == CreateMode::Exclusive && loc.backend.file_exists(&loc.key)? {
             bail!(Area::File, "unable to create {name:?}: the file already exists (H5F_ACC_EXCL)");
         }
-        backend.create_file(name)?;
-        let f = OpenFile::register(name, backend, meta);
+        loc.backend.create_file(&loc.key)?;
+        let f = OpenFile::register(loc, name, cfg, meta);
         f.flush()?;
         Ok(f)
     }
 
-    pub fn open(backend: Arc<dyn VolBackend>, name: &str) -> Result<Arc<OpenFile>> {
-        if let Some(f) = find_open(backend.as_ref(), name) {
+    pub fn open(loc: Location, name: &str, cfg: Config) -> Result<Arc<OpenFile>> {
+        if let Some(f) = find_open(&loc) {
             return Ok(f);
         }
-        let Some(snap) = backend.load_meta(name)? else {
-            bail!(Area::File, "unable to open file {name:?}: it does not exist in {}", backend.describe());
+        let Some(snap) = loc.backend.load_meta(&loc.key)? else {
+            bail!(Area::File, "unable to open file {name:?}: it does not exist in {}", loc.backend.describe());
         };
         let meta = FileMeta::from_records(&snap.header, snap.records)?;
-        Ok(OpenFile::register(name, backend, meta))
+        Ok(OpenFile::register(loc, name, cfg, meta))
     }
 
     /// Writes every metadata change since the last flush as one commit, then drops the chunks
@@ -90,10 +94,10 @@ impl OpenFile {
             let (header, upserts, deletes) = m.take_changes()?;
             (MetaCommit { header, upserts, deletes }, std::mem::take(&mut m.dropped_datasets))
         };
-        self.backend.commit_meta(&self.name, commit)?;
+        self.backend.commit_meta(&self.key, commit)?;
         for id in dropped {
-            let keys = self.backend.list_chunks(&self.name, id)?;
-            self.backend.delete_chunks(&self.name, &keys)?;
+            let keys = self.backend.list_chunks(&self.key, id)?;
+            self.backend.delete_chunks(&self.key, &keys)?;
         }
         Ok(())
     }
@@ -101,6 +105,6 @@ impl OpenFile {
 
 impl Drop for OpenFile {
     fn drop(&mut self) {
-        OPEN_FILES.remove_if(&self.key, |_, w| w.strong_count() == 0);
+        OPEN_FILES.remove_if(&self.reg_key, |_, w| w.strong_count() == 0);
     }
 }

@@ -4,7 +4,7 @@ use super::h5util::{check, cstr, decode_plist, encode_plist, write_name, Owned};
 use super::handle::{Handle, Kind};
 use super::info::config_of;
 use crate::bail;
-use crate::connectors::backend_for;
+use crate::connectors::resolve;
 use crate::error::Area;
 use crate::ffi::vol_bindings::*;
 use crate::model::namespace::FileMeta;
@@ -19,7 +19,7 @@ pub unsafe extern "C" fn create(name: *const c_char, flags: c_uint, fcpl: hid_t,
     guard::object("file_create", || {
         let name = cstr(name, "file name")?;
         let cfg = config_of(fapl)?;
-        let backend = backend_for(&cfg)?;
+        let loc = resolve(&cfg, &name)?;
         let mode = if flags & H5F_ACC_EXCL != 0 {
             CreateMode::Exclusive
         } else if flags & H5F_ACC_TRUNC != 0 {
@@ -37,9 +37,9 @@ pub unsafe extern "C" fn create(name: *const c_char, flags: c_uint, fcpl: hid_t,
             hdf5_sys::h5p::H5Pset_link_creation_order(gcpl.id, crt);
             (encode_plist(fcpl)?, encode_plist(gcpl.id)?, (crt & CRT_ORDER_TRACKED != 0, acrt & CRT_ORDER_TRACKED != 0))
         };
-        log::debug!("creating {name:?} in {} ({mode:?})", backend.describe());
+        log::debug!("creating {name:?} in {} ({mode:?})", loc.backend.describe());
         let meta = FileMeta::new(fcpl_bytes, gcpl_bytes, track);
-        let f = OpenFile::create(backend, &name, mode, meta)?;
+        let f = OpenFile::create(loc, &name, cfg, mode, meta)?;
         let root = f.meta.read().root();
         let mut h = Handle::new(f, Kind::File, root, true, "/".into());
         // SAFETY: copying the caller's fapl; the copy is owned by the handle.
@@ -52,9 +52,9 @@ pub unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, _
     guard::object("file_open", || {
         let name = cstr(name, "file name")?;
         let cfg = config_of(fapl)?;
-        let backend = backend_for(&cfg)?;
-        log::debug!("opening {name:?} in {} (flags {flags:#x})", backend.describe());
-        let f = OpenFile::open(backend, &name)?;
+        let loc = resolve(&cfg, &name)?;
+        log::debug!("opening {name:?} in {} (flags {flags:#x})", loc.backend.describe());
+        let f = OpenFile::open(loc, &name, cfg)?;
         let root = f.meta.read().root();
         let mut h = Handle::new(f, Kind::File, root, flags & H5F_ACC_RDWR != 0, "/".into());
         // SAFETY: as in `create`.
@@ -183,22 +183,22 @@ pub unsafe extern "C" fn specific(obj: *mut c_void, args: *mut H5VL_file_specifi
                 H5VL_FILE_IS_ACCESSIBLE => {
                     let g = &a.args.is_accessible;
                     let name = cstr(g.filename, "file name")?;
-                    *g.accessible = match config_of(g.fapl_id).and_then(|c| backend_for(&c)) {
-                        Ok(b) => b.file_exists(&name).unwrap_or(false),
+                    *g.accessible = match config_of(g.fapl_id).and_then(|c| resolve(&c, &name)) {
+                        Ok(l) => l.backend.file_exists(&l.key).unwrap_or(false),
                         Err(_) => false,
                     };
                 }
                 H5VL_FILE_DELETE => {
                     let g = &a.args.del;
                     let name = cstr(g.filename, "file name")?;
-                    let b = backend_for(&config_of(g.fapl_id)?)?;
-                    if find_open(b.as_ref(), &name).is_some() {
+                    let l = resolve(&config_of(g.fapl_id)?, &name)?;
+                    if find_open(&l).is_some() {
                         bail!(Area::File, "unable to delete {name:?}: the file is open");
                     }
-                    if !b.file_exists(&name)? {
-                        bail!(Area::File, "unable to delete {name:?}: no such file in {}", b.describe());
+                    if !l.backend.file_exists(&l.key)? {
+                        bail!(Area::File, "unable to delete {name:?}: no such file in {}", l.backend.describe());
                     }
-                    b.delete_file(&name)?;
+                    l.backend.delete_file(&l.key)?;
                 }
                 H5VL_FILE_IS_EQUAL => {
                     let h = Handle::from_raw(obj)?;

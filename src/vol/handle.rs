@@ -148,7 +148,7 @@ pub fn resolve_path(file: &Arc<OpenFile>, start: ObjId, start_path: &str, path: 
         match r {
             Resolved::Local(obj) => return Ok(Target { file, obj, path: abs }),
             Resolved::External { file: f, path: p } => {
-                let other = OpenFile::open(file.backend.clone(), &f).map_err(|e| {
+                let other = external_file(&file, &f).map_err(|e| {
                     VolError::new(Area::Link, format!("unable to follow external link into {f:?}: {}", e.msg))
                 })?;
                 start = other.meta.read().root();
@@ -159,6 +159,25 @@ pub fn resolve_path(file: &Arc<OpenFile>, start: ObjId, start_path: &str, path: 
         }
     }
     bail!(Area::Link, "too many external links resolving {path:?}")
+}
+
+/// Opens the target file of an external link: the name as given, or else relative to the
+/// directory of the file holding the link (as HDF5 also tries).
+fn external_file(from: &Arc<OpenFile>, target: &str) -> Result<Arc<OpenFile>> {
+    let first = crate::connectors::resolve(&from.cfg, target)?;
+    if first.backend.file_exists(&first.key).unwrap_or(false) || crate::model::open_file::find_open(&first).is_some() {
+        return OpenFile::open(first, target, from.cfg.clone());
+    }
+    if !target.contains("://") && !target.starts_with('/') {
+        if let Some((dir, _)) = from.name.rsplit_once('/') {
+            let sibling = format!("{dir}/{target}");
+            let loc = crate::connectors::resolve(&from.cfg, &sibling)?;
+            if loc.backend.file_exists(&loc.key).unwrap_or(false) {
+                return OpenFile::open(loc, &sibling, from.cfg.clone());
+            }
+        }
+    }
+    OpenFile::open(first, target, from.cfg.clone())
 }
 
 /// Where `loc` (relative to handle `h`) points.
