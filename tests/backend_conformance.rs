@@ -1,0 +1,120 @@
+//! One contract, checked against every backend: memory, a local directory, and S3 when
+//! `RUSTVOL_S3_INFO` names a server (the test command starts Garage and sets it).
+use rustvol::backend::{ChunkKey, MetaCommit, VolBackend};
+use rustvol::config::Config;
+use rustvol::connectors::{self, objstore::ObjStoreBackend};
+use std::sync::Arc;
+
+fn unique(tag: &str) -> String {
+    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("conformance-{tag}-{}-{n}", std::process::id())
+}
+
+fn key(obj: u64, coords: &[u64]) -> ChunkKey {
+    ChunkKey { obj, coords: coords.to_vec() }
+}
+
+/// A second client of the same store, so reads cannot come from the first one's caches.
+type Fresh = Box<dyn Fn() -> Arc<dyn VolBackend>>;
+
+fn contract(b: Arc<dyn VolBackend>, fresh: Fresh) {
+    let f = unique("file");
+    assert!(!b.file_exists(&f).unwrap());
+    b.create_file(&f).unwrap();
+
+    // Metadata: commits apply in order; deletes remove records; many commits stay readable.
+    b.commit_meta(&f, MetaCommit { header: b"h1".to_vec(), upserts: vec![(1, b"r1".to_vec()), (2, b"r2".to_vec())], deletes: vec![] }).unwrap();
+    assert!(b.file_exists(&f).unwrap());
+    for i in 0..20u64 {
+        b.commit_meta(&f, MetaCommit { header: format!("h{i}").into_bytes(), upserts: vec![(10 + i, vec![i as u8; 3])], deletes: if i == 5 { vec![2] } else { vec![] } }).unwrap();
+    }
+    for backend in [b.clone(), fresh()] {
+        let snap = backend.load_meta(&f).unwrap().expect("committed file loads");
+        assert_eq!(snap.header, b"h19");
+        let mut recs = snap.records.clone();
+        recs.sort();
+        assert_eq!(recs.len(), 21, "1 + 20 records, record 2 deleted");
+        assert_eq!(recs[0], (1, b"r1".to_vec()));
+        assert!(recs.iter().all(|(id, _)| *id != 2));
+        assert_eq!(recs.last().unwrap(), &(29, vec![19u8; 3]));
+    }
+
+    // Chunks: one object each; unwritten ones read as None; listing is per object, sorted.
+    let chunks = vec![(key(7, &[0, 1]), vec![1u8; 16]), (key(7, &[0, 0]), vec![2u8; 16]), (key(8, &[3]), vec![3u8; 4])];
+    b.write_chunks(&f, chunks).unwrap();
+    let got = fresh().read_chunks(&f, &[key(7, &[0, 0]), key(7, &[9, 9]), key(8, &[3])]).unwrap();
+    assert_eq!(got, vec![Some(vec![2u8; 16]), None, Some(vec![3u8; 4])]);
+    assert_eq!(b.list_chunks(&f, 7).unwrap(), vec![key(7, &[0, 0]), key(7, &[0, 1])]);
+    b.delete_chunks(&f, &[key(7, &[0, 1]), key(7, &[5, 5])]).unwrap();
+    assert_eq!(fresh().list_chunks(&f, 7).unwrap(), vec![key(7, &[0, 0])]);
+    // Many chunks at once (concurrent requests) come back in order.
+    let many: Vec<(ChunkKey, Vec<u8>)> = (0..200u64).map(|i| (key(9, &[i]), i.to_le_bytes().to_vec())).collect();
+    b.write_chunks(&f, many.clone()).unwrap();
+    let keys: Vec<ChunkKey> = many.iter().map(|(k, _)| k.clone()).collect();
+    let back = b.read_chunks(&f, &keys).unwrap();
+    assert!(back.iter().zip(&many).all(|(g, (_, w))| g.as_ref() == Some(w)));
+
+    // Truncating create and delete leave nothing behind.
+    b.create_file(&f).unwrap();
+    assert!(b.list_chunks(&f, 7).unwrap().is_empty());
+    b.commit_meta(&f, MetaCommit { header: b"again".to_vec(), upserts: vec![], deletes: vec![] }).unwrap();
+    assert_eq!(fresh().load_meta(&f).unwrap().unwrap().records.len(), 0);
+    b.delete_file(&f).unwrap();
+    assert!(!fresh().file_exists(&f).unwrap());
+    assert!(b.load_meta(&f).unwrap().is_none());
+}
+
+#[test]
+fn memory_backend() {
+    let b = connectors::backend_for(&Config::default()).unwrap();
+    contract(b, Box::new(|| connectors::backend_for(&Config::default()).unwrap()));
+}
+
+fn dir_store(root: &std::path::Path) -> Arc<dyn VolBackend> {
+    let store = object_store::local::LocalFileSystem::new_with_prefix(root).unwrap();
+    Arc::new(ObjStoreBackend::new(Arc::new(store), "", format!("dir {}", root.display()), 8))
+}
+
+#[test]
+fn dir_backend() {
+    let root = std::env::temp_dir().join(unique("dir"));
+    std::fs::create_dir_all(&root).unwrap();
+    let r2 = root.clone();
+    contract(dir_store(&root), Box::new(move || dir_store(&r2)));
+    std::fs::remove_dir_all(&root).ok();
+}
+
+#[test]
+fn dir_backend_reports_corrupt_records() {
+    let root = std::env::temp_dir().join(unique("corrupt"));
+    std::fs::create_dir_all(&root).unwrap();
+    let b = dir_store(&root);
+    b.create_file("f.h5").unwrap();
+    b.commit_meta("f.h5", MetaCommit { header: b"{}".to_vec(), upserts: vec![(1, b"{}".to_vec())], deletes: vec![] }).unwrap();
+    std::fs::write(root.join("f.h5/manifest.json"), b"{not json").unwrap();
+    let e = dir_store(&root).load_meta("f.h5").unwrap_err();
+    assert!(e.msg.contains("corrupt manifest"), "{}", e.msg);
+    let seg = std::fs::read_dir(root.join("f.h5/meta")).unwrap().next().unwrap().unwrap().path();
+    std::fs::write(root.join("f.h5/manifest.json"), format!(
+        "{{\"format\":\"rustvol\",\"version\":1,\"generation\":1,\"segments\":[\"{}\"]}}",
+        seg.file_name().unwrap().to_string_lossy()
+    )).unwrap();
+    std::fs::write(&seg, b"rustvol-segment 1 1\nput nonsense\n").unwrap();
+    let e = dir_store(&root).load_meta("f.h5").unwrap_err();
+    assert!(e.msg.contains("corrupt segment"), "{}", e.msg);
+    std::fs::remove_dir_all(&root).ok();
+}
+
+#[test]
+fn s3_backend_when_a_server_is_configured() {
+    let Ok(info) = std::env::var("RUSTVOL_S3_INFO") else {
+        assert!(std::env::var_os("RUSTVOL_REQUIRE_S3").is_none(), "RUSTVOL_REQUIRE_S3 is set but RUSTVOL_S3_INFO is not");
+        eprintln!("RUSTVOL_S3_INFO not set: the S3 run of this contract happens in scripts/test.sh");
+        return;
+    };
+    let mut cfg = Config::parse(&info).unwrap();
+    cfg.prefix = Some(unique("prefix"));
+    let b = connectors::backend_for(&cfg).unwrap();
+    let fresh_cfg = Config { concurrency: cfg.concurrency + 1, ..cfg.clone() };
+    contract(b, Box::new(move || connectors::backend_for(&fresh_cfg).unwrap()));
+}
