@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The demo: an unmodified HDF5 program (h5_examples/write_read.c) writes a file with groups,
-# a chunked dataset and attributes, closes it, reopens it and reads everything back, all
-# stored by rustvol's memory backend instead of a native .h5 file.
+# The demo, no server needed: an unmodified HDF5 program (h5_examples/write_read.c) writes a
+# file with groups, a chunked dataset and attributes through rustvol's `dir` backend (a plain
+# local directory), an h5py script adds to it from another process, and h5ls and h5dump read
+# it back. RUSTVOL_DEMO_INFO picks another backend (e.g. backend=memory: one process only).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bash "$HERE/setup.sh"
@@ -9,7 +10,10 @@ bash "$HERE/setup.sh"
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 cd "$RUSTVOL_ROOT"
 
-INFO=${RUSTVOL_DEMO_INFO:-backend=memory}
+DEMO_DIR=${RUSTVOL_DEMO_DIR:-$RUSTVOL_ROOT/target/demo}
+rm -rf "$DEMO_DIR/store"
+mkdir -p "$DEMO_DIR"
+INFO=${RUSTVOL_DEMO_INFO:-backend=dir;root=$DEMO_DIR/store}
 BUILD=$RUSTVOL_ROOT/build
 cmake -S . -B "$BUILD" -DHDF5_DIR="$HDF5_DIR" >/dev/null
 cmake --build "$BUILD" --target write_read rustvol_plugin >/dev/null
@@ -51,6 +55,35 @@ else
 fi
 case " $(tr ';' ' ' <<<"$INFO") " in
   *" backend=memory "*)
-    [ -e demo.h5 ] || echo "Nothing was written to disk: the memory backend kept demo.h5 inside the process." ;;
+    [ -e demo.h5 ] || echo "Nothing was written to disk: the memory backend kept demo.h5 inside the process."
+    [ "$ok" = 1 ]
+    exit 0 ;;
 esac
 [ "$ok" = 1 ]
+
+run() {
+  echo
+  printf '$'; printf ' %q' "$@" | sed "s|$RUSTVOL_ROOT/||g; s|$HDF5_DIR/bin/||g"; echo
+  "$@" 2>&1 | sed 's/^/  /'
+  return "${PIPESTATUS[0]}"
+}
+export HDF5_PLUGIN_PATH=$RUSTVOL_PLUGIN_DIR
+echo
+echo "Another process, an h5py script, adds a group to the same file:"
+run env HDF5_VOL_CONNECTOR="rustvol $INFO" "$RUSTVOL_VENV/bin/python" -c '
+import h5py, numpy as np
+with h5py.File("demo.h5", "a") as f:
+    g = f.create_group("python")
+    d = g.create_dataset("squares", data=np.arange(8) ** 2, chunks=(4,))
+    d.attrs["written_by"] = "h5py " + h5py.version.version
+    print("h5py sees", sorted(f["experiment"].attrs), "and wrote /python/squares =", d[...].tolist())
+'
+echo
+echo "The HDF5 tools read it through rustvol:"
+run "$HDF5_DIR/bin/h5ls" --vol-name=rustvol --vol-info="$INFO" -r demo.h5
+run "$HDF5_DIR/bin/h5dump" --vol-name=rustvol --vol-info="$INFO" -g /python demo.h5
+echo
+echo "What is stored (docs/FORMAT.md explains it):"
+(cd "$DEMO_DIR/store" && find demo.h5 | sort | head -n 30 | sed 's/^/  /')
+echo
+echo "The store is kept in ${DEMO_DIR#"$RUSTVOL_ROOT"/}/store; look at it with h5ls/h5dump as above."
