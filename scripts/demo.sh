@@ -63,21 +63,18 @@ esac
 
 run() {
   echo
-  printf '$'; printf ' %q' "$@" | sed "s|$RUSTVOL_ROOT/||g; s|$HDF5_DIR/bin/||g"; echo
+  printf '$'; printf ' %q' "$@" | sed "s|$HDF5_DIR/bin/||g; s| $RUSTVOL_ROOT/| |g"; echo
   "$@" 2>&1 | sed 's/^/  /'
   return "${PIPESTATUS[0]}"
 }
 export HDF5_PLUGIN_PATH=$RUSTVOL_PLUGIN_DIR
 echo
+echo "(HDF5_PLUGIN_PATH=$HDF5_PLUGIN_PATH from here on)"
 echo "Another process, an h5py script, adds a group to the same file:"
-run env HDF5_VOL_CONNECTOR="rustvol $INFO" "$RUSTVOL_VENV/bin/python" -c '
-import h5py, numpy as np
-with h5py.File("demo.h5", "a") as f:
-    g = f.create_group("python")
-    d = g.create_dataset("squares", data=np.arange(8) ** 2, chunks=(4,))
-    d.attrs["written_by"] = "h5py " + h5py.version.version
-    print("h5py sees", sorted(f["experiment"].attrs), "and wrote /python/squares =", d[...].tolist())
-'
+export HDF5_VOL_CONNECTOR="rustvol $INFO"
+echo; echo "\$ export HDF5_VOL_CONNECTOR=\"$HDF5_VOL_CONNECTOR\""
+run python "$RUSTVOL_ROOT/h5_examples/python/append_group.py" demo.h5
+unset HDF5_VOL_CONNECTOR
 echo
 echo "The HDF5 tools read it through rustvol:"
 run "$HDF5_DIR/bin/h5ls" --vol-name=rustvol --vol-info="$INFO" -r demo.h5
