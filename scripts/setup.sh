@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything a fresh Debian 12 machine needs to build and test rustvol:
 # system packages, a Rust toolchain, HDF5 1.14.5 (built once into $RUSTVOL_CACHE), a Python
-# venv with h5py built against that HDF5, and the plugin (cargo build --release).
+# venv with h5py built against that HDF5, the Garage S3 server for the tests, and the plugin
+# (cargo build --release).
 # Idempotent and non-interactive; each step skips what is already done.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -50,6 +51,7 @@ echo "rust: $(rustc --version)"
 # --- HDF5, h5py ----------------------------------------------------------------------------------
 bash "$HERE/setup-hdf5.sh"
 bash "$HERE/setup-python.sh"
+bash "$HERE/setup-garage.sh"
 
 # --- the plugin ----------------------------------------------------------------------------------
 echo "setup: cargo build --release"
