@@ -159,11 +159,15 @@ pub unsafe fn deliver_vlen(
     refs: &mut dyn vlen::MakeRef,
 ) -> Result<()> {
     let n = encoded.len();
+    let equal = types_equal(ftype, mem.mtype);
+    // Elements handed over as they are use the application's allocator; temporary ones that
+    // H5Tconvert copies from are ours, freed by `reclaim`.
+    let alloc = if equal { vlen::Alloc::of_dxpl(dxpl) } else { vlen::Alloc::MALLOC };
     let mut buf = vec![0u8; n * fsize.max(mem.msize)];
     for (i, e) in encoded.iter().enumerate() {
-        vlen::decode(shape, e, buf.as_mut_ptr().add(i * fsize), fsize, refs)?;
+        vlen::decode(shape, e, buf.as_mut_ptr().add(i * fsize), fsize, refs, alloc)?;
     }
-    if types_equal(ftype, mem.mtype) {
+    if equal {
         mem.scatter(&buf[..n * fsize]);
         return Ok(());
     }

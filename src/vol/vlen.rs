@@ -89,6 +89,37 @@ fn shape(tid: hid_t) -> Result<Shape> {
     }
 }
 
+/// Where variable-length parts read back are allocated: `malloc`, or the allocator the
+/// application set on the transfer property list (`H5Pset_vlen_mem_manager`).
+#[derive(Clone, Copy)]
+pub struct Alloc {
+    func: hdf5_sys::h5mm::H5MM_allocate_t,
+    info: *mut libc::c_void,
+}
+
+impl Alloc {
+    pub const MALLOC: Alloc = Alloc { func: None, info: std::ptr::null_mut() };
+
+    /// The allocator a transfer property list names.
+    pub fn of_dxpl(dxpl: hid_t) -> Alloc {
+        let mut a = Alloc::MALLOC;
+        let (mut free, mut free_info) = (None, std::ptr::null_mut());
+        // SAFETY: a query filling four out-parameters from a plist id HDF5 gave us.
+        let ok = dxpl > 0
+            && unsafe { hdf5_sys::h5p::H5Pget_vlen_mem_manager(dxpl, &mut a.func, &mut a.info, &mut free, &mut free_info) } >= 0;
+        if ok { a } else { Alloc::MALLOC }
+    }
+
+    /// # Safety
+    /// Plain allocation; the caller initialises the memory.
+    unsafe fn get(&self, n: usize) -> *mut u8 {
+        match self.func {
+            Some(f) => f(n, self.info) as *mut u8,
+            None => libc::malloc(n) as *mut u8,
+        }
+    }
+}
+
 #[repr(C)]
 struct Hvl {
     len: usize,
@@ -190,6 +221,7 @@ unsafe fn encode_ref(at: *const u8, out: &mut Vec<u8>) -> Result<()> {
 struct Reader<'a> {
     b: &'a [u8],
     pos: usize,
+    alloc: Alloc,
 }
 
 impl Reader<'_> {
@@ -210,12 +242,12 @@ impl Reader<'_> {
 ///
 /// # Safety
 /// `elem` points at `size` writable bytes.
-pub unsafe fn decode(shape: &Shape, bytes: &[u8], elem: *mut u8, size: usize, refs: &mut dyn MakeRef) -> Result<()> {
+pub unsafe fn decode(shape: &Shape, bytes: &[u8], elem: *mut u8, size: usize, refs: &mut dyn MakeRef, alloc: Alloc) -> Result<()> {
     if bytes.is_empty() {
         std::ptr::write_bytes(elem, 0, size);
         return Ok(());
     }
-    let mut r = Reader { b: bytes, pos: 0 };
+    let mut r = Reader { b: bytes, pos: 0, alloc };
     decode_one(shape, &mut r, elem, size, refs)?;
     if r.pos != bytes.len() {
         bail!(Area::Storage, "stored variable-length element has trailing bytes");
@@ -248,8 +280,9 @@ unsafe fn fill(shape: &Shape, r: &mut Reader, at: *mut u8, refs: &mut dyn MakeRe
                 0 => std::ptr::null_mut(),
                 1 => {
                     let n = r.u64()? as usize;
+                    let alloc = r.alloc;
                     let s = r.take(n)?;
-                    let p = libc::malloc(n + 1) as *mut u8;
+                    let p = alloc.get(n + 1);
                     if p.is_null() {
                         bail!(Area::Dataset, "out of memory for a string of {n} bytes");
                     }
@@ -270,10 +303,11 @@ unsafe fn fill(shape: &Shape, r: &mut Reader, at: *mut u8, refs: &mut dyn MakeRe
             let p = if len == 0 {
                 std::ptr::null_mut()
             } else {
-                let p = libc::calloc(len, *base_size) as *mut u8;
+                let p = r.alloc.get(len * base_size);
                 if p.is_null() {
                     bail!(Area::Dataset, "out of memory for a sequence of {len} elements");
                 }
+                std::ptr::write_bytes(p, 0, len * base_size);
                 for i in 0..len {
                     decode_one(base, r, p.add(i * base_size), *base_size, refs)?;
                 }
