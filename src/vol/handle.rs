@@ -91,7 +91,10 @@ impl Handle {
         } else {
             h.file.meta.write().closed(h.obj);
         }
-        let flush = if h.writable && h.kind == Kind::File { h.file.flush() } else { Ok(()) };
+        // A file flushes when a file handle closes, and when its last handle of any kind goes
+        // (objects outliving H5Fclose, files reached only through external links).
+        let last = Arc::strong_count(&h.file) == 1;
+        let flush = if h.writable && (h.kind == Kind::File || last) { h.file.flush() } else { Ok(()) };
         drop(h);
         flush
     }

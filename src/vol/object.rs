@@ -213,7 +213,17 @@ pub unsafe extern "C" fn get(
                 H5VL_OBJECT_GET_FILE => *a.args.get_file.file = h.file_handle(),
                 H5VL_OBJECT_GET_NAME => {
                     let t = locate(h, loc)?;
-                    let path = if t.path.is_empty() { t.file.meta.read().path_of(t.obj).unwrap_or_default() } else { t.path };
+                    // The path an object was opened by, while it still leads to it; else any
+                    // path that does; none for an object no link reaches (HDF5 reports "").
+                    let path = {
+                        let m = t.file.meta.read();
+                        let root = m.root();
+                        if !t.path.is_empty() && m.resolve_local(root, &t.path).ok() == Some(t.obj) {
+                            t.path
+                        } else {
+                            m.path_of(t.obj).unwrap_or_default()
+                        }
+                    };
                     let g = &a.args.get_name;
                     let n = write_name(&path, g.buf, g.buf_size);
                     if !g.name_len.is_null() {
