@@ -253,6 +253,9 @@ impl FileMeta {
         let o = self.objects.remove(&id).expect("present");
         self.dirty.remove(&id);
         self.deleted.insert(id);
+        for a in o.attrs.by_name.values() {
+            self.release_type(a.committed_type);
+        }
         match o.kind {
             ObjKind::Group(g) => {
                 for link in g.links.by_name.into_values() {
@@ -267,13 +270,7 @@ impl FileMeta {
             }
             ObjKind::Dataset(d) => {
                 self.dropped_datasets.push(id);
-                if let Some(t) = d.committed_type {
-                    if let Some(c) = self.objects.get_mut(&t) {
-                        c.rc = c.rc.saturating_sub(1);
-                        self.dirty.insert(t);
-                        self.collect_if_unreachable(t);
-                    }
-                }
+                self.release_type(d.committed_type);
             }
             ObjKind::Datatype(_) => {}
         }
@@ -383,8 +380,28 @@ impl FileMeta {
 
     pub fn delete_attr(&mut self, owner: ObjId, name: &str) -> Result<()> {
         let corder = self.attr(owner, name)?.corder;
-        self.obj_mut(owner)?.attrs.remove(name, corder);
+        if let Some(a) = self.obj_mut(owner)?.attrs.remove(name, corder) {
+            self.release_type(a.committed_type);
+        }
         Ok(())
+    }
+
+    /// One more user (a dataset or attribute) of a committed datatype.
+    pub fn hold_type(&mut self, tid: Option<ObjId>) -> Result<()> {
+        if let Some(t) = tid {
+            self.obj_mut(t)?.rc += 1;
+        }
+        Ok(())
+    }
+
+    /// One user less of a committed datatype.
+    fn release_type(&mut self, tid: Option<ObjId>) {
+        if let Some(c) = tid.and_then(|t| self.objects.get_mut(&t)) {
+            c.rc = c.rc.saturating_sub(1);
+            let t = c.id;
+            self.dirty.insert(t);
+            self.collect_if_unreachable(t);
+        }
     }
 
     pub fn rename_attr(&mut self, owner: ObjId, old: &str, new: &str) -> Result<()> {

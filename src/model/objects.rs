@@ -170,6 +170,9 @@ pub struct Attribute {
     pub corder: i64,
     #[serde(default)]
     pub utf8: bool,
+    /// The attribute's type is a committed datatype of this file.
+    #[serde(default)]
+    pub committed_type: Option<ObjId>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

@@ -75,9 +75,12 @@ pub unsafe extern "C" fn create(
                 data: vec![],
                 corder: 0,
                 utf8: cset == hdf5_sys::h5t::H5T_cset_t::H5T_CSET_UTF8,
+                committed_type: super::committed::of_type(h, type_id)?,
             };
             let dtype = attr.dtype.clone();
+            let committed = attr.committed_type;
             let id = t.file.meta.write().add_attr(t.obj, attr)?;
+            super::committed::hold(&t.file, committed)?;
             Ok(Handle::new(t.file, Kind::Attr(id), t.obj, h.writable, t.path).with_type(&dtype)?.into_raw())
         }
     })
@@ -179,7 +182,8 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_attr_get_args_t, 
                 H5VL_ATTR_GET_ACPL => a.args.get_acpl.acpl_id = decode_plist(&attr_of(h)?.acpl)?.release(),
                 H5VL_ATTR_GET_SPACE => a.args.get_space.space_id = space_of(&attr_of(h)?.extent)?.release(),
                 H5VL_ATTR_GET_TYPE => {
-                    a.args.get_type.type_id = super::h5util::decode_type(&attr_of(h)?.dtype)?.release();
+                    let at = attr_of(h)?;
+                    a.args.get_type.type_id = super::committed::type_id(h, at.committed_type, &at.dtype)?;
                 }
                 H5VL_ATTR_GET_STORAGE_SIZE => {
                     let at = attr_of(h)?;

@@ -107,22 +107,11 @@ pub unsafe extern "C" fn create(
             super::handle::check_plist(dcpl, "dataset creation")?;
             super::handle::check_plist(dapl, "dataset access")?;
             let mut d = describe(type_id, space_id, dcpl)?;
-            if hdf5_sys::h5t::H5Tcommitted(type_id) > 0 {
-                let p = H5VLobject(type_id);
-                if !p.is_null() {
-                    let th = Handle::from_raw(p)?;
-                    if th.kind == Kind::Datatype && std::sync::Arc::ptr_eq(&th.file, &h.file) {
-                        d.committed_type = Some(th.obj);
-                    }
-                }
-            }
+            d.committed_type = super::committed::of_type(h, type_id)?;
             let dtype = d.dtype.clone();
             let committed = d.committed_type;
             let t = create_linked(h, loc, name, lcpl, ObjKind::Dataset(d), tracks_attr_order(dcpl))?;
-            if let Some(tid) = committed {
-                // The dataset keeps its committed type alive, as in the native format.
-                t.file.meta.write().obj_mut(tid)?.rc += 1;
-            }
+            super::committed::hold(&t.file, committed)?;
             let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable, t.path).with_type(&dtype)?;
             n.fapl = Some(Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dapl), Area::Dataset, "copy the dapl")?));
             Ok(n.into_raw())
@@ -316,7 +305,7 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_dataset_get_args_
             let a = &mut *args;
             match a.op_type {
                 H5VL_DATASET_GET_SPACE => a.args.get_space.space_id = space_of(&d.extent)?.release(),
-                H5VL_DATASET_GET_TYPE => a.args.get_type.type_id = dataset_type(h, &d)?,
+                H5VL_DATASET_GET_TYPE => a.args.get_type.type_id = super::committed::type_id(h, d.committed_type, &d.dtype)?,
                 H5VL_DATASET_GET_DCPL => a.args.get_dcpl.dcpl_id = decode_plist(&d.dcpl)?.release(),
                 H5VL_DATASET_GET_DAPL => {
                     let id = match &h.fapl {
@@ -341,24 +330,6 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_dataset_get_args_
         }
         Ok(())
     })
-}
-
-/// The dataset's type; when it was a committed datatype of this file that still exists, the
-/// committed type itself, as HDF5 reports it.
-unsafe fn dataset_type(h: &Handle, d: &Dataset) -> Result<hid_t> {
-    if let Some(tid) = d.committed_type {
-        let alive = matches!(h.file.meta.read().objects.get(&tid).map(|o| &o.kind), Some(ObjKind::Datatype(_)));
-        if alive {
-            let path = h.file.meta.read().path_of(tid).unwrap_or_default();
-            let p = Handle::new(h.file.clone(), Kind::Datatype, tid, h.writable, path).into_raw();
-            let id = H5VLwrap_register(p, H5I_DATATYPE);
-            if id >= 0 {
-                return Ok(id);
-            }
-            Handle::close(p)?;
-        }
-    }
-    Ok(super::h5util::decode_type(&d.dtype)?.release())
 }
 
 unsafe fn set_extent(h: &Handle, size: *const u64) -> Result<()> {

@@ -111,10 +111,28 @@ fn deep_copy(sf: &Arc<OpenFile>, src: ObjId, df: &Arc<OpenFile>, flags: u32) -> 
                 }
                 k => k.clone(),
             };
+            // A copy shares the committed types of its own file; in another file it keeps the
+            // type's description only.
+            let same_file = Arc::ptr_eq(sf, df);
+            let kind = match kind {
+                ObjKind::Dataset(mut d) => {
+                    if !same_file {
+                        d.committed_type = None;
+                    }
+                    m.hold_type(d.committed_type)?;
+                    ObjKind::Dataset(d)
+                }
+                k => k,
+            };
             let id = m.new_object(kind, o.track_attr_corder);
             if flags & COPY_WITHOUT_ATTR == 0 {
                 for a in o.attrs.by_name.values() {
-                    m.add_attr(id, a.clone())?;
+                    let mut a = a.clone();
+                    if !same_file {
+                        a.committed_type = None;
+                    }
+                    m.hold_type(a.committed_type)?;
+                    m.add_attr(id, a)?;
                 }
             }
             map.insert(o.id, id);
