@@ -121,7 +121,8 @@ pub unsafe extern "C" fn read(attr: *mut c_void, mtype: hid_t, buf: *mut c_void,
             let h = Handle::from_raw(attr)?;
             let a = attr_of(h)?;
             let n = a.extent.npoints() as usize;
-            let fsize = hdf5_sys::h5t::H5Tget_size(h.dtype_id());
+            let ft = h.file_type()?;
+            let fsize = hdf5_sys::h5t::H5Tget_size(ft.id);
             if buf.is_null() {
                 bail!(Area::Attribute, "no data buffer given");
             }
@@ -135,11 +136,11 @@ pub unsafe extern "C" fn read(attr: *mut c_void, mtype: hid_t, buf: *mut c_void,
                         }
                         stored = vec![0u8; n * fsize];
                     }
-                    transfer::deliver_fixed(h.dtype_id(), fsize, n, stored, &mem, dxpl)
+                    transfer::deliver_fixed(ft.id, fsize, n, stored, &mem, dxpl)
                 }
                 Some(shape) => {
                     let enc = if a.data.is_empty() { vec![Vec::new(); n] } else { decode_vlen_chunk(h.obj, &[], &a.data, n as u64)? };
-                    transfer::deliver_vlen(h.dtype_id(), fsize, shape, &enc, &mem, dxpl, &mut super::refs::RefMaker::new(h))
+                    transfer::deliver_vlen(ft.id, fsize, shape, &enc, &mem, dxpl, &mut super::refs::RefMaker::new(h))
                 }
             }
         }
@@ -155,16 +156,17 @@ pub unsafe extern "C" fn write(attr: *mut c_void, mtype: hid_t, buf: *const c_vo
             let Kind::Attr(id) = h.kind else { bail!(Area::Attribute, "object is not an attribute") };
             let a = attr_of(h)?;
             let n = a.extent.npoints() as usize;
-            let fsize = hdf5_sys::h5t::H5Tget_size(h.dtype_id());
+            let ft = h.file_type()?;
+            let fsize = hdf5_sys::h5t::H5Tget_size(ft.id);
             if buf.is_null() {
                 bail!(Area::Attribute, "no data buffer given");
             }
             let mem = MemSide::new(buf as *mut u8, vec![(0, n as u64)], mtype)?;
             let data = match &h.shape {
-                None => transfer::collect_fixed(h.dtype_id(), fsize, n, &mem, dxpl, || {
+                None => transfer::collect_fixed(ft.id, fsize, n, &mem, dxpl, || {
                     Ok(if a.data.len() == n * fsize { a.data.clone() } else { vec![0u8; n * fsize] })
                 })?,
-                Some(shape) => encode_vlen_chunk(&transfer::collect_vlen(h.dtype_id(), fsize, shape, n, &mem, dxpl)?),
+                Some(shape) => encode_vlen_chunk(&transfer::collect_vlen(ft.id, fsize, shape, n, &mem, dxpl)?),
             };
             h.file.meta.write().attr_by_id_mut(h.obj, id)?.data = data;
         }
@@ -187,8 +189,9 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_attr_get_args_t, 
                 }
                 H5VL_ATTR_GET_STORAGE_SIZE => {
                     let at = attr_of(h)?;
+                    let ft = h.file_type()?;
                     *a.args.get_storage_size.data_size =
-                        at.extent.npoints() * hdf5_sys::h5t::H5Tget_size(h.dtype_id()) as u64;
+                        at.extent.npoints() * hdf5_sys::h5t::H5Tget_size(ft.id) as u64;
                 }
                 H5VL_ATTR_GET_NAME => {
                     let g = &a.args.get_name;

@@ -201,7 +201,8 @@ unsafe fn read_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl:
         bail!(Area::Dataset, "no buffer given to read into");
     }
     let mem = MemSide::new(buf as *mut u8, s.mem_runs, mtype)?;
-    let ftype = h.dtype_id();
+    let ft = h.file_type()?;
+    let ftype = ft.id;
     match &h.shape {
         None => {
             if let (true, Some(off)) = (transfer::types_equal(ftype, mtype), mem.contiguous()) {
@@ -230,7 +231,8 @@ unsafe fn write_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl
         bail!(Area::Dataset, "no buffer given to write from");
     }
     let mem = MemSide::new(buf as *mut u8, s.mem_runs, mtype)?;
-    let ftype = h.dtype_id();
+    let ft = h.file_type()?;
+    let ftype = ft.id;
     match &h.shape {
         None => {
             if let (true, Some(off)) = (transfer::types_equal(ftype, mtype), mem.contiguous()) {

@@ -32,8 +32,9 @@ pub struct Handle {
     pub path: String,
     /// For files and datasets: a copy of the access property list they were opened with.
     pub fapl: Option<Owned>,
-    /// For datasets and attributes: the stored datatype, and its variable-length layout.
-    pub dtype: Option<Owned>,
+    /// For datasets and attributes: the stored datatype (encoded: a decoded id would count as
+    /// an open datatype of the application), and its variable-length layout.
+    pub dtype: Option<Vec<u8>>,
     pub shape: Option<Shape>,
 }
 
@@ -52,12 +53,16 @@ impl Handle {
     pub fn with_type(mut self, encoded: &[u8]) -> Result<Handle> {
         let t = decode_type(encoded)?;
         self.shape = Shape::of(t.id)?;
-        self.dtype = Some(t);
+        self.dtype = Some(encoded.to_vec());
         Ok(self)
     }
 
-    pub fn dtype_id(&self) -> hid_t {
-        self.dtype.as_ref().map(|t| t.id).unwrap_or(-1)
+    /// The stored datatype, as an id that lives for the current operation.
+    pub fn file_type(&self) -> Result<Owned> {
+        match &self.dtype {
+            Some(b) => decode_type(b),
+            None => bail!(Area::Datatype, "object has no datatype"),
+        }
     }
 
     pub fn into_raw(self) -> *mut c_void {
