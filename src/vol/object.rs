@@ -70,12 +70,15 @@ pub fn object_info(file: &OpenFile, o: &Object) -> H5O_info2_t {
 }
 
 const COPY_SHALLOW: u32 = 0x1;
+const COPY_EXPAND_SOFT: u32 = 0x2;
 const COPY_WITHOUT_ATTR: u32 = 0x10;
 
 /// Deep-copies object `src` of `sf` into `df`, returning the new object's id.
 fn deep_copy(sf: &Arc<OpenFile>, src: ObjId, df: &Arc<OpenFile>, flags: u32) -> Result<ObjId> {
     // Snapshot the source subtree first: source and destination may be the same file.
     let mut order: Vec<Object> = Vec::new();
+    // Soft links that the copy turns into hard links to copies of their targets.
+    let mut expanded: HashMap<(ObjId, String), ObjId> = HashMap::new();
     {
         let m = sf.meta.read();
         let mut stack = vec![(src, 0usize)];
@@ -87,9 +90,16 @@ fn deep_copy(sf: &Arc<OpenFile>, src: ObjId, df: &Arc<OpenFile>, flags: u32) -> 
             let o = m.obj(id)?.clone();
             if let ObjKind::Group(g) = &o.kind {
                 if flags & COPY_SHALLOW == 0 || depth == 0 {
-                    for l in g.links.by_name.values() {
-                        if let LinkTarget::Hard(c) = l.target {
-                            stack.push((c, depth + 1));
+                    for (name, l) in &g.links.by_name {
+                        match &l.target {
+                            LinkTarget::Hard(c) => stack.push((*c, depth + 1)),
+                            LinkTarget::Soft(p) if flags & COPY_EXPAND_SOFT != 0 => {
+                                if let Ok(crate::model::namespace::Resolved::Local(t)) = m.resolve(id, p) {
+                                    expanded.insert((id, name.clone()), t);
+                                    stack.push((t, depth + 1));
+                                }
+                            }
+                            _ => {}
                         }
                     }
                 }
@@ -146,12 +156,13 @@ fn deep_copy(sf: &Arc<OpenFile>, src: ObjId, df: &Arc<OpenFile>, flags: u32) -> 
                 }
                 for name in g.links.names(true, false) {
                     let l = g.links.get(&name).expect("listed");
-                    let target = match &l.target {
-                        LinkTarget::Hard(c) => match map.get(c) {
+                    let target = match (&l.target, expanded.get(&(o.id, name.clone()))) {
+                        (_, Some(t)) => LinkTarget::Hard(map[t]),
+                        (LinkTarget::Hard(c), None) => match map.get(c) {
                             Some(n) => LinkTarget::Hard(*n),
                             None => continue,
                         },
-                        t => t.clone(),
+                        (t, None) => t.clone(),
                     };
                     m.insert_link(parent, &name, target)?;
                 }
