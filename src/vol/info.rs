@@ -27,12 +27,29 @@ pub const CLASS: H5VL_info_class_t = H5VL_info_class_t {
     from_str: Some(from_str),
 };
 
+/// Whether a file access property list selects rustvol (HDF5 probes every plugin with the
+/// application's own list when a native open fails; another connector's info is not ours).
+fn selects_rustvol(fapl: hid_t) -> bool {
+    let mut vol: hid_t = -1;
+    // SAFETY: plist and id-table queries; the id from H5Pget_vol_id is closed here.
+    unsafe {
+        if hdf5_sys::h5p::H5Pget_vol_id(fapl, &mut vol) < 0 {
+            return false;
+        }
+        let ours = H5VLpeek_connector_id_by_name(super::CONNECTOR_NAME.as_ptr());
+        let same = ours >= 0 && vol == ours;
+        hdf5_sys::h5vl::H5VLclose(vol);
+        same
+    }
+}
+
 /// The configuration of a file access property list (its rustvol info, or the default).
 pub fn config_of(fapl: hid_t) -> Result<Config> {
     let mut p: *mut c_void = std::ptr::null_mut();
-    // SAFETY: H5Pget_vol_info hands back a copy made by our `copy`, freed below by `free`.
+    // SAFETY: H5Pget_vol_info hands back a copy made by our `copy` (checked: the list selects
+    // rustvol), freed below by `free`.
     let text = unsafe {
-        if fapl < 0 || hdf5_sys::h5p::H5Pget_vol_info(fapl, &mut p) < 0 || p.is_null() {
+        if fapl < 0 || !selects_rustvol(fapl) || hdf5_sys::h5p::H5Pget_vol_info(fapl, &mut p) < 0 || p.is_null() {
             String::new()
         } else {
             let t = (*(p as *const Info)).text.clone();
