@@ -328,10 +328,8 @@ impl FileMeta {
     }
 
     pub fn attr_name_by_idx(&self, id: ObjId, by_corder: bool, decreasing: bool, n: u64) -> Result<String> {
+        // Attributes always keep their creation order here (HDF5 too answers by it, untracked).
         let o = self.obj(id)?;
-        if by_corder && !o.track_attr_corder {
-            bail!(Area::Attribute, "creation order is not tracked for attributes of this object");
-        }
         o.attrs.nth_name(by_corder, decreasing, n).ok_or_else(|| {
             VolError::new(Area::Attribute, format!("attribute index {n} is out of range ({} attributes)", o.attrs.len()))
         })
@@ -460,7 +458,9 @@ impl FileMeta {
         recursive: bool,
     ) -> Result<Vec<(String, ObjId, String)>> {
         let g = self.group(start)?;
-        if by_corder && !g.track_corder {
+        // Iterating one group by an index it does not keep is an error; a visit falls back to
+        // name order in such groups, as HDF5 does.
+        if by_corder && !g.track_corder && !recursive {
             bail!(Area::Link, "creation order is not tracked for this group");
         }
         let mut out = Vec::new();

@@ -280,9 +280,6 @@ unsafe fn iterate(h: &Handle, t: Target, it: &H5VL_attr_iterate_args_t) -> Resul
     let names = {
         let m = t.file.meta.read();
         let o = m.obj(t.obj)?;
-        if by_corder && !o.track_attr_corder {
-            bail!(Area::Attribute, "creation order is not tracked for attributes of this object");
-        }
         o.attrs.names(by_corder, it.order == H5_ITER_DEC)
     };
     let Some(op) = it.op else { bail!(Area::Attribute, "no iteration callback given") };

@@ -11,7 +11,7 @@ use crate::ffi::vol_bindings::*;
 use crate::model::chunks::internal_chunk;
 use crate::model::dataio;
 use crate::model::objects::{Dataset, Extent, Layout, ObjKind, SpaceKind};
-use hdf5_sys::h5d::{H5D_fill_value_t, H5D_layout_t};
+use hdf5_sys::h5d::{H5D_fill_time_t, H5D_fill_value_t, H5D_layout_t};
 use hdf5_sys::h5p::{H5Pfill_value_defined, H5Pget_chunk, H5Pget_fill_value, H5Pget_layout};
 use hdf5_sys::h5s::{H5Sselect_all, H5S_ALL};
 use hdf5_sys::h5t::H5Tget_size;
@@ -28,7 +28,8 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
         bail!(Area::Dataset, "invalid datatype");
     }
     // Variable-length parts and references are stored as encoded elements.
-    let vlen = Shape::of(type_id)?.is_some();
+    let shape = Shape::of(type_id)?;
+    let vlen = shape.is_some();
     let rank = extent.dims.len();
     let layout = match H5Pget_layout(dcpl) {
         H5D_layout_t::H5D_COMPACT => Layout::Compact,
@@ -67,18 +68,27 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
     };
     let mut fill = Vec::new();
     let mut status = H5D_fill_value_t::H5D_FILL_VALUE_UNDEFINED;
-    if !vlen && H5Pfill_value_defined(dcpl, &mut status) >= 0 && status == H5D_fill_value_t::H5D_FILL_VALUE_USER_DEFINED {
+    H5Pfill_value_defined(dcpl, &mut status);
+    if !vlen && status == H5D_fill_value_t::H5D_FILL_VALUE_USER_DEFINED {
         fill = vec![0u8; elem_size.max(1)];
-        let mut bkg = vec![0u8; elem_size];
-        let _ = &mut bkg;
         if H5Pget_fill_value(dcpl, type_id, fill.as_mut_ptr().cast()) < 0 {
             bail!(Area::Dataset, "could not read the fill value for the dataset's type");
         }
     }
+    // As HDF5 does for variable-length types: a default fill value is written at allocation.
+    let dcpl_kept = Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dcpl), Area::Dataset, "copy the dcpl")?);
+    let mut fill_time = H5D_fill_time_t::H5D_FILL_TIME_IFSET;
+    if shape.as_ref().is_some_and(Shape::has_vlen)
+        && status == H5D_fill_value_t::H5D_FILL_VALUE_DEFAULT
+        && hdf5_sys::h5p::H5Pget_fill_time(dcpl, &mut fill_time) >= 0
+        && fill_time == H5D_fill_time_t::H5D_FILL_TIME_IFSET
+    {
+        hdf5_sys::h5p::H5Pset_fill_time(dcpl_kept.id, H5D_fill_time_t::H5D_FILL_TIME_ALLOC);
+    }
     Ok(Dataset {
         dtype: encode_type(type_id)?,
         extent,
-        dcpl: encode_plist(dcpl)?,
+        dcpl: encode_plist(dcpl_kept.id)?,
         layout,
         chunk,
         elem_size,
@@ -347,7 +357,7 @@ unsafe fn set_extent(h: &Handle, size: *const u64) -> Result<()> {
             bail!(Area::Dataset, "dimension {i}: new size {n} exceeds the maximum {m}");
         }
     }
-    if d.layout != Layout::Chunked && new != d.extent.dims {
+    if d.layout != Layout::Chunked {
         bail!(Area::Dataset, "only chunked datasets can change extent");
     }
     let shrunk = new.iter().zip(&d.extent.dims).any(|(n, o)| n < o);

@@ -218,7 +218,10 @@ unsafe fn copy_or_move(
 ) -> Result<()> {
     let sh = Handle::from_raw(src)?;
     let dh = if dst.is_null() { sh } else { Handle::from_raw(dst)? };
-    sh.check_writable()?;
+    // A copy only reads its source; the destination is checked where the link is inserted.
+    if !keep_source {
+        sh.check_writable()?;
+    }
     let from = link_loc(sh, loc1)?;
     let link = from.file.meta.read().link(from.group, &from.name)?.clone();
     if let LinkTarget::Hard(_) = link.target {
@@ -226,15 +229,8 @@ unsafe fn copy_or_move(
             bail!(Area::Link, "a hard link cannot be copied or moved into another file");
         }
     }
-    // Take a reference first so a move of an object's only link never frees it in between.
-    if let LinkTarget::Hard(id) = link.target {
-        from.file.meta.write().obj_mut(id)?.rc += 1;
-    }
-    let res = insert(dh, loc2, lcpl, link.target.clone(), None);
-    if let LinkTarget::Hard(id) = link.target {
-        from.file.meta.write().drop_ref(id)?;
-    }
-    res?;
+    // The new link goes in before the old one goes, so a moved object is never unlinked.
+    insert(dh, loc2, lcpl, link.target.clone(), None)?;
     if !keep_source {
         from.file.meta.write().remove_link(from.group, &from.name)?;
     }

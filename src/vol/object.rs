@@ -107,6 +107,20 @@ fn deep_copy(sf: &Arc<OpenFile>, src: ObjId, df: &Arc<OpenFile>, flags: u32) -> 
             order.push(o);
         }
     }
+    // The committed datatypes the copied datasets and attributes use, as they are in the source.
+    let mut used_types: HashMap<ObjId, Object> = HashMap::new();
+    {
+        let m = sf.meta.read();
+        let uses = order.iter().flat_map(|o| {
+            let d = o.as_dataset().and_then(|d| d.committed_type);
+            d.into_iter().chain(o.attrs.by_name.values().filter_map(|a| a.committed_type))
+        });
+        for t in uses {
+            if let Ok(o) = m.obj(t) {
+                used_types.insert(t, o.clone());
+            }
+        }
+    }
     let mut map: HashMap<ObjId, ObjId> = HashMap::new();
     {
         let mut m = df.meta.write();
@@ -121,31 +135,51 @@ fn deep_copy(sf: &Arc<OpenFile>, src: ObjId, df: &Arc<OpenFile>, flags: u32) -> 
                 }
                 k => k.clone(),
             };
-            // A copy shares the committed types of its own file; in another file it keeps the
-            // type's description only.
-            let same_file = Arc::ptr_eq(sf, df);
-            let kind = match kind {
-                ObjKind::Dataset(mut d) => {
-                    if !same_file {
-                        d.committed_type = None;
-                    }
-                    m.hold_type(d.committed_type)?;
-                    ObjKind::Dataset(d)
-                }
-                k => k,
-            };
             let id = m.new_object(kind, o.track_attr_corder);
             if flags & COPY_WITHOUT_ATTR == 0 {
                 for a in o.attrs.by_name.values() {
-                    let mut a = a.clone();
-                    if !same_file {
-                        a.committed_type = None;
-                    }
-                    m.hold_type(a.committed_type)?;
-                    m.add_attr(id, a)?;
+                    m.add_attr(id, a.clone())?;
                 }
             }
             map.insert(o.id, id);
+        }
+        // As HDF5 does, a copy uses the copy of its committed datatype when that is part of
+        // the copy, else a new anonymous committed datatype in the destination.
+        let mut type_map: HashMap<ObjId, ObjId> = HashMap::new();
+        let mut dst_type = |m: &mut crate::model::namespace::FileMeta, t: Option<ObjId>| -> Option<ObjId> {
+            let t = t?;
+            if let Some(n) = map.get(&t).or_else(|| type_map.get(&t)) {
+                return Some(*n);
+            }
+            let src_type = used_types.get(&t)?;
+            let n = m.new_object(src_type.kind.clone(), src_type.track_attr_corder);
+            for a in src_type.attrs.by_name.values() {
+                m.add_attr(n, a.clone()).ok()?;
+            }
+            type_map.insert(t, n);
+            Some(n)
+        };
+        for o in &order {
+            let new_id = map[&o.id];
+            let dt = dst_type(&mut m, o.as_dataset().and_then(|d| d.committed_type));
+            let attr_types: Vec<(String, Option<ObjId>)> = if flags & COPY_WITHOUT_ATTR == 0 {
+                o.attrs.by_name.values().map(|a| (a.name.clone(), dst_type(&mut m, a.committed_type))).collect()
+            } else {
+                Vec::new()
+            };
+            let obj = m.obj_mut(new_id)?;
+            if let ObjKind::Dataset(d) = &mut obj.kind {
+                d.committed_type = dt;
+            }
+            for (name, t) in &attr_types {
+                if let Some(a) = obj.attrs.get_mut(name) {
+                    a.committed_type = *t;
+                }
+            }
+            m.hold_type(dt)?;
+            for (_, t) in attr_types {
+                m.hold_type(t)?;
+            }
         }
         for o in &order {
             if let ObjKind::Group(g) = &o.kind {

@@ -37,6 +37,16 @@ pub trait MakeRef {
 }
 
 impl Shape {
+    /// Whether the type holds variable-length sequences or strings (references aside).
+    pub fn has_vlen(&self) -> bool {
+        match self {
+            Shape::Fixed | Shape::Ref => false,
+            Shape::Str | Shape::Seq { .. } => true,
+            Shape::Fields(f) => f.iter().any(|(_, s)| s.has_vlen()),
+            Shape::Array { base, .. } => base.has_vlen(),
+        }
+    }
+
     /// `None` when the type has no variable-length part.
     pub fn of(tid: hid_t) -> Result<Option<Shape>> {
         let s = shape(tid)?;
