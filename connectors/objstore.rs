@@ -17,6 +17,7 @@ use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
 /// Segments kept before they are merged into one at the next commit.
@@ -49,7 +50,31 @@ struct FileLog {
     records: BTreeMap<ObjId, Vec<u8>>,
 }
 
+/// Requests sent to the store, by kind: what `RUSTVOL_STATS=1` prints as files close.
+#[derive(Default)]
+pub struct RequestCounts {
+    pub get: AtomicU64,
+    pub put: AtomicU64,
+    pub head: AtomicU64,
+    pub delete: AtomicU64,
+    pub list: AtomicU64,
+}
+
+impl RequestCounts {
+    pub fn summary(&self) -> String {
+        format!(
+            "GET {} PUT {} HEAD {} DELETE {} LIST {}",
+            self.get.load(Relaxed),
+            self.put.load(Relaxed),
+            self.head.load(Relaxed),
+            self.delete.load(Relaxed),
+            self.list.load(Relaxed)
+        )
+    }
+}
+
 pub struct ObjStoreBackend {
+    pub requests: RequestCounts,
     store: Arc<dyn ObjectStore>,
     prefix: Vec<String>,
     label: String,
@@ -64,7 +89,14 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 impl ObjStoreBackend {
     pub fn new(store: Arc<dyn ObjectStore>, prefix: &str, label: String, concurrency: usize) -> ObjStoreBackend {
         let prefix = prefix.split('/').filter(|c| !c.is_empty()).map(str::to_string).collect();
-        ObjStoreBackend { store, prefix, label, concurrency: concurrency.max(1), logs: Mutex::new(HashMap::new()) }
+        ObjStoreBackend {
+            requests: RequestCounts::default(),
+            store,
+            prefix,
+            label,
+            concurrency: concurrency.max(1),
+            logs: Mutex::new(HashMap::new()),
+        }
     }
 
     fn err(&self, what: &str, e: impl std::fmt::Display) -> VolError {
@@ -95,6 +127,7 @@ impl ObjStoreBackend {
     }
 
     async fn get_opt(&self, p: &Path) -> Result<Option<Bytes>> {
+        self.requests.get.fetch_add(1, Relaxed);
         match self.store.get(p).await {
             Ok(r) => Ok(Some(r.bytes().await.map_err(|e| self.err(&format!("reading {p}"), e))?)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
@@ -103,12 +136,14 @@ impl ObjStoreBackend {
     }
 
     async fn put(&self, p: &Path, b: Vec<u8>) -> Result<()> {
+        self.requests.put.fetch_add(1, Relaxed);
         self.store.put(p, PutPayload::from(b)).await.map(|_| ()).map_err(|e| self.err(&format!("writing {p}"), e))
     }
 
     async fn delete_all(&self, paths: Vec<Path>) -> Result<()> {
         stream::iter(paths)
             .map(|p| async move {
+                self.requests.delete.fetch_add(1, Relaxed);
                 match self.store.delete(&p).await {
                     Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
                     Err(e) => Err(self.err(&format!("deleting {p}"), e)),
@@ -120,6 +155,7 @@ impl ObjStoreBackend {
     }
 
     async fn list(&self, prefix: &Path) -> Result<Vec<Path>> {
+        self.requests.list.fetch_add(1, Relaxed);
         self.store
             .list(Some(prefix))
             .map_ok(|m| m.location)
@@ -204,9 +240,14 @@ impl VolBackend for ObjStoreBackend {
         self.label.clone()
     }
 
+    fn request_summary(&self) -> Option<String> {
+        Some(self.requests.summary())
+    }
+
     fn file_exists(&self, file: &str) -> Result<bool> {
         let p = self.path(file, &["manifest.json"])?;
         block_on(async {
+            self.requests.head.fetch_add(1, Relaxed);
             match self.store.head(&p).await {
                 Ok(_) => Ok(true),
                 Err(object_store::Error::NotFound { .. }) => Ok(false),

@@ -42,4 +42,8 @@ pub trait VolBackend: Send + Sync {
     fn delete_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<()>;
     /// Every stored chunk key of one object (for copy, extent changes and storage size).
     fn list_chunks(&self, file: &str, obj: ObjId) -> Result<Vec<ChunkKey>>;
+    /// Requests sent so far, for stores reached over requests (`RUSTVOL_STATS=1`).
+    fn request_summary(&self) -> Option<String> {
+        None
+    }
 }

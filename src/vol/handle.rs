@@ -38,6 +38,10 @@ pub struct Handle {
     pub shape: Option<Shape>,
 }
 
+/// `RUSTVOL_STATS=1`: report the requests a store backend has sent whenever a file closes,
+/// so benchmarks can count what an operation cost.
+static REPORT_REQUESTS: Lazy<bool> = Lazy::new(|| std::env::var_os("RUSTVOL_STATS").is_some());
+
 /// The file handles HDF5 holds per open file, so `H5Iget_file_id` finds an existing one.
 static FILE_HANDLES: Lazy<DashMap<u64, Vec<usize>>> = Lazy::new(DashMap::new);
 
@@ -100,6 +104,11 @@ impl Handle {
         // (objects outliving H5Fclose, files reached only through external links).
         let last = Arc::strong_count(&h.file) == 1;
         let flush = if h.writable && (h.kind == Kind::File || last) { h.file.flush() } else { Ok(()) };
+        if h.kind == Kind::File && *REPORT_REQUESTS {
+            if let Some(s) = h.file.backend.request_summary() {
+                eprintln!("rustvol requests ({}, after closing {:?}): {s}", h.file.backend.describe(), h.file.name);
+            }
+        }
         drop(h);
         flush
     }

@@ -161,6 +161,7 @@ unsafe extern "C" fn initialize(_vipl: hid_t) -> herr_t {
 
 unsafe extern "C" fn terminate() -> herr_t {
     guard::status("terminate", || {
+
         errors::unregister();
         Ok(())
     })
