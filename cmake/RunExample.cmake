@@ -38,7 +38,10 @@ elseif(MODE STREQUAL "fapl")
   set(ENV{HDF5_PLUGIN_PATH} "${PLUGIN_DIR}")
   unset(ENV{HDF5_VOL_CONNECTOR})
   if(NOT info STREQUAL "")
-    list(APPEND args "${info}")
+    # One argument, even when the info string separates its keys with ';' (a CMake list
+    # would split it into several).
+    string(REPLACE ";" "\\;" info_arg "${info}")
+    list(APPEND args "${info_arg}")
   endif()
 else()
   message(FATAL_ERROR "RunExample.cmake: unknown MODE '${MODE}'")

@@ -84,14 +84,17 @@ fn dir_backend(cfg: &Config) -> Result<Arc<dyn VolBackend>> {
     )))
 }
 
-/// Credentials come from the standard AWS environment variables, or else from the shared
+/// Credentials come only from the standard AWS environment variables, or else from the shared
 /// credentials file (`AWS_SHARED_CREDENTIALS_FILE`, default `~/.aws/credentials`) for
-/// `AWS_PROFILE` (default `default`). They are never logged.
-fn profile_credentials() -> Option<(String, String, Option<String>)> {
-    let file = std::env::var("AWS_SHARED_CREDENTIALS_FILE")
-        .ok()
-        .or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/.aws/credentials")))?;
-    let profile = std::env::var("AWS_PROFILE").unwrap_or_else(|_| "default".into());
+/// `AWS_PROFILE` (default `default`): never from the network (instance metadata). They are
+/// never logged.
+fn s3_credentials() -> Option<(String, String, Option<String>)> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if let (Some(key), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+        return Some((key, secret, env("AWS_SESSION_TOKEN")));
+    }
+    let file = env("AWS_SHARED_CREDENTIALS_FILE").or_else(|| env("HOME").map(|h| format!("{h}/.aws/credentials")))?;
+    let profile = env("AWS_PROFILE").unwrap_or_else(|| "default".into());
     let text = std::fs::read_to_string(file).ok()?;
     let (mut in_profile, mut key, mut secret, mut token) = (false, None, None, None);
     for line in text.lines().map(str::trim) {
@@ -115,8 +118,18 @@ fn profile_credentials() -> Option<(String, String, Option<String>)> {
 fn s3_backend(cfg: &Config) -> Result<Arc<dyn VolBackend>> {
     let bucket = cfg.bucket.clone().expect("validated: s3 has a bucket");
     let timeout = Duration::from_secs(cfg.timeout_secs);
-    let mut b = AmazonS3Builder::from_env()
+    let endpoint = cfg.endpoint.clone().unwrap_or_else(|| "AWS".into());
+    let Some((key, secret, token)) = s3_credentials() else {
+        bail!(
+            Area::Config,
+            "s3 bucket {bucket:?} at {endpoint}: no S3 credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in ~/.aws/credentials)"
+        );
+    };
+    // Built from nothing but what is named here: no other AWS_* variable redirects it.
+    let mut b = AmazonS3Builder::new()
         .with_bucket_name(&bucket)
+        .with_access_key_id(key)
+        .with_secret_access_key(secret)
         .with_virtual_hosted_style_request(!cfg.path_style)
         .with_retry(RetryConfig { max_retries: cfg.retries, retry_timeout: timeout, ..Default::default() })
         .with_client_options(
@@ -125,23 +138,19 @@ fn s3_backend(cfg: &Config) -> Result<Arc<dyn VolBackend>> {
                 .with_connect_timeout(timeout.min(Duration::from_secs(5)))
                 .with_allow_http(cfg.endpoint.as_deref().is_some_and(|e| e.starts_with("http://"))),
         );
-    if let Some(r) = &cfg.region {
-        b = b.with_region(r);
-    } else if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
-        b = b.with_region("us-east-1");
+    if let Some(t) = token {
+        b = b.with_token(t);
     }
+    let region = cfg
+        .region
+        .clone()
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+        .unwrap_or_else(|| "us-east-1".into());
+    b = b.with_region(region);
     if let Some(e) = &cfg.endpoint {
         b = b.with_endpoint(e);
     }
-    if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-        if let Some((key, secret, token)) = profile_credentials() {
-            b = b.with_access_key_id(key).with_secret_access_key(secret);
-            if let Some(t) = token {
-                b = b.with_token(t);
-            }
-        }
-    }
-    let endpoint = cfg.endpoint.clone().unwrap_or_else(|| "AWS".into());
     let store = b
         .build()
         .map_err(|e| VolError::new(Area::Storage, format!("s3 bucket {bucket:?} at {endpoint}: {e}")))?;

@@ -257,7 +257,7 @@ impl VolBackend for ObjStoreBackend {
     }
 
     fn create_file(&self, file: &str) -> Result<()> {
-        self.delete_file(file)?;
+        self.delete_file(file).map_err(|e| VolError::new(e.area, format!("creating {file:?}: {}", e.msg)))?;
         self.logs.lock().insert(file.to_string(), FileLog::default());
         Ok(())
     }

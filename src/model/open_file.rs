@@ -94,7 +94,16 @@ impl OpenFile {
             let (header, upserts, deletes) = m.take_changes()?;
             (MetaCommit { header, upserts, deletes }, std::mem::take(&mut m.dropped_datasets))
         };
-        self.backend.commit_meta(&self.key, commit)?;
+        if let Err(e) = self.backend.commit_meta(&self.key, commit.clone()) {
+            // Nothing was committed: keep every change pending for the next flush or close.
+            let mut m = self.meta.write();
+            m.header_dirty = true;
+            let live: Vec<_> = commit.upserts.iter().map(|(id, _)| *id).filter(|id| m.objects.contains_key(id)).collect();
+            m.dirty.extend(live);
+            m.deleted.extend(commit.deletes);
+            m.dropped_datasets.extend(dropped);
+            return Err(e);
+        }
         for id in dropped {
             let keys = self.backend.list_chunks(&self.key, id)?;
             self.backend.delete_chunks(&self.key, &keys)?;

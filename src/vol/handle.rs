@@ -36,6 +36,8 @@ pub struct Handle {
     /// an open datatype of the application), and its variable-length layout.
     pub dtype: Option<Vec<u8>>,
     pub shape: Option<Shape>,
+    /// The object's open count was already released (a close that failed to flush).
+    released: std::cell::Cell<bool>,
 }
 
 /// `RUSTVOL_STATS=1`: report the requests a store backend has sent whenever a file closes,
@@ -50,7 +52,7 @@ impl Handle {
         if kind != Kind::File {
             file.meta.write().opened(obj);
         }
-        Handle { file, kind, obj, writable, path, fapl: None, dtype: None, shape: None }
+        Handle { file, kind, obj, writable, path, fapl: None, dtype: None, shape: None, released: Default::default() }
     }
 
     /// Attaches the stored datatype of a dataset or attribute.
@@ -91,26 +93,30 @@ impl Handle {
     /// # Safety
     /// `p` is a pointer made by `into_raw`, closed now and never used again.
     pub unsafe fn close(p: *mut c_void) -> Result<()> {
+        let h = &*(p as *const Handle);
+        if h.kind != Kind::File && !h.released.replace(true) {
+            h.file.meta.write().closed(h.obj);
+        }
+        // A file flushes when a file handle closes, and when its last handle of any kind goes
+        // (objects outliving H5Fclose, files reached only through external links). When that
+        // fails the handle stays: HDF5 keeps the id, and the changes stay pending for a retry.
+        let last = Arc::strong_count(&h.file) == 1;
+        if h.writable && (h.kind == Kind::File || last) {
+            h.file.flush()?;
+        }
+        if h.kind == Kind::File && *REPORT_REQUESTS {
+            if let Some(s) = h.file.backend.request_summary() {
+                eprintln!("rustvol requests ({}, after closing {:?}): {s}", h.file.backend.describe(), h.file.name);
+            }
+        }
         let h = Box::from_raw(p as *mut Handle);
         if h.kind == Kind::File {
             if let Some(mut v) = FILE_HANDLES.get_mut(&h.file.fileno) {
                 v.retain(|&q| q != p as usize);
             }
             FILE_HANDLES.remove_if(&h.file.fileno, |_, v| v.is_empty());
-        } else {
-            h.file.meta.write().closed(h.obj);
         }
-        // A file flushes when a file handle closes, and when its last handle of any kind goes
-        // (objects outliving H5Fclose, files reached only through external links).
-        let last = Arc::strong_count(&h.file) == 1;
-        let flush = if h.writable && (h.kind == Kind::File || last) { h.file.flush() } else { Ok(()) };
-        if h.kind == Kind::File && *REPORT_REQUESTS {
-            if let Some(s) = h.file.backend.request_summary() {
-                eprintln!("rustvol requests ({}, after closing {:?}): {s}", h.file.backend.describe(), h.file.name);
-            }
-        }
-        drop(h);
-        flush
+        Ok(())
     }
 
     /// A file handle HDF5 already knows for this handle's file, or a new one.
