@@ -100,12 +100,4 @@ impl VolBackend for MemoryBackend {
         }
         Ok(())
     }
-
-    fn list_chunks(&self, file: &str, obj: ObjId) -> Result<Vec<ChunkKey>> {
-        let f = self.file(file)?;
-        let f = f.read();
-        let mut keys: Vec<ChunkKey> = f.chunks.iter().filter(|e| e.key().obj == obj).map(|e| e.key().clone()).collect();
-        keys.sort();
-        Ok(keys)
-    }
 }

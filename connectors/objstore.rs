@@ -1,7 +1,7 @@
 //! Files in an object store (a local directory or an S3 bucket) through the `object_store`
 //! crate. Layout (docs/FORMAT.md): under `<prefix>/<file>/`, `manifest.json` is the commit
 //! point; it lists the metadata segments (`meta/<generation>.seg`) to apply in order; each
-//! dataset chunk is one object `chunks/<object id>/<c0>_<c1>_...`.
+//! dataset chunk version is one object `chunks/<object id>/<c0>_<c1>_....<version>`.
 //!
 //! A commit writes one new segment with the changed records, then replaces the manifest: a
 //! writer that dies before that leaves the previous commit intact. Segments are merged into
@@ -121,8 +121,7 @@ impl ObjStoreBackend {
     }
 
     fn chunk_path(&self, file: &str, k: &ChunkKey) -> Result<Path> {
-        let coords: Vec<String> = k.coords.iter().map(|c| c.to_string()).collect();
-        let name = if coords.is_empty() { "0".to_string() } else { coords.join("_") };
+        let name = format!("{}.{}", crate::model::objects::chunk_name(&k.coords), k.version);
         self.path(file, &["chunks", &k.obj.to_string(), &name])
     }
 
@@ -359,22 +358,6 @@ impl VolBackend for ObjStoreBackend {
     fn delete_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<()> {
         let paths: Vec<Path> = keys.iter().map(|k| self.chunk_path(file, k)).collect::<Result<_>>()?;
         block_on(self.delete_all(paths))
-    }
-
-    fn list_chunks(&self, file: &str, obj: ObjId) -> Result<Vec<ChunkKey>> {
-        let dir = self.path(file, &["chunks", &obj.to_string()])?;
-        let found = block_on(self.list(&dir))?;
-        let mut keys = Vec::with_capacity(found.len());
-        for p in found {
-            let Some(name) = p.filename() else { continue };
-            let coords: std::result::Result<Vec<u64>, _> = name.split('_').map(str::parse).collect();
-            match coords {
-                Ok(coords) => keys.push(ChunkKey { obj, coords }),
-                Err(_) => bail!(Area::Storage, "{}: unexpected object {p} among chunks", self.label),
-            }
-        }
-        keys.sort();
-        Ok(keys)
     }
 }
 

@@ -9,6 +9,8 @@ pub type ObjId = u64;
 pub struct ChunkKey {
     pub obj: ObjId,
     pub coords: Vec<u64>,
+    /// Chunks are never overwritten across commits: each commit's writes get a new version.
+    pub version: u64,
 }
 
 /// The committed metadata of one file: a header record and one record per object.
@@ -40,8 +42,6 @@ pub trait VolBackend: Send + Sync {
     fn read_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<Vec<Option<Vec<u8>>>>;
     fn write_chunks(&self, file: &str, chunks: Vec<(ChunkKey, Vec<u8>)>) -> Result<()>;
     fn delete_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<()>;
-    /// Every stored chunk key of one object (for copy, extent changes and storage size).
-    fn list_chunks(&self, file: &str, obj: ObjId) -> Result<Vec<ChunkKey>>;
     /// Requests sent so far, for stores reached over requests (`RUSTVOL_STATS=1`).
     fn request_summary(&self) -> Option<String> {
         None

@@ -2,26 +2,33 @@
 //! and stored chunks: one batched read of every chunk a selection touches, then one batched
 //! write, so a backend can run the requests of one H5Dread/H5Dwrite concurrently.
 //!
+//! Chunks are copy-on-write across commits: a chunk written after the last commit goes to a new
+//! version (the file's current write epoch), and the dataset's record says which version of each
+//! chunk is current. A writer that dies before its next commit therefore leaves the committed
+//! chunks untouched, and a chunk never written is known without asking the store.
+//!
 //! Chunks of fixed-size types hold raw elements. Chunks of types with variable-length parts
 //! hold, per element, a little-endian u32 length followed by the element's encoding.
 use super::chunks::{Geometry, Piece};
-use super::objects::Dataset;
+use super::objects::{chunk_name, Dataset, ObjKind};
 use super::open_file::OpenFile;
 use crate::backend::{ChunkKey, ObjId};
 use crate::bail;
 use crate::error::{Area, Result};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 pub fn geometry(d: &Dataset) -> Geometry {
     Geometry::new(&d.extent.dims, &d.chunk)
 }
 
-fn chunk_keys(obj: ObjId, pieces: &[Piece]) -> Vec<ChunkKey> {
-    let mut set: BTreeMap<Vec<u64>, ()> = BTreeMap::new();
-    for p in pieces {
-        set.insert(p.chunk.clone(), ());
-    }
-    set.into_keys().map(|coords| ChunkKey { obj, coords }).collect()
+/// The chunks a selection touches, each with its stored key if it has been written.
+fn touched(obj: ObjId, d: &Dataset, pieces: &[Piece]) -> Vec<(Vec<u64>, Option<ChunkKey>)> {
+    let set: BTreeSet<&Vec<u64>> = pieces.iter().map(|p| &p.chunk).collect();
+    set.into_iter().map(|c| (c.clone(), stored_key(obj, d, c))).collect()
+}
+
+fn stored_key(obj: ObjId, d: &Dataset, coords: &[u64]) -> Option<ChunkKey> {
+    d.chunks.get(&chunk_name(coords)).map(|&version| ChunkKey { obj, coords: coords.to_vec(), version })
 }
 
 fn filled(n: u64, fill: &[u8], elem: usize) -> Vec<u8> {
@@ -32,22 +39,66 @@ fn filled(n: u64, fill: &[u8], elem: usize) -> Vec<u8> {
     }
 }
 
+/// Reads the stored chunks among `keys`; the answer has one entry per key, `None` where the
+/// chunk was never written.
+fn fetch(file: &OpenFile, keys: &[Option<ChunkKey>]) -> Result<Vec<Option<Vec<u8>>>> {
+    let wanted: Vec<ChunkKey> = keys.iter().flatten().cloned().collect();
+    let mut got = if wanted.is_empty() { Vec::new() } else { file.backend.read_chunks(&file.key, &wanted)? }.into_iter();
+    keys.iter()
+        .map(|k| match k {
+            None => Ok(None),
+            Some(k) => match got.next().flatten() {
+                Some(c) => Ok(Some(c)),
+                None => bail!(Area::Storage, "chunk {:?} (version {}) of object {} is missing from {}", k.coords, k.version, k.obj, file.backend.describe()),
+            },
+        })
+        .collect()
+}
+
+/// Stores new contents of chunks: each goes to the file's current write epoch, and the
+/// dataset's record then names that version; versions it replaces are dropped after the
+/// next commit.
+fn store(file: &OpenFile, obj: ObjId, chunks: Vec<(Vec<u64>, Vec<u8>)>) -> Result<()> {
+    let epoch = file.meta.read().write_epoch;
+    let writes = chunks.into_iter().map(|(coords, b)| (ChunkKey { obj, coords, version: epoch }, b)).collect::<Vec<_>>();
+    let names: Vec<(String, Vec<u64>)> = writes.iter().map(|(k, _)| (chunk_name(&k.coords), k.coords.clone())).collect();
+    file.backend.write_chunks(&file.key, writes)?;
+    let mut m = file.meta.write();
+    let mut replaced = Vec::new();
+    if let ObjKind::Dataset(d) = &mut m.obj_mut(obj)?.kind {
+        for (name, coords) in names {
+            if let Some(old) = d.chunks.insert(name, epoch) {
+                if old != epoch {
+                    replaced.push(ChunkKey { obj, coords, version: old });
+                }
+            }
+        }
+    }
+    m.garbage.extend(replaced);
+    Ok(())
+}
+
+fn check_size(obj: ObjId, coords: &[u64], c: &[u8], want: usize) -> Result<()> {
+    if c.len() != want {
+        bail!(Area::Storage, "stored chunk {coords:?} of object {obj} has {} bytes, expected {want}", c.len());
+    }
+    Ok(())
+}
+
 /// Reads the selected elements (given as runs in dataset order) into one packed buffer.
 pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], out: &mut [u8]) -> Result<()> {
     let g = geometry(d);
     let es = d.elem_size;
-    let pieces = g.pieces(runs);
-    let keys = chunk_keys(obj, &pieces);
-    let got = file.backend.read_chunks(&file.key, &keys)?;
     let chunk_bytes = g.chunk_elems() as usize * es;
+    let pieces = g.pieces(runs);
+    let touched = touched(obj, d, &pieces);
+    let keys: Vec<Option<ChunkKey>> = touched.iter().map(|(_, k)| k.clone()).collect();
     let mut chunks: HashMap<&[u64], Option<Vec<u8>>> = HashMap::with_capacity(keys.len());
-    for (k, c) in keys.iter().zip(got) {
+    for ((coords, _), c) in touched.iter().zip(fetch(file, &keys)?) {
         if let Some(c) = &c {
-            if c.len() != chunk_bytes {
-                bail!(Area::Storage, "stored chunk {:?} of object {obj} has {} bytes, expected {chunk_bytes}", k.coords, c.len());
-            }
+            check_size(obj, coords, c, chunk_bytes)?;
         }
-        chunks.insert(&k.coords, c);
+        chunks.insert(coords, c);
     }
     for p in &pieces {
         let dst = &mut out[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es];
@@ -64,35 +115,34 @@ pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
 pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], data: &[u8]) -> Result<()> {
     let g = geometry(d);
     let es = d.elem_size;
-    let pieces = g.pieces(runs);
-    let keys = chunk_keys(obj, &pieces);
     let per_chunk = g.chunk_elems();
+    let chunk_bytes = per_chunk as usize * es;
+    let pieces = g.pieces(runs);
     let mut covered: HashMap<&[u64], u64> = HashMap::new();
     for p in &pieces {
         *covered.entry(p.chunk.as_slice()).or_insert(0) += p.len;
     }
-    let partial: Vec<ChunkKey> = keys.iter().filter(|k| covered[k.coords.as_slice()] < per_chunk).cloned().collect();
-    let old = if partial.is_empty() { vec![] } else { file.backend.read_chunks(&file.key, &partial)? };
-    let chunk_bytes = per_chunk as usize * es;
+    let touched = touched(obj, d, &pieces);
+    let keys: Vec<Option<ChunkKey>> =
+        touched.iter().map(|(c, k)| if covered[c.as_slice()] < per_chunk { k.clone() } else { None }).collect();
     let mut bufs: HashMap<Vec<u64>, Vec<u8>> = HashMap::with_capacity(keys.len());
-    for (k, c) in partial.iter().zip(old) {
-        let c = match c {
-            Some(c) if c.len() == chunk_bytes => c,
-            Some(c) => bail!(Area::Storage, "stored chunk {:?} of object {obj} has {} bytes, expected {chunk_bytes}", k.coords, c.len()),
-            None => filled(per_chunk, &d.fill, es),
+    for ((coords, _), old) in touched.iter().zip(fetch(file, &keys)?) {
+        let c = match old {
+            Some(c) => {
+                check_size(obj, coords, &c, chunk_bytes)?;
+                c
+            }
+            None if covered[coords.as_slice()] < per_chunk => filled(per_chunk, &d.fill, es),
+            None => vec![0u8; chunk_bytes],
         };
-        bufs.insert(k.coords.clone(), c);
-    }
-    for k in &keys {
-        bufs.entry(k.coords.clone()).or_insert_with(|| vec![0u8; chunk_bytes]);
+        bufs.insert(coords.clone(), c);
     }
     for p in &pieces {
         let c = bufs.get_mut(&p.chunk).expect("every piece's chunk has a buffer");
         c[p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es]
             .copy_from_slice(&data[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es]);
     }
-    let writes = bufs.into_iter().map(|(coords, b)| (ChunkKey { obj, coords }, b)).collect();
-    file.backend.write_chunks(&file.key, writes)
+    store(file, obj, bufs.into_iter().collect())
 }
 
 pub fn decode_vlen_chunk(obj: ObjId, coords: &[u64], bytes: &[u8], n: u64) -> Result<Vec<Vec<u8>>> {
@@ -125,30 +175,29 @@ pub fn encode_vlen_chunk(elems: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-fn load_vlen_chunks(
-    file: &OpenFile,
-    obj: ObjId,
-    keys: &[ChunkKey],
-    per_chunk: u64,
-) -> Result<HashMap<Vec<u64>, Vec<Vec<u8>>>> {
-    let got = if keys.is_empty() { vec![] } else { file.backend.read_chunks(&file.key, keys)? };
-    let mut map = HashMap::with_capacity(keys.len());
-    for (k, c) in keys.iter().zip(got) {
-        let elems = match c {
-            Some(b) => decode_vlen_chunk(obj, &k.coords, &b, per_chunk)?,
+/// The encoded elements of the chunks at `coords` (empty encodings where never written).
+fn load_vlen_chunks(file: &OpenFile, obj: ObjId, d: &Dataset, coords: &[Vec<u64>]) -> Result<HashMap<Vec<u64>, Vec<Vec<u8>>>> {
+    let per_chunk = geometry(d).chunk_elems();
+    let keys: Vec<Option<ChunkKey>> = coords.iter().map(|c| stored_key(obj, d, c)).collect();
+    let mut map = HashMap::with_capacity(coords.len());
+    for (c, b) in coords.iter().zip(fetch(file, &keys)?) {
+        let elems = match b {
+            Some(b) => decode_vlen_chunk(obj, c, &b, per_chunk)?,
             None => vec![Vec::new(); per_chunk as usize],
         };
-        map.insert(k.coords.clone(), elems);
+        map.insert(c.clone(), elems);
     }
     Ok(map)
 }
 
+fn touched_coords(pieces: &[Piece]) -> Vec<Vec<u64>> {
+    pieces.iter().map(|p| &p.chunk).collect::<BTreeSet<_>>().into_iter().cloned().collect()
+}
+
 /// Reads encoded elements; an element never written is an empty encoding.
 pub fn read_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]) -> Result<Vec<Vec<u8>>> {
-    let g = geometry(d);
-    let pieces = g.pieces(runs);
-    let keys = chunk_keys(obj, &pieces);
-    let chunks = load_vlen_chunks(file, obj, &keys, g.chunk_elems())?;
+    let pieces = geometry(d).pieces(runs);
+    let chunks = load_vlen_chunks(file, obj, d, &touched_coords(&pieces))?;
     let total: u64 = pieces.iter().map(|p| p.len).sum();
     let mut out = vec![Vec::new(); total as usize];
     for p in &pieces {
@@ -161,91 +210,94 @@ pub fn read_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]) 
 }
 
 pub fn write_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], elems: Vec<Vec<u8>>) -> Result<()> {
-    let g = geometry(d);
-    let pieces = g.pieces(runs);
-    let keys = chunk_keys(obj, &pieces);
-    let mut chunks = load_vlen_chunks(file, obj, &keys, g.chunk_elems())?;
+    let pieces = geometry(d).pieces(runs);
+    let mut chunks = load_vlen_chunks(file, obj, d, &touched_coords(&pieces))?;
     for p in &pieces {
         let c = chunks.get_mut(&p.chunk).expect("loaded");
         for k in 0..p.len {
             c[(p.chunk_off + k) as usize] = elems[(p.buf_off + k) as usize].clone();
         }
     }
-    let writes = chunks.into_iter().map(|(coords, e)| (ChunkKey { obj, coords }, encode_vlen_chunk(&e))).collect();
-    file.backend.write_chunks(&file.key, writes)
+    store(file, obj, chunks.into_iter().map(|(c, e)| (c, encode_vlen_chunk(&e))).collect())
 }
 
-/// After the extent changed: drops chunks wholly outside it and resets the parts of edge
+/// After the extent changed: forgets chunks wholly outside it and resets the parts of edge
 /// chunks that fell outside, so growing again shows the fill value as HDF5 does.
 pub fn trim_to_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
     let g = geometry(d);
-    let keys = file.backend.list_chunks(&file.key, obj)?;
-    let (gone, keep): (Vec<ChunkKey>, Vec<ChunkKey>) = keys.into_iter().partition(|k| g.beyond(&k.coords));
-    if !gone.is_empty() {
-        file.backend.delete_chunks(&file.key, &gone)?;
+    let mut gone = Vec::new();
+    let mut edge = Vec::new();
+    for (name, &version) in &d.chunks {
+        let coords = parse_chunk_name(name)?;
+        if g.beyond(&coords) {
+            gone.push((name.clone(), ChunkKey { obj, coords, version }));
+        } else if !g.outside(&coords).is_empty() {
+            edge.push(coords);
+        }
     }
-    let edge: Vec<(ChunkKey, Vec<u64>)> = keep
-        .into_iter()
-        .map(|k| {
-            let out = g.outside(&k.coords);
-            (k, out)
-        })
-        .filter(|(_, out)| !out.is_empty())
-        .collect();
+    {
+        let mut m = file.meta.write();
+        if let ObjKind::Dataset(rec) = &mut m.obj_mut(obj)?.kind {
+            for (name, _) in &gone {
+                rec.chunks.remove(name);
+            }
+        }
+        m.garbage.extend(gone.into_iter().map(|(_, k)| k));
+    }
     if edge.is_empty() {
         return Ok(());
     }
-    let keys: Vec<ChunkKey> = edge.iter().map(|(k, _)| k.clone()).collect();
     let es = d.elem_size;
-    let mut writes = Vec::new();
-    if d.vlen {
-        let mut chunks = load_vlen_chunks(file, obj, &keys, g.chunk_elems())?;
-        for (k, out) in &edge {
-            let c = chunks.get_mut(&k.coords).expect("loaded");
-            for &i in out {
-                c[i as usize] = Vec::new();
-            }
-            writes.push((k.clone(), encode_vlen_chunk(c)));
-        }
+    let writes = if d.vlen {
+        let mut chunks = load_vlen_chunks(file, obj, d, &edge)?;
+        edge.iter()
+            .map(|c| {
+                let mut e = chunks.remove(c).expect("loaded");
+                for i in g.outside(c) {
+                    e[i as usize] = Vec::new();
+                }
+                (c.clone(), encode_vlen_chunk(&e))
+            })
+            .collect()
     } else {
-        let got = file.backend.read_chunks(&file.key, &keys)?;
+        let keys: Vec<Option<ChunkKey>> = edge.iter().map(|c| stored_key(obj, d, c)).collect();
         let fill = filled(1, &d.fill, es);
-        for ((k, out), c) in edge.iter().zip(got) {
-            let Some(mut c) = c else { continue };
-            if c.len() != g.chunk_elems() as usize * es {
-                bail!(Area::Storage, "stored chunk {:?} of object {obj} has the wrong size", k.coords);
+        let mut writes = Vec::new();
+        for (c, b) in edge.iter().zip(fetch(file, &keys)?) {
+            let Some(mut b) = b else { continue };
+            check_size(obj, c, &b, g.chunk_elems() as usize * es)?;
+            for i in g.outside(c) {
+                b[i as usize * es..(i as usize + 1) * es].copy_from_slice(&fill);
             }
-            for &i in out {
-                c[i as usize * es..(i as usize + 1) * es].copy_from_slice(&fill);
-            }
-            writes.push((k.clone(), c));
+            writes.push((c.clone(), b));
         }
-    }
-    file.backend.write_chunks(&file.key, writes)
+        writes
+    };
+    store(file, obj, writes)
+}
+
+pub fn parse_chunk_name(name: &str) -> Result<Vec<u64>> {
+    name.split('_')
+        .map(|s| s.parse::<u64>())
+        .collect::<std::result::Result<Vec<u64>, _>>()
+        .map_err(|_| crate::error::VolError::new(Area::Storage, format!("bad chunk name {name:?} in a dataset record")))
 }
 
 /// Bytes stored for a dataset's elements.
 pub fn storage_size(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<u64> {
-    let keys = file.backend.list_chunks(&file.key, obj)?;
     if d.vlen {
-        let got = file.backend.read_chunks(&file.key, &keys)?;
-        return Ok(got.iter().flatten().map(|c| c.len() as u64).sum());
+        let keys: Vec<Option<ChunkKey>> =
+            d.chunks.keys().map(|n| Ok(stored_key(obj, d, &parse_chunk_name(n)?))).collect::<Result<_>>()?;
+        return Ok(fetch(file, &keys)?.iter().flatten().map(|c| c.len() as u64).sum());
     }
-    let g = geometry(d);
-    Ok(keys.len() as u64 * g.chunk_elems() * d.elem_size as u64)
+    Ok(d.chunks.len() as u64 * geometry(d).chunk_elems() * d.elem_size as u64)
 }
 
-/// Copies every stored chunk of one dataset to another object, possibly in another file.
-pub fn copy_chunks(src: &OpenFile, src_obj: ObjId, dst: &OpenFile, dst_obj: ObjId) -> Result<()> {
-    let keys = src.backend.list_chunks(&src.key, src_obj)?;
-    if keys.is_empty() {
-        return Ok(());
-    }
-    let got = src.backend.read_chunks(&src.key, &keys)?;
-    let writes = keys
-        .into_iter()
-        .zip(got)
-        .filter_map(|(k, c)| c.map(|c| (ChunkKey { obj: dst_obj, coords: k.coords }, c)))
-        .collect();
-    dst.backend.write_chunks(&dst.key, writes)
+/// Copies every stored chunk of dataset `src_obj` (described by `d`) to dataset `dst_obj`,
+/// possibly in another file.
+pub fn copy_chunks(src: &OpenFile, src_obj: ObjId, d: &Dataset, dst: &OpenFile, dst_obj: ObjId) -> Result<()> {
+    let coords: Vec<Vec<u64>> = d.chunks.keys().map(|n| parse_chunk_name(n)).collect::<Result<_>>()?;
+    let keys: Vec<Option<ChunkKey>> = coords.iter().map(|c| stored_key(src_obj, d, c)).collect();
+    let data = fetch(src, &keys)?;
+    store(dst, dst_obj, coords.into_iter().zip(data).filter_map(|(c, b)| b.map(|b| (c, b))).collect())
 }

@@ -2,7 +2,7 @@
 //! attribute operations HDF5 defines on it. Mutations mark objects dirty; `flush` writes
 //! exactly those back.
 use super::objects::*;
-use crate::backend::ObjId;
+use crate::backend::{ChunkKey, ObjId};
 use crate::bail;
 use crate::error::{Area, Result, VolError};
 use serde::{Deserialize, Serialize};
@@ -20,6 +20,9 @@ pub struct Header {
     pub next_attr_id: u64,
     #[serde(with = "hex_bytes")]
     pub fcpl: Vec<u8>,
+    /// Chunk versions up to this one are committed; writes after it use a newer one.
+    #[serde(default)]
+    pub epoch: u64,
 }
 
 pub const FORMAT_NAME: &str = "rustvol";
@@ -41,8 +44,10 @@ pub struct FileMeta {
     pub header_dirty: bool,
     /// Handles open per object: an object whose last link went away lives until they close.
     pub open: HashMap<ObjId, u32>,
-    /// Datasets removed since the last flush, whose chunks must go too.
-    pub dropped_datasets: Vec<ObjId>,
+    /// The chunk version writes go to until the next commit.
+    pub write_epoch: u64,
+    /// Stored chunks no committed state will need once the next commit is in place.
+    pub garbage: Vec<ChunkKey>,
 }
 
 fn split(path: &str) -> Vec<&str> {
@@ -61,13 +66,15 @@ impl FileMeta {
                 next_id: ROOT_ID + 1,
                 next_attr_id: 1,
                 fcpl,
+                epoch: 0,
             },
             objects: HashMap::new(),
             dirty: HashSet::new(),
             deleted: HashSet::new(),
             header_dirty: true,
             open: HashMap::new(),
-            dropped_datasets: Vec::new(),
+            write_epoch: 1,
+            garbage: Vec::new(),
         };
         let mut root = Object::new(
             ROOT_ID,
@@ -269,7 +276,11 @@ impl FileMeta {
                 }
             }
             ObjKind::Dataset(d) => {
-                self.dropped_datasets.push(id);
+                for (name, version) in &d.chunks {
+                    if let Ok(coords) = crate::model::dataio::parse_chunk_name(name) {
+                        self.garbage.push(ChunkKey { obj: id, coords, version: *version });
+                    }
+                }
                 self.release_type(d.committed_type);
             }
             ObjKind::Datatype(_) => {}
@@ -499,6 +510,8 @@ impl FileMeta {
 
     /// Records to write at the next commit, and clears the dirty state.
     pub fn take_changes(&mut self) -> Result<(Vec<u8>, Vec<(ObjId, Vec<u8>)>, Vec<ObjId>)> {
+        self.header.epoch = self.write_epoch;
+        self.write_epoch += 1;
         let header = serde_json::to_vec(&self.header).map_err(store_err)?;
         let mut upserts = Vec::with_capacity(self.dirty.len());
         for id in self.dirty.drain() {
@@ -546,13 +559,14 @@ impl FileMeta {
             }
         }
         Ok(FileMeta {
+            write_epoch: header.epoch + 1,
             header,
             objects,
             dirty: HashSet::new(),
             deleted: HashSet::new(),
             header_dirty: false,
             open: HashMap::new(),
-            dropped_datasets: Vec::new(),
+            garbage: Vec::new(),
         })
     }
 }

@@ -201,6 +201,17 @@ pub struct Dataset {
     /// The dataset's type is a committed datatype of this file.
     #[serde(default)]
     pub committed_type: Option<ObjId>,
+    /// The current version of every chunk ever written, by `chunk_name`.
+    #[serde(default)]
+    pub chunks: BTreeMap<String, u64>,
+}
+
+/// A chunk's grid position as a name: `3_0_12` (a scalar dataset's one chunk is `0`).
+pub fn chunk_name(coords: &[u64]) -> String {
+    if coords.is_empty() {
+        return "0".into();
+    }
+    coords.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("_")
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

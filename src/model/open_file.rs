@@ -86,13 +86,13 @@ impl OpenFile {
     /// Writes every metadata change since the last flush as one commit, then drops the chunks
     /// of datasets that were deleted.
     pub fn flush(&self) -> Result<()> {
-        let (commit, dropped) = {
+        let (commit, garbage) = {
             let mut m = self.meta.write();
-            if !m.has_changes() && m.dropped_datasets.is_empty() {
+            if !m.has_changes() && m.garbage.is_empty() {
                 return Ok(());
             }
             let (header, upserts, deletes) = m.take_changes()?;
-            (MetaCommit { header, upserts, deletes }, std::mem::take(&mut m.dropped_datasets))
+            (MetaCommit { header, upserts, deletes }, std::mem::take(&mut m.garbage))
         };
         if let Err(e) = self.backend.commit_meta(&self.key, commit.clone()) {
             // Nothing was committed: keep every change pending for the next flush or close.
@@ -101,12 +101,12 @@ impl OpenFile {
             let live: Vec<_> = commit.upserts.iter().map(|(id, _)| *id).filter(|id| m.objects.contains_key(id)).collect();
             m.dirty.extend(live);
             m.deleted.extend(commit.deletes);
-            m.dropped_datasets.extend(dropped);
+            m.garbage.extend(garbage);
             return Err(e);
         }
-        for id in dropped {
-            let keys = self.backend.list_chunks(&self.key, id)?;
-            self.backend.delete_chunks(&self.key, &keys)?;
+        // Chunk versions the new commit no longer names; failing to remove them loses nothing.
+        if let Err(e) = self.backend.delete_chunks(&self.key, &garbage) {
+            log::warn!("{}: could not remove replaced chunks of {:?}: {}", self.backend.describe(), self.name, e.msg);
         }
         Ok(())
     }

@@ -95,6 +95,7 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
         vlen,
         fill,
         committed_type: None,
+        chunks: Default::default(),
     })
 }
 

@@ -133,6 +133,12 @@ fn deep_copy(sf: &Arc<OpenFile>, src: ObjId, df: &Arc<OpenFile>, flags: u32) -> 
                     g.links.next_corder = 0;
                     ObjKind::Group(g)
                 }
+                ObjKind::Dataset(d) => {
+                    // The copy's chunks are written, and listed, as they are copied.
+                    let mut d = d.clone();
+                    d.chunks.clear();
+                    ObjKind::Dataset(d)
+                }
                 k => k.clone(),
             };
             let id = m.new_object(kind, o.track_attr_corder);
@@ -204,8 +210,8 @@ fn deep_copy(sf: &Arc<OpenFile>, src: ObjId, df: &Arc<OpenFile>, flags: u32) -> 
         }
     }
     for o in &order {
-        if let ObjKind::Dataset(_) = o.kind {
-            dataio::copy_chunks(sf, o.id, df, map[&o.id])?;
+        if let ObjKind::Dataset(d) = &o.kind {
+            dataio::copy_chunks(sf, o.id, d, df, map[&o.id])?;
         }
     }
     Ok(map[&src])
