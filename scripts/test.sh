@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# THE test command: sets everything up, then runs
-#   1. cargo test --release                      (Rust unit and integration tests)
-#   2. the CMake project's ctest in build/       (example programs through rustvol, package check)
-#   3. scripts/run-api-tests.sh backend=memory   (HDF5's h5_api_test through rustvol)
+# THE test command: sets everything up, starts a Garage S3 server on loopback, then runs
+#   1. cargo test --release              (unit tests; the backend conformance suite on memory,
+#                                         dir and s3)
+#   2. the CMake project's ctest         (example programs through rustvol, package check),
+#                                         once per backend: memory, dir, s3
+#   3. scripts/run-api-tests.sh          (HDF5's h5_api_test through rustvol), per backend
+#   4. tests/tools/run.sh                (the HDF5 tools across processes), on dir and s3
+#   5. tests/kill_writer.sh              (SIGKILL before close keeps the flushed state), dir, s3
+#   6. tests/s3/faults.sh                (unreachable endpoint, missing bucket, bad credentials,
+#                                         denied permission, server stopping mid-write)
 # and ends with one line "N passed, N failed". Exits non-zero if anything failed.
 #
 # Counted as passed: cargo tests, ctest tests, passed HDF5 API tests. Counted as failed: failed
@@ -11,14 +17,14 @@
 # API tests that fail without breaking that threshold are reported, not counted: their pass
 # count is the number the project tracks.
 #
-# Environment: RUSTVOL_TEST_INFO (default backend=memory) picks the backend for steps 2 and 3;
+# Environment: RUSTVOL_TEST_BACKENDS (default "memory dir s3") limits the backends;
 # RUSTVOL_SKIP_SETUP=1 skips scripts/setup.sh (quicker reruns; cmake still runs cargo build).
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 cd "$ROOT"
 
-INFO=${RUSTVOL_TEST_INFO:-backend=memory}
+read -r -a BACKENDS <<<"${RUSTVOL_TEST_BACKENDS:-memory dir s3}"
 PASSED=0
 FAILED=0
 REPORT=()
@@ -35,6 +41,43 @@ fi
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 mkdir -p "$ROOT/target"
 
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/rustvol-test.XXXXXX")
+declare -A INFOS=([memory]="backend=memory" [dir]="backend=dir;root=$SCRATCH/dir-store")
+cleanup() {
+  [ -n "${GARAGE_STARTED:-}" ] && bash "$HERE/garage.sh" stop >/dev/null 2>&1
+  rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+if [[ " ${BACKENDS[*]} " == *" s3 "* ]]; then
+  echo "=== starting Garage (S3) on loopback"
+  if bash "$HERE/garage.sh" start; then
+    GARAGE_STARTED=1
+    # shellcheck disable=SC1090
+    . "$(bash "$HERE/garage.sh" env)"
+    INFOS[s3]=$RUSTVOL_S3_INFO
+    export RUSTVOL_REQUIRE_S3=1
+  else
+    note "Garage: could not start (the s3 runs below fail)"
+    FAILED=$((FAILED + 1))
+    INFOS[s3]="backend=s3;bucket=unavailable;endpoint=http://127.0.0.1:9"
+  fi
+fi
+
+# Runs a test script whose last line is "N passed, N failed" and adds its counts.
+run_counted() {
+  local label=$1; shift
+  local log
+  log=$SCRATCH/$(tr -c 'A-Za-z0-9' '_' <<<"$label").log
+  echo "=== $label"
+  "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]} p f
+  read -r p f < <(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$log" | tail -n1)
+  p=${p:-0} f=${f:-0}
+  [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+  note "$label: $p passed, $f failed"
+  PASSED=$((PASSED + p)) FAILED=$((FAILED + f))
+}
+
 # --- 1. cargo test ---------------------------------------------------------------------------
 echo "=== cargo test --release"
 CARGO_LOG=$ROOT/target/cargo-test.log
@@ -49,9 +92,11 @@ fi
 note "cargo test: $cp passed, $cf failed"
 PASSED=$((PASSED + cp)) FAILED=$((FAILED + cf))
 
-# --- 2. CMake: examples and package ----------------------------------------------------------
-echo "=== cmake + ctest (rustvol $INFO)"
+# --- 2. CMake: examples and package, per backend ---------------------------------------------
 BUILD=$ROOT/build
+for b in "${BACKENDS[@]}"; do
+INFO=${INFOS[$b]}
+echo "=== cmake + ctest ($b)"
 if cmake -S "$ROOT" -B "$BUILD" -DHDF5_DIR="$HDF5_DIR" -DRUSTVOL_TEST_INFO="$INFO" -DRUSTVOL_TEST_NATIVE=OFF \
      -DRUSTVOL_BUILD_PLUGIN=ON; then
   # Keep going past a target that does not build, so the other tests still run.
@@ -76,14 +121,18 @@ if cmake -S "$ROOT" -B "$BUILD" -DHDF5_DIR="$HDF5_DIR" -DRUSTVOL_TEST_INFO="$INF
     tp=0 tf=1
   fi
   [ "$ctest_rc" -ne 0 ] && [ "$tf" -eq 0 ] && tf=1
-  note "ctest: $tp passed, $tf failed"
+  note "ctest ($b): $tp passed, $tf failed"
   PASSED=$((PASSED + tp)) FAILED=$((FAILED + tf))
 else
   note "cmake: configure FAILED"
   FAILED=$((FAILED + 1))
 fi
 
-# --- 3. HDF5 API tests -----------------------------------------------------------------------
+done
+
+# --- 3. HDF5 API tests, per backend ----------------------------------------------------------
+for b in "${BACKENDS[@]}"; do
+INFO=${INFOS[$b]}
 echo "=== HDF5 API tests (rustvol $INFO)"
 bash "$HERE/run-api-tests.sh" "$INFO"
 api_rc=$?
@@ -95,11 +144,23 @@ if [ -f "$SUMMARY" ] && [ "$api_rc" -ne 2 ]; then
   ac=$(sed -n 's/^crashed=//p' "$SUMMARY"); amin=$(sed -n 's/^min_passed=//p' "$SUMMARY")
   gate=$ac
   [ "$ap" -lt "$amin" ] && gate=$((gate + 1))
-  note "HDF5 API tests: $ap passed, $af not passed, $as skipped of $at; $ac area(s) crashed; required >= $amin passed"
+  note "HDF5 API tests ($b): $ap passed, $af not passed, $as skipped of $at; $ac area(s) crashed; required >= $amin passed"
   PASSED=$((PASSED + ap)) FAILED=$((FAILED + gate))
 else
-  note "HDF5 API tests: could not run (exit $api_rc)"
+  note "HDF5 API tests ($b): could not run (exit $api_rc)"
   FAILED=$((FAILED + 1))
+fi
+
+done
+
+# --- 4-6. tools across processes, killed writers, S3 faults -----------------------------------
+for b in "${BACKENDS[@]}"; do
+  [ "$b" = memory ] && continue   # a memory file does not outlive its process
+  run_counted "HDF5 tools ($b)" bash "$ROOT/tests/tools/run.sh" "${INFOS[$b]}"
+  run_counted "killed writer ($b)" bash "$ROOT/tests/kill_writer.sh" "${INFOS[$b]}"
+done
+if [[ " ${BACKENDS[*]} " == *" s3 "* ]]; then
+  run_counted "S3 faults" bash "$ROOT/tests/s3/faults.sh"
 fi
 
 echo
