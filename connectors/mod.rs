@@ -1,5 +1,6 @@
 //! Storage backends behind the `VolBackend` trait, and the choice of one for a file name.
 pub mod memory;
+pub mod metalog;
 pub mod objstore;
 
 use crate::backend::VolBackend;

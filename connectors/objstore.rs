@@ -3,10 +3,9 @@
 //! point; it lists the metadata segments (`meta/<generation>.seg`) to apply in order; each
 //! dataset chunk version is one object `chunks/<object id>/<c0>_<c1>_....<version>`.
 //!
-//! A commit writes one new segment with the changed records, then replaces the manifest: a
-//! writer that dies before that leaves the previous commit intact. Segments are merged into
-//! one when there are many, so opening a file reads a handful of objects.
-use crate::backend::{ChunkKey, MetaCommit, MetaSnapshot, ObjId, VolBackend};
+//! Commits go through `metalog` (a new segment, then the manifest as the commit point).
+use super::metalog;
+use crate::backend::{ChunkKey, MetaCommit, MetaSnapshot, VolBackend};
 use crate::bail;
 use crate::error::{Area, Result, VolError};
 use bytes::Bytes;
@@ -14,14 +13,8 @@ use futures::{stream, StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use once_cell::sync::Lazy;
-use parking_lot::Mutex;
-use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
-
-/// Segments kept before they are merged into one at the next commit.
-const MAX_SEGMENTS: usize = 8;
 
 /// The runtime object_store's futures run on; HDF5's thread only waits for them.
 static RUNTIME: Lazy<tokio::runtime::Runtime> = Lazy::new(|| {
@@ -32,23 +25,6 @@ static RUNTIME: Lazy<tokio::runtime::Runtime> = Lazy::new(|| {
         .build()
         .expect("cannot start the I/O runtime")
 });
-
-#[derive(Debug, Serialize, Deserialize)]
-struct Manifest {
-    format: String,
-    version: u32,
-    generation: u64,
-    segments: Vec<String>,
-}
-
-/// The merged metadata of one file as last committed, so a commit need not read it back.
-#[derive(Default)]
-struct FileLog {
-    generation: u64,
-    segments: Vec<String>,
-    header: Vec<u8>,
-    records: BTreeMap<ObjId, Vec<u8>>,
-}
 
 /// Requests sent to the store, by kind: what `RUSTVOL_STATS=1` prints as files close.
 #[derive(Default)]
@@ -79,7 +55,7 @@ pub struct ObjStoreBackend {
     prefix: Vec<String>,
     label: String,
     concurrency: usize,
-    logs: Mutex<HashMap<String, FileLog>>,
+    log: metalog::MetaLog,
 }
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -95,7 +71,7 @@ impl ObjStoreBackend {
             prefix,
             label,
             concurrency: concurrency.max(1),
-            logs: Mutex::new(HashMap::new()),
+            log: metalog::MetaLog::default(),
         }
     }
 
@@ -162,76 +138,46 @@ impl ObjStoreBackend {
             .await
             .map_err(|e| self.err(&format!("listing {prefix}"), e))
     }
+}
 
-    async fn load_log(&self, file: &str) -> Result<Option<FileLog>> {
-        let mpath = self.path(file, &["manifest.json"])?;
-        let Some(m) = self.get_opt(&mpath).await? else { return Ok(None) };
-        let m: Manifest = serde_json::from_slice(&m).map_err(|e| self.err(&format!("corrupt manifest {mpath}"), e))?;
-        if m.format != crate::model::namespace::FORMAT_NAME || m.version != crate::model::namespace::FORMAT_VERSION {
-            bail!(Area::Storage, "{}: {mpath} is format {:?} version {}, not rustvol version {}", self.label, m.format, m.version, crate::model::namespace::FORMAT_VERSION);
-        }
-        let paths: Vec<Path> =
-            m.segments.iter().map(|s| self.path(file, &["meta", s])).collect::<Result<_>>()?;
-        let segs: Vec<Option<Bytes>> =
-            stream::iter(paths.iter()).map(|p| self.get_opt(p)).buffered(self.concurrency).try_collect().await?;
-        let mut log = FileLog { generation: m.generation, segments: m.segments.clone(), ..Default::default() };
-        for (p, s) in paths.iter().zip(segs) {
-            let Some(s) = s else { bail!(Area::Storage, "{}: segment {p} named by the manifest is missing", self.label) };
-            apply_segment(&mut log, &s).map_err(|e| self.err(&format!("corrupt segment {p}"), e))?;
-        }
-        Ok(Some(log))
+/// One file's named blobs (manifest, segments) as objects under the file's prefix.
+struct FileBlobs<'a> {
+    b: &'a ObjStoreBackend,
+    file: &'a str,
+}
+
+impl FileBlobs<'_> {
+    fn path(&self, name: &str) -> Result<Path> {
+        let parts: Vec<&str> = name.split('/').collect();
+        self.b.path(self.file, &parts)
     }
 }
 
-/// One segment: a first line `rustvol-segment <version> <generation>`, a `header <json>` line,
-/// then `put <id> <json>` and `del <id>` lines, applied in order.
-fn encode_segment(generation: u64, header: &[u8], upserts: &[(ObjId, Vec<u8>)], deletes: &[ObjId]) -> Vec<u8> {
-    let mut out = format!("rustvol-segment {} {generation}\nheader ", crate::model::namespace::FORMAT_VERSION).into_bytes();
-    out.extend_from_slice(header);
-    out.push(b'\n');
-    for id in deletes {
-        out.extend_from_slice(format!("del {id}\n").as_bytes());
+impl metalog::BlobStore for FileBlobs<'_> {
+    fn label(&self) -> String {
+        self.b.label.clone()
     }
-    for (id, rec) in upserts {
-        out.extend_from_slice(format!("put {id} ").as_bytes());
-        out.extend_from_slice(rec);
-        out.push(b'\n');
-    }
-    out
-}
 
-fn apply_segment(log: &mut FileLog, bytes: &[u8]) -> std::result::Result<(), String> {
-    let mut lines = bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty());
-    let first = lines.next().ok_or("empty segment")?;
-    let first = std::str::from_utf8(first).map_err(|_| "first line is not text")?;
-    let mut words = first.split(' ');
-    if words.next() != Some("rustvol-segment") || words.next() != Some(&crate::model::namespace::FORMAT_VERSION.to_string()) {
-        return Err(format!("bad first line {first:?}"));
+    fn get_many(&self, names: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+        let paths: Vec<Path> = names.iter().map(|n| self.path(n)).collect::<Result<_>>()?;
+        block_on(async {
+            stream::iter(paths.iter())
+                .map(|p| async move { self.b.get_opt(p).await.map(|b| b.map(|b| b.to_vec())) })
+                .buffered(self.b.concurrency)
+                .try_collect()
+                .await
+        })
     }
-    for line in lines {
-        let (word, rest) = match line.iter().position(|&b| b == b' ') {
-            Some(i) => (&line[..i], &line[i + 1..]),
-            None => return Err("line without a field".into()),
-        };
-        let id_and = |rest: &[u8]| -> std::result::Result<(ObjId, Vec<u8>), String> {
-            let i = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
-            let id = std::str::from_utf8(&rest[..i]).ok().and_then(|s| s.parse().ok()).ok_or("bad object id")?;
-            Ok((id, rest.get(i + 1..).unwrap_or(&[]).to_vec()))
-        };
-        match word {
-            b"header" => log.header = rest.to_vec(),
-            b"put" => {
-                let (id, rec) = id_and(rest)?;
-                log.records.insert(id, rec);
-            }
-            b"del" => {
-                let (id, _) = id_and(rest)?;
-                log.records.remove(&id);
-            }
-            other => return Err(format!("unknown line kind {:?}", String::from_utf8_lossy(other))),
-        }
+
+    fn put(&self, name: &str, bytes: Vec<u8>) -> Result<()> {
+        let p = self.path(name)?;
+        block_on(self.b.put(&p, bytes))
     }
-    Ok(())
+
+    fn delete(&self, names: &[String]) -> Result<()> {
+        let paths: Vec<Path> = names.iter().map(|n| self.path(n)).collect::<Result<_>>()?;
+        block_on(self.b.delete_all(paths))
+    }
 }
 
 impl VolBackend for ObjStoreBackend {
@@ -244,7 +190,7 @@ impl VolBackend for ObjStoreBackend {
     }
 
     fn file_exists(&self, file: &str) -> Result<bool> {
-        let p = self.path(file, &["manifest.json"])?;
+        let p = self.path(file, &[metalog::MANIFEST])?;
         block_on(async {
             self.requests.head.fetch_add(1, Relaxed);
             match self.store.head(&p).await {
@@ -257,16 +203,16 @@ impl VolBackend for ObjStoreBackend {
 
     fn create_file(&self, file: &str) -> Result<()> {
         self.delete_file(file).map_err(|e| VolError::new(e.area, format!("creating {file:?}: {}", e.msg)))?;
-        self.logs.lock().insert(file.to_string(), FileLog::default());
+        self.log.start(file);
         Ok(())
     }
 
     fn delete_file(&self, file: &str) -> Result<()> {
-        self.logs.lock().remove(file);
+        self.log.forget(file);
         let root = self.path(file, &[])?;
         block_on(async {
             // The manifest goes first: a half-deleted file is then simply absent.
-            let m = self.path(file, &["manifest.json"])?;
+            let m = self.path(file, &[metalog::MANIFEST])?;
             self.delete_all(vec![m]).await?;
             let all = self.list(&root).await?;
             self.delete_all(all).await
@@ -274,62 +220,11 @@ impl VolBackend for ObjStoreBackend {
     }
 
     fn load_meta(&self, file: &str) -> Result<Option<MetaSnapshot>> {
-        let Some(log) = block_on(self.load_log(file))? else { return Ok(None) };
-        let snap = MetaSnapshot {
-            header: log.header.clone(),
-            records: log.records.iter().map(|(k, v)| (*k, v.clone())).collect(),
-        };
-        self.logs.lock().insert(file.to_string(), log);
-        Ok(Some(snap))
+        self.log.load(file, &FileBlobs { b: self, file })
     }
 
     fn commit_meta(&self, file: &str, commit: MetaCommit) -> Result<()> {
-        let mut logs = self.logs.lock();
-        let log = match logs.remove(file) {
-            Some(l) => l,
-            None => block_on(self.load_log(file))?.unwrap_or_default(),
-        };
-        let mut log = log;
-        let generation = log.generation + 1;
-        for id in &commit.deletes {
-            log.records.remove(id);
-        }
-        for (id, rec) in &commit.upserts {
-            log.records.insert(*id, rec.clone());
-        }
-        log.header = commit.header.clone();
-        let compact = log.segments.len() + 1 > MAX_SEGMENTS;
-        let seg = if compact {
-            let all: Vec<(ObjId, Vec<u8>)> = log.records.iter().map(|(k, v)| (*k, v.clone())).collect();
-            encode_segment(generation, &log.header, &all, &[])
-        } else {
-            encode_segment(generation, &commit.header, &commit.upserts, &commit.deletes)
-        };
-        let seg_name = format!("{generation:016}.seg");
-        let old = if compact { std::mem::take(&mut log.segments) } else { Vec::new() };
-        log.segments.push(seg_name.clone());
-        let manifest = Manifest {
-            format: crate::model::namespace::FORMAT_NAME.into(),
-            version: crate::model::namespace::FORMAT_VERSION,
-            generation,
-            segments: log.segments.clone(),
-        };
-        let manifest = serde_json::to_vec_pretty(&manifest).map_err(|e| self.err("encoding the manifest", e))?;
-        let res = block_on(async {
-            self.put(&self.path(file, &["meta", &seg_name])?, seg).await?;
-            self.put(&self.path(file, &["manifest.json"])?, manifest).await?;
-            let old: Vec<Path> = old.iter().map(|s| self.path(file, &["meta", s])).collect::<Result<_>>()?;
-            self.delete_all(old).await
-        });
-        match res {
-            Ok(()) => {
-                log.generation = generation;
-                logs.insert(file.to_string(), log);
-                Ok(())
-            }
-            // The cached log no longer matches the store; the next commit reloads it.
-            Err(e) => Err(e),
-        }
+        self.log.commit(file, &FileBlobs { b: self, file }, commit)
     }
 
     fn read_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<Vec<Option<Vec<u8>>>> {
@@ -361,20 +256,3 @@ impl VolBackend for ObjStoreBackend {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn segments_round_trip_and_reject_garbage() {
-        let seg = encode_segment(3, b"{\"h\":1}", &[(5, b"{\"a\":2}".to_vec())], &[7]);
-        let mut log = FileLog::default();
-        log.records.insert(7, b"old".to_vec());
-        apply_segment(&mut log, &seg).unwrap();
-        assert_eq!(log.header, b"{\"h\":1}");
-        assert_eq!(log.records.get(&5).unwrap(), b"{\"a\":2}");
-        assert!(!log.records.contains_key(&7));
-        assert!(apply_segment(&mut FileLog::default(), b"garbage\n").is_err());
-        assert!(apply_segment(&mut FileLog::default(), b"rustvol-segment 1 1\nput x {}\n").is_err());
-    }
-}

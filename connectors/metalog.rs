@@ -1,0 +1,202 @@
+//! A file's metadata as a log in any store of named blobs: `manifest.json` is the commit
+//! point and lists the segments (`meta/<generation>.seg`) to apply in order. A commit writes
+//! one new segment with the changed records, then replaces the manifest, so a writer that dies
+//! before that leaves the previous commit intact; when many segments pile up, a commit writes
+//! one holding every record instead. The merged state is kept per file, so a commit never
+//! reads the store back. docs/FORMAT.md describes the bytes.
+use crate::backend::{MetaCommit, MetaSnapshot, ObjId};
+use crate::bail;
+use crate::error::{Area, Result, VolError};
+use crate::model::namespace::{FORMAT_NAME, FORMAT_VERSION};
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+pub const MANIFEST: &str = "manifest.json";
+
+/// Segments kept before they are merged into one at the next commit.
+const MAX_SEGMENTS: usize = 8;
+
+/// One file's named blobs in some store. A `put` replaces a blob whole and atomically.
+pub trait BlobStore {
+    /// Names the store in error messages.
+    fn label(&self) -> String;
+    /// One answer per name, in order (fetched concurrently where the store can).
+    fn get_many(&self, names: &[String]) -> Result<Vec<Option<Vec<u8>>>>;
+    fn put(&self, name: &str, bytes: Vec<u8>) -> Result<()>;
+    /// Missing blobs are no error.
+    fn delete(&self, names: &[String]) -> Result<()>;
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Manifest {
+    format: String,
+    version: u32,
+    generation: u64,
+    segments: Vec<String>,
+}
+
+/// The merged metadata of one file as last committed, so a commit need not read it back.
+#[derive(Default)]
+struct FileLog {
+    generation: u64,
+    segments: Vec<String>,
+    header: Vec<u8>,
+    records: BTreeMap<ObjId, Vec<u8>>,
+}
+
+fn segment_blob(name: &str) -> String {
+    format!("meta/{name}")
+}
+
+/// Loads the committed log of `file`, checking everything it relies on.
+fn load_log(store: &dyn BlobStore) -> Result<Option<FileLog>> {
+    let label = store.label();
+    let Some(m) = store.get_many(&[MANIFEST.to_string()])?.pop().flatten() else { return Ok(None) };
+    let m: Manifest = serde_json::from_slice(&m)
+        .map_err(|e| VolError::new(Area::Storage, format!("{label}: corrupt manifest: {e}")))?;
+    if m.format != FORMAT_NAME || m.version != FORMAT_VERSION {
+        bail!(Area::Storage, "{label}: the manifest is format {:?} version {}, not rustvol version {FORMAT_VERSION}", m.format, m.version);
+    }
+    let names: Vec<String> = m.segments.iter().map(|s| segment_blob(s)).collect();
+    let segs = store.get_many(&names)?;
+    let mut log = FileLog { generation: m.generation, segments: m.segments.clone(), ..Default::default() };
+    for (name, s) in names.iter().zip(segs) {
+        let Some(s) = s else { bail!(Area::Storage, "{label}: segment {name} named by the manifest is missing") };
+        apply_segment(&mut log, &s).map_err(|e| VolError::new(Area::Storage, format!("{label}: corrupt segment {name}: {e}")))?;
+    }
+    Ok(Some(log))
+}
+
+/// One segment: a first line `rustvol-segment <version> <generation>`, a `header <json>` line,
+/// then `put <id> <json>` and `del <id>` lines, applied in order.
+fn encode_segment(generation: u64, header: &[u8], upserts: &[(ObjId, Vec<u8>)], deletes: &[ObjId]) -> Vec<u8> {
+    let mut out = format!("rustvol-segment {} {generation}\nheader ", crate::model::namespace::FORMAT_VERSION).into_bytes();
+    out.extend_from_slice(header);
+    out.push(b'\n');
+    for id in deletes {
+        out.extend_from_slice(format!("del {id}\n").as_bytes());
+    }
+    for (id, rec) in upserts {
+        out.extend_from_slice(format!("put {id} ").as_bytes());
+        out.extend_from_slice(rec);
+        out.push(b'\n');
+    }
+    out
+}
+
+fn apply_segment(log: &mut FileLog, bytes: &[u8]) -> std::result::Result<(), String> {
+    let mut lines = bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty());
+    let first = lines.next().ok_or("empty segment")?;
+    let first = std::str::from_utf8(first).map_err(|_| "first line is not text")?;
+    let mut words = first.split(' ');
+    if words.next() != Some("rustvol-segment") || words.next() != Some(&crate::model::namespace::FORMAT_VERSION.to_string()) {
+        return Err(format!("bad first line {first:?}"));
+    }
+    for line in lines {
+        let (word, rest) = match line.iter().position(|&b| b == b' ') {
+            Some(i) => (&line[..i], &line[i + 1..]),
+            None => return Err("line without a field".into()),
+        };
+        let id_and = |rest: &[u8]| -> std::result::Result<(ObjId, Vec<u8>), String> {
+            let i = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+            let id = std::str::from_utf8(&rest[..i]).ok().and_then(|s| s.parse().ok()).ok_or("bad object id")?;
+            Ok((id, rest.get(i + 1..).unwrap_or(&[]).to_vec()))
+        };
+        match word {
+            b"header" => log.header = rest.to_vec(),
+            b"put" => {
+                let (id, rec) = id_and(rest)?;
+                log.records.insert(id, rec);
+            }
+            b"del" => {
+                let (id, _) = id_and(rest)?;
+                log.records.remove(&id);
+            }
+            other => return Err(format!("unknown line kind {:?}", String::from_utf8_lossy(other))),
+        }
+    }
+    Ok(())
+}
+
+/// The metadata logs of the files of one backend.
+#[derive(Default)]
+pub struct MetaLog {
+    logs: Mutex<HashMap<String, FileLog>>,
+}
+
+impl MetaLog {
+    /// A new, empty file: its first commit needs nothing read.
+    pub fn start(&self, file: &str) {
+        self.logs.lock().insert(file.to_string(), FileLog::default());
+    }
+
+    pub fn forget(&self, file: &str) {
+        self.logs.lock().remove(file);
+    }
+
+    pub fn load(&self, file: &str, store: &dyn BlobStore) -> Result<Option<MetaSnapshot>> {
+        let Some(log) = load_log(store)? else { return Ok(None) };
+        let snap = MetaSnapshot { header: log.header.clone(), records: log.records.iter().map(|(k, v)| (*k, v.clone())).collect() };
+        self.logs.lock().insert(file.to_string(), log);
+        Ok(Some(snap))
+    }
+
+    pub fn commit(&self, file: &str, store: &dyn BlobStore, commit: MetaCommit) -> Result<()> {
+        let mut logs = self.logs.lock();
+        // A failed commit drops the cached log (it no longer matches the store); the next one
+        // reads it back.
+        let mut log = match logs.remove(file) {
+            Some(l) => l,
+            None => load_log(store)?.unwrap_or_default(),
+        };
+        let generation = log.generation + 1;
+        for id in &commit.deletes {
+            log.records.remove(id);
+        }
+        for (id, rec) in &commit.upserts {
+            log.records.insert(*id, rec.clone());
+        }
+        log.header = commit.header.clone();
+        let compact = log.segments.len() + 1 > MAX_SEGMENTS;
+        let seg = if compact {
+            let all: Vec<(ObjId, Vec<u8>)> = log.records.iter().map(|(k, v)| (*k, v.clone())).collect();
+            encode_segment(generation, &log.header, &all, &[])
+        } else {
+            encode_segment(generation, &commit.header, &commit.upserts, &commit.deletes)
+        };
+        let seg_name = format!("{generation:016}.seg");
+        let old = if compact { std::mem::take(&mut log.segments) } else { Vec::new() };
+        log.segments.push(seg_name.clone());
+        let manifest = Manifest { format: FORMAT_NAME.into(), version: FORMAT_VERSION, generation, segments: log.segments.clone() };
+        let manifest = serde_json::to_vec_pretty(&manifest)
+            .map_err(|e| VolError::new(Area::Storage, format!("{}: encoding the manifest: {e}", store.label())))?;
+        store.put(&segment_blob(&seg_name), seg)?;
+        store.put(MANIFEST, manifest)?;
+        // Merged segments are no longer named by the manifest; failing to remove them loses nothing.
+        if let Err(e) = store.delete(&old.iter().map(|s| segment_blob(s)).collect::<Vec<_>>()) {
+            log::warn!("{}: could not remove merged segments: {}", store.label(), e.msg);
+        }
+        log.generation = generation;
+        logs.insert(file.to_string(), log);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_round_trip_and_reject_garbage() {
+        let seg = encode_segment(3, b"{\"h\":1}", &[(5, b"{\"a\":2}".to_vec())], &[7]);
+        let mut log = FileLog::default();
+        log.records.insert(7, b"old".to_vec());
+        apply_segment(&mut log, &seg).unwrap();
+        assert_eq!(log.header, b"{\"h\":1}");
+        assert_eq!(log.records.get(&5).unwrap(), b"{\"a\":2}");
+        assert!(!log.records.contains_key(&7));
+        assert!(apply_segment(&mut FileLog::default(), b"garbage\n").is_err());
+        assert!(apply_segment(&mut FileLog::default(), b"rustvol-segment 1 1\nput x {}\n").is_err());
+    }
+}
