@@ -22,13 +22,28 @@ pub fn geometry(d: &Dataset) -> Geometry {
 }
 
 /// The chunks a selection touches, each with its stored key if it has been written.
-fn touched(obj: ObjId, d: &Dataset, pieces: &[Piece]) -> Vec<(Vec<u64>, Option<ChunkKey>)> {
-    let set: BTreeSet<&Vec<u64>> = pieces.iter().map(|p| &p.chunk).collect();
-    set.into_iter().map(|c| (c.clone(), stored_key(obj, d, c))).collect()
+fn touched(file: &OpenFile, obj: ObjId, pieces: &[Piece]) -> Result<Vec<(Vec<u64>, Option<ChunkKey>)>> {
+    let coords = touched_coords(pieces);
+    let keys = stored_keys(file, obj, &coords)?;
+    Ok(coords.into_iter().zip(keys).collect())
 }
 
-fn stored_key(obj: ObjId, d: &Dataset, coords: &[u64]) -> Option<ChunkKey> {
-    d.chunks.get(&chunk_name(coords)).map(|&version| ChunkKey { obj, coords: coords.to_vec(), version })
+/// The stored keys of chunks, from the dataset's live record (the caller's copy of the
+/// record need not carry the chunk table).
+fn stored_keys(file: &OpenFile, obj: ObjId, coords: &[Vec<u64>]) -> Result<Vec<Option<ChunkKey>>> {
+    let m = file.meta.read();
+    let ObjKind::Dataset(d) = &m.obj(obj)?.kind else { bail!(Area::Dataset, "object {obj} is not a dataset") };
+    Ok(coords
+        .iter()
+        .map(|c| d.chunks.get(&chunk_name(c)).map(|&version| ChunkKey { obj, coords: c.clone(), version }))
+        .collect())
+}
+
+/// The dataset's chunk table as it is now.
+fn chunk_table(file: &OpenFile, obj: ObjId) -> Result<Vec<ChunkKey>> {
+    let m = file.meta.read();
+    let ObjKind::Dataset(d) = &m.obj(obj)?.kind else { bail!(Area::Dataset, "object {obj} is not a dataset") };
+    d.chunks.iter().map(|(n, &version)| Ok(ChunkKey { obj, coords: parse_chunk_name(n)?, version })).collect()
 }
 
 fn filled(n: u64, fill: &[u8], elem: usize) -> Vec<u8> {
@@ -91,7 +106,7 @@ pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
     let es = d.elem_size;
     let chunk_bytes = g.chunk_elems() as usize * es;
     let pieces = g.pieces(runs);
-    let touched = touched(obj, d, &pieces);
+    let touched = touched(file, obj, &pieces)?;
     let keys: Vec<Option<ChunkKey>> = touched.iter().map(|(_, k)| k.clone()).collect();
     let mut chunks: HashMap<&[u64], Option<Vec<u8>>> = HashMap::with_capacity(keys.len());
     for ((coords, _), c) in touched.iter().zip(fetch(file, &keys)?) {
@@ -122,7 +137,7 @@ pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]
     for p in &pieces {
         *covered.entry(p.chunk.as_slice()).or_insert(0) += p.len;
     }
-    let touched = touched(obj, d, &pieces);
+    let touched = touched(file, obj, &pieces)?;
     let keys: Vec<Option<ChunkKey>> =
         touched.iter().map(|(c, k)| if covered[c.as_slice()] < per_chunk { k.clone() } else { None }).collect();
     let mut bufs: HashMap<Vec<u64>, Vec<u8>> = HashMap::with_capacity(keys.len());
@@ -178,7 +193,7 @@ pub fn encode_vlen_chunk(elems: &[Vec<u8>]) -> Vec<u8> {
 /// The encoded elements of the chunks at `coords` (empty encodings where never written).
 fn load_vlen_chunks(file: &OpenFile, obj: ObjId, d: &Dataset, coords: &[Vec<u64>]) -> Result<HashMap<Vec<u64>, Vec<Vec<u8>>>> {
     let per_chunk = geometry(d).chunk_elems();
-    let keys: Vec<Option<ChunkKey>> = coords.iter().map(|c| stored_key(obj, d, c)).collect();
+    let keys = stored_keys(file, obj, coords)?;
     let mut map = HashMap::with_capacity(coords.len());
     for (c, b) in coords.iter().zip(fetch(file, &keys)?) {
         let elems = match b {
@@ -227,22 +242,21 @@ pub fn trim_to_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
     let g = geometry(d);
     let mut gone = Vec::new();
     let mut edge = Vec::new();
-    for (name, &version) in &d.chunks {
-        let coords = parse_chunk_name(name)?;
-        if g.beyond(&coords) {
-            gone.push((name.clone(), ChunkKey { obj, coords, version }));
-        } else if !g.outside(&coords).is_empty() {
-            edge.push(coords);
+    for k in chunk_table(file, obj)? {
+        if g.beyond(&k.coords) {
+            gone.push(k);
+        } else if !g.outside(&k.coords).is_empty() {
+            edge.push(k.coords);
         }
     }
     {
         let mut m = file.meta.write();
         if let ObjKind::Dataset(rec) = &mut m.obj_mut(obj)?.kind {
-            for (name, _) in &gone {
-                rec.chunks.remove(name);
+            for k in &gone {
+                rec.chunks.remove(&chunk_name(&k.coords));
             }
         }
-        m.garbage.extend(gone.into_iter().map(|(_, k)| k));
+        m.garbage.extend(gone);
     }
     if edge.is_empty() {
         return Ok(());
@@ -260,7 +274,7 @@ pub fn trim_to_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
             })
             .collect()
     } else {
-        let keys: Vec<Option<ChunkKey>> = edge.iter().map(|c| stored_key(obj, d, c)).collect();
+        let keys = stored_keys(file, obj, &edge)?;
         let fill = filled(1, &d.fill, es);
         let mut writes = Vec::new();
         for (c, b) in edge.iter().zip(fetch(file, &keys)?) {
@@ -285,19 +299,24 @@ pub fn parse_chunk_name(name: &str) -> Result<Vec<u64>> {
 
 /// Bytes stored for a dataset's elements.
 pub fn storage_size(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<u64> {
+    let table = chunk_table(file, obj)?;
     if d.vlen {
-        let keys: Vec<Option<ChunkKey>> =
-            d.chunks.keys().map(|n| Ok(stored_key(obj, d, &parse_chunk_name(n)?))).collect::<Result<_>>()?;
+        let keys: Vec<Option<ChunkKey>> = table.into_iter().map(Some).collect();
         return Ok(fetch(file, &keys)?.iter().flatten().map(|c| c.len() as u64).sum());
     }
-    Ok(d.chunks.len() as u64 * geometry(d).chunk_elems() * d.elem_size as u64)
+    Ok(table.len() as u64 * geometry(d).chunk_elems() * d.elem_size as u64)
 }
 
 /// Copies every stored chunk of dataset `src_obj` (described by `d`) to dataset `dst_obj`,
 /// possibly in another file.
 pub fn copy_chunks(src: &OpenFile, src_obj: ObjId, d: &Dataset, dst: &OpenFile, dst_obj: ObjId) -> Result<()> {
     let coords: Vec<Vec<u64>> = d.chunks.keys().map(|n| parse_chunk_name(n)).collect::<Result<_>>()?;
-    let keys: Vec<Option<ChunkKey>> = coords.iter().map(|c| stored_key(src_obj, d, c)).collect();
+    let keys: Vec<Option<ChunkKey>> = d
+        .chunks
+        .values()
+        .zip(&coords)
+        .map(|(&version, c)| Some(ChunkKey { obj: src_obj, coords: c.clone(), version }))
+        .collect();
     let data = fetch(src, &keys)?;
     store(dst, dst_obj, coords.into_iter().zip(data).filter_map(|(c, b)| b.map(|b| (c, b))).collect())
 }

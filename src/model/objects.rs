@@ -206,6 +206,24 @@ pub struct Dataset {
     pub chunks: BTreeMap<String, u64>,
 }
 
+impl Dataset {
+    /// Everything but the chunk table.
+    pub fn without_chunks(&self) -> Dataset {
+        Dataset {
+            dtype: self.dtype.clone(),
+            extent: self.extent.clone(),
+            dcpl: self.dcpl.clone(),
+            layout: self.layout,
+            chunk: self.chunk.clone(),
+            elem_size: self.elem_size,
+            vlen: self.vlen,
+            fill: self.fill.clone(),
+            committed_type: self.committed_type,
+            chunks: BTreeMap::new(),
+        }
+    }
+}
+
 /// A chunk's grid position as a name: `3_0_12` (a scalar dataset's one chunk is `0`).
 pub fn chunk_name(coords: &[u64]) -> String {
     if coords.is_empty() {

@@ -157,9 +157,11 @@ pub unsafe extern "C" fn open(
     })
 }
 
+/// The dataset's description, without its chunk table (which the data path looks up as
+/// needed): cheap to take on every read and write.
 fn dataset_of(h: &Handle) -> Result<Dataset> {
     match &h.file.meta.read().obj(h.obj)?.kind {
-        ObjKind::Dataset(d) => Ok(d.clone()),
+        ObjKind::Dataset(d) => Ok(d.without_chunks()),
         _ => bail!(Area::Dataset, "object is not a dataset"),
     }
 }
