@@ -130,6 +130,10 @@ fi
 
 done
 
+# Leave build/ pointing at the memory backend, whatever ran last (a later plain `ctest` then
+# needs no server).
+cmake -S "$ROOT" -B "$BUILD" -DRUSTVOL_TEST_INFO="backend=memory" >/dev/null 2>&1 || true
+
 # --- 3. HDF5 API tests, per backend ----------------------------------------------------------
 for b in "${BACKENDS[@]}"; do
 INFO=${INFOS[$b]}
