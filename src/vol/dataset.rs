@@ -124,7 +124,7 @@ pub unsafe extern "C" fn create(
             let t = create_linked(h, loc, name, lcpl, ObjKind::Dataset(d), tracks_attr_order(dcpl))?;
             super::committed::hold(&t.file, committed)?;
             let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable, t.path).with_type(&dtype)?;
-            n.fapl = Some(Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dapl), Area::Dataset, "copy the dapl")?));
+            n.apl = Some(Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dapl), Area::Dataset, "copy the dapl")?));
             Ok(n.into_raw())
         }
     })
@@ -151,7 +151,7 @@ pub unsafe extern "C" fn open(
                 _ => bail!(Area::Dataset, "{name:?} is not a dataset"),
             };
             let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable, t.path).with_type(&dtype)?;
-            n.fapl = Some(Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dapl), Area::Dataset, "copy the dapl")?));
+            n.apl = Some(Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dapl), Area::Dataset, "copy the dapl")?));
             Ok(n.into_raw())
         }
     })
@@ -323,7 +323,7 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_dataset_get_args_
                 H5VL_DATASET_GET_TYPE => a.args.get_type.type_id = super::committed::type_id(h, d.committed_type, &d.dtype)?,
                 H5VL_DATASET_GET_DCPL => a.args.get_dcpl.dcpl_id = decode_plist(&d.dcpl)?.release(),
                 H5VL_DATASET_GET_DAPL => {
-                    let id = match &h.fapl {
+                    let id = match &h.apl {
                         Some(p) => hdf5_sys::h5p::H5Pcopy(p.id),
                         None => hdf5_sys::h5p::H5Pcreate(*hdf5_sys::h5p::H5P_CLS_DATASET_ACCESS),
                     };

@@ -43,7 +43,7 @@ pub unsafe extern "C" fn create(name: *const c_char, flags: c_uint, fcpl: hid_t,
         let root = f.meta.read().root();
         let mut h = Handle::new(f, Kind::File, root, true, "/".into());
         // SAFETY: copying the caller's fapl; the copy is owned by the handle.
-        h.fapl = Some(Owned::plist(check(unsafe { H5Pcopy(fapl) }, Area::File, "copy the fapl")?));
+        h.apl = Some(Owned::plist(check(unsafe { H5Pcopy(fapl) }, Area::File, "copy the fapl")?));
         Ok(h.into_raw())
     })
 }
@@ -58,7 +58,7 @@ pub unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, _
         let root = f.meta.read().root();
         let mut h = Handle::new(f, Kind::File, root, flags & H5F_ACC_RDWR != 0, "/".into());
         // SAFETY: as in `create`.
-        h.fapl = Some(Owned::plist(check(unsafe { H5Pcopy(fapl) }, Area::File, "copy the fapl")?));
+        h.apl = Some(Owned::plist(check(unsafe { H5Pcopy(fapl) }, Area::File, "copy the fapl")?));
         Ok(h.into_raw())
     })
 }
@@ -121,7 +121,7 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_file_get_args_t, 
             let a = &mut *args;
             match a.op_type {
                 H5VL_FILE_GET_FAPL => {
-                    let src = h.fapl.as_ref().map(|f| f.id).unwrap_or(hdf5_sys::h5p::H5P_DEFAULT);
+                    let src = h.apl.as_ref().map(|f| f.id).unwrap_or(hdf5_sys::h5p::H5P_DEFAULT);
                     a.args.get_fapl.fapl_id = check(H5Pcopy(src), Area::File, "copy the fapl")?;
                 }
                 H5VL_FILE_GET_FCPL => {
@@ -175,8 +175,8 @@ pub unsafe extern "C" fn specific(obj: *mut c_void, args: *mut H5VL_file_specifi
                 H5VL_FILE_REOPEN => {
                     let h = Handle::from_raw(obj)?;
                     let mut n = Handle::new(h.file.clone(), Kind::File, h.obj, h.writable, "/".into());
-                    if let Some(f) = &h.fapl {
-                        n.fapl = Some(Owned::plist(check(H5Pcopy(f.id), Area::File, "copy the fapl")?));
+                    if let Some(f) = &h.apl {
+                        n.apl = Some(Owned::plist(check(H5Pcopy(f.id), Area::File, "copy the fapl")?));
                     }
                     *a.args.reopen.file = n.into_raw();
                 }

@@ -31,7 +31,7 @@ pub struct Handle {
     /// The absolute path the object was reached by (what `H5Iget_name` reports).
     pub path: String,
     /// For files and datasets: a copy of the access property list they were opened with.
-    pub fapl: Option<Owned>,
+    pub apl: Option<Owned>,
     /// For datasets and attributes: the stored datatype (encoded: a decoded id would count as
     /// an open datatype of the application), and its variable-length layout.
     pub dtype: Option<Vec<u8>>,
@@ -52,7 +52,7 @@ impl Handle {
         if kind != Kind::File {
             file.meta.write().opened(obj);
         }
-        Handle { file, kind, obj, writable, path, fapl: None, dtype: None, shape: None, released: Default::default() }
+        Handle { file, kind, obj, writable, path, apl: None, dtype: None, shape: None, released: Default::default() }
     }
 
     /// Attaches the stored datatype of a dataset or attribute.
