@@ -235,8 +235,8 @@ pub unsafe fn locate(h: &Handle, loc: *const H5VL_loc_params_t) -> Result<Target
             if !m.objects.contains_key(&id) {
                 bail!(Area::Object, "no object with token {id} in {:?}", h.file.name);
             }
-            let path = m.path_of(id).unwrap_or_default();
-            Ok(Target { file: h.file.clone(), obj: id, path })
+            // A path is found only if asked for (H5Iget_name): finding one walks the file.
+            Ok(Target { file: h.file.clone(), obj: id, path: String::new() })
         }
         t => bail!(Area::Object, "unknown location type {t}"),
     }
