@@ -1,4 +1,5 @@
 //! Storage backends behind the `VolBackend` trait, and the choice of one for a file name.
+pub mod daos;
 pub mod memory;
 pub mod metalog;
 pub mod objstore;
@@ -56,15 +57,14 @@ pub fn backend_for(cfg: &Config) -> Result<Arc<dyn VolBackend>> {
         return Ok(memory::MemoryBackend::global());
     }
     let id = format!("{:?}", (&cfg.backend, &cfg.root, &cfg.bucket, &cfg.endpoint, &cfg.region, &cfg.prefix, cfg.concurrency, cfg.retries, cfg.timeout_secs, cfg.path_style));
+    let id = format!("{id}{:?}", (&cfg.pool, &cfg.sys, &cfg.container, &cfg.oclass));
     if let Some(b) = BACKENDS.get(&id) {
         return Ok(b.clone());
     }
     let b: Arc<dyn VolBackend> = match cfg.backend {
         BackendKind::Dir => dir_backend(cfg)?,
         BackendKind::S3 => s3_backend(cfg)?,
-        BackendKind::Daos => {
-            return Err(VolError::new(Area::Config, "rustvol: the daos backend is not part of this build"))
-        }
+        BackendKind::Daos => daos::DaosBackend::connect(cfg)?,
         BackendKind::Memory => unreachable!("handled above"),
     };
     BACKENDS.insert(id, b.clone());

@@ -9,6 +9,8 @@
 #   5. tests/kill_writer.sh              (SIGKILL before close keeps the flushed state), dir, s3
 #   6. tests/s3/faults.sh                (unreachable endpoint, missing bucket, bad credentials,
 #                                         denied permission, server stopping mid-write)
+#   7. tests/daos/run.sh                 (API tests, examples, tools, conformance and failure
+#                                         checks through backend=daos, against the DAOS stand-in)
 # and ends with one line "N passed, N failed". Exits non-zero if anything failed.
 #
 # Counted as passed: cargo tests, ctest tests, passed HDF5 API tests. Counted as failed: failed
@@ -17,14 +19,14 @@
 # API tests that fail without breaking that threshold are reported, not counted: their pass
 # count is the number the project tracks.
 #
-# Environment: RUSTVOL_TEST_BACKENDS (default "memory dir s3") limits the backends;
+# Environment: RUSTVOL_TEST_BACKENDS (default "memory dir s3 daos") limits the backends;
 # RUSTVOL_SKIP_SETUP=1 skips scripts/setup.sh (quicker reruns; cmake still runs cargo build).
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 cd "$ROOT"
 
-read -r -a BACKENDS <<<"${RUSTVOL_TEST_BACKENDS:-memory dir s3}"
+read -r -a BACKENDS <<<"${RUSTVOL_TEST_BACKENDS:-memory dir s3 daos}"
 PASSED=0
 FAILED=0
 REPORT=()
@@ -95,6 +97,7 @@ PASSED=$((PASSED + cp)) FAILED=$((FAILED + cf))
 # --- 2. CMake: examples and package, per backend ---------------------------------------------
 BUILD=$ROOT/build
 for b in "${BACKENDS[@]}"; do
+[ "$b" = daos ] && continue   # step 7 runs every suite for daos, with its stand-in
 INFO=${INFOS[$b]}
 echo "=== cmake + ctest ($b)"
 if cmake -S "$ROOT" -B "$BUILD" -DHDF5_DIR="$HDF5_DIR" -DRUSTVOL_TEST_INFO="$INFO" -DRUSTVOL_TEST_NATIVE=OFF \
@@ -136,6 +139,7 @@ cmake -S "$ROOT" -B "$BUILD" -DRUSTVOL_TEST_INFO="backend=memory" >/dev/null 2>&
 
 # --- 3. HDF5 API tests, per backend ----------------------------------------------------------
 for b in "${BACKENDS[@]}"; do
+[ "$b" = daos ] && continue
 INFO=${INFOS[$b]}
 echo "=== HDF5 API tests (rustvol $INFO)"
 bash "$HERE/run-api-tests.sh" "$INFO"
@@ -159,12 +163,17 @@ done
 
 # --- 4-6. tools across processes, killed writers, S3 faults -----------------------------------
 for b in "${BACKENDS[@]}"; do
-  [ "$b" = memory ] && continue   # a memory file does not outlive its process
+  case $b in memory | daos) continue ;; esac   # memory files die with their process; daos: step 7
   run_counted "HDF5 tools ($b)" bash "$ROOT/tests/tools/run.sh" "${INFOS[$b]}"
   run_counted "killed writer ($b)" bash "$ROOT/tests/kill_writer.sh" "${INFOS[$b]}"
 done
 if [[ " ${BACKENDS[*]} " == *" s3 "* ]]; then
   run_counted "S3 faults" bash "$ROOT/tests/s3/faults.sh"
+fi
+
+# --- 7. DAOS: every suite again through backend=daos, against the DAOS stand-in ----------------
+if [[ " ${BACKENDS[*]} " == *" daos "* ]]; then
+  run_counted "DAOS backend (stand-in)" bash "$ROOT/tests/daos/run.sh"
 fi
 
 echo

@@ -22,6 +22,8 @@ pub struct Config {
     pub pool: Option<String>,
     pub sys: Option<String>,
     pub container: Option<String>,
+    /// DAOS object class of dataset chunks (a name libdaos knows, e.g. `SX`, `EC_4P2GX`).
+    pub oclass: Option<String>,
     pub log: Option<String>,
     /// Requests of one H5Dread/H5Dwrite in flight at once.
     pub concurrency: usize,
@@ -43,8 +45,9 @@ pub const KEYS: &[(&str, &str)] = &[
     ("pool", "daos: pool label or UUID"),
     ("sys", "daos: system name"),
     ("container", "daos: one fixed container instead of one per file"),
+    ("oclass", "daos: object class of dataset chunks, e.g. SX, RP_3GX, EC_4P2GX (default: DAOS chooses)"),
     ("log", "log level: error | warn | info | debug | trace"),
-    ("concurrency", "dir/s3: requests in flight per read or write (default 32)"),
+    ("concurrency", "dir/s3/daos: requests in flight per read or write (default 32)"),
     ("retries", "s3: retries of a failed request, with backoff (default 3)"),
     ("timeout", "s3: seconds before a request gives up (default 30)"),
     ("path_style", "s3: true (default) | false for virtual-hosted-style addressing"),
@@ -66,6 +69,7 @@ impl Default for Config {
             pool: None,
             sys: None,
             container: None,
+            oclass: None,
             log: None,
             concurrency: 32,
             retries: 3,
@@ -135,6 +139,14 @@ impl Config {
                 "pool" => cfg.pool = Some(value),
                 "sys" => cfg.sys = Some(value),
                 "container" => cfg.container = Some(value),
+                "oclass" => {
+                    let name = value.to_ascii_uppercase();
+                    let name = name.strip_prefix("OC_").unwrap_or(&name).to_string();
+                    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                        return Err(bad(format!("rustvol info string: oclass={value:?} is not a DAOS object class name (e.g. SX, RP_3GX, EC_4P2GX)")));
+                    }
+                    cfg.oclass = Some(name)
+                }
                 "log" => match value.to_ascii_lowercase().as_str() {
                     "error" | "warn" | "info" | "debug" | "trace" | "off" => cfg.log = Some(value),
                     other => {

@@ -120,3 +120,55 @@ fn s3_backend_when_a_server_is_configured() {
     let fresh_cfg = Config { concurrency: cfg.concurrency + 1, ..cfg.clone() };
     contract(b, Box::new(move || connectors::backend_for(&fresh_cfg).unwrap()));
 }
+
+/// The DAOS info string for these tests: `RUSTVOL_DAOS_INFO`, default `backend=daos;pool=rustvol`.
+fn daos_info() -> Option<String> {
+    if std::env::var_os("RUSTVOL_DAOS_LIB").is_none() {
+        assert!(std::env::var_os("RUSTVOL_REQUIRE_DAOS").is_none(), "RUSTVOL_REQUIRE_DAOS is set but RUSTVOL_DAOS_LIB is not");
+        eprintln!("RUSTVOL_DAOS_LIB not set: the DAOS run of this contract happens in tests/daos/run.sh");
+        return None;
+    }
+    Some(std::env::var("RUSTVOL_DAOS_INFO").unwrap_or_else(|_| "backend=daos;pool=rustvol".into()))
+}
+
+fn daos_contract(cfg: Config) {
+    let b = connectors::backend_for(&cfg).unwrap();
+    let fresh_cfg = Config { concurrency: cfg.concurrency + 1, ..cfg.clone() };
+    contract(b.clone(), Box::new(move || connectors::backend_for(&fresh_cfg).unwrap()));
+    // A name that is no valid container label (slashes, spaces, non-ASCII, long).
+    let odd = format!("{}/sub dir/naïve {}.h5", unique("odd"), "x".repeat(150));
+    b.create_file(&odd).unwrap();
+    b.commit_meta(&odd, MetaCommit { header: b"h".to_vec(), upserts: vec![(1, b"r".to_vec())], deletes: vec![] }).unwrap();
+    b.write_chunks(&odd, vec![(key(3, &[1, 2]), vec![7u8; 100])]).unwrap();
+    assert!(b.file_exists(&odd).unwrap());
+    assert_eq!(b.read_chunks(&odd, &[key(3, &[1, 2])]).unwrap(), vec![Some(vec![7u8; 100])]);
+    b.delete_file(&odd).unwrap();
+    assert!(!b.file_exists(&odd).unwrap());
+}
+
+#[test]
+fn daos_backend_when_libdaos_is_configured() {
+    let Some(info) = daos_info() else { return };
+    daos_contract(Config::parse(&info).unwrap());
+}
+
+#[test]
+fn daos_backend_with_one_shared_container() {
+    let Some(info) = daos_info() else { return };
+    let mut cfg = Config::parse(&info).unwrap();
+    cfg.container = Some(unique("shared"));
+    daos_contract(cfg);
+}
+
+#[test]
+fn daos_backend_names_daos_errors() {
+    let Some(info) = daos_info() else { return };
+    let mut cfg = Config::parse(&info).unwrap();
+    cfg.pool = Some(unique("no-such-pool"));
+    let e = connectors::backend_for(&cfg).err().expect("a pool that does not exist");
+    assert!(e.msg.contains("DER_NONEXIST") && e.msg.contains("no-such-pool"), "{}", e.msg);
+    let mut cfg = Config::parse(&info).unwrap();
+    cfg.oclass = Some("NO_SUCH_CLASS".into());
+    let e = connectors::backend_for(&cfg).err().expect("an unknown object class");
+    assert!(e.msg.contains("NO_SUCH_CLASS"), "{}", e.msg);
+}
