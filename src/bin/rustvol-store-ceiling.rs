@@ -235,5 +235,9 @@ fn main() -> ExitCode {
             }
         }
     }
+    // A directory store keeps the emptied directories of the deleted objects.
+    if let (Some(root), "dir") = (&a.root, a.store.as_str()) {
+        let _ = std::fs::remove_dir_all(std::path::Path::new(root).join(&base));
+    }
     status
 }
