@@ -86,8 +86,9 @@ unsafe extern "C" fn count_cb(id: hid_t, data: *mut c_void) -> herr_t {
     let mut buf = [0 as c_char; 16];
     let ours = hdf5_sys::h5vl::H5VLget_connector_name(id, buf.as_mut_ptr(), 16) >= 0
         && std::ffi::CStr::from_ptr(buf.as_ptr()).to_bytes() == b"rustvol";
-    let other_file_handle = t == H5I_FILE && ctx.local.is_some_and(|l| l != p as usize);
-    if ours && (&*(p as *const Handle)).file.fileno == ctx.fileno && !other_file_handle {
+    let h = &*(p as *const Handle);
+    let through_other_handle = ctx.local.is_some_and(|l| h.origin != l);
+    if ours && h.file.fileno == ctx.fileno && !through_other_handle {
         ctx.ids.push(id);
     }
     0

@@ -38,6 +38,13 @@ pub struct Handle {
     pub shape: Option<Shape>,
     /// The object's open count was already released (a close that failed to flush).
     released: std::cell::Cell<bool>,
+    /// The file handle this object was reached through (`H5F_OBJ_LOCAL` counts by it).
+    pub origin: usize,
+}
+
+thread_local! {
+    /// The origin of the handle the current callback works from: objects it opens share it.
+    static CURRENT_ORIGIN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// `RUSTVOL_STATS=1`: report the requests a store backend has sent whenever a file closes,
@@ -52,7 +59,7 @@ impl Handle {
         if kind != Kind::File {
             file.meta.write().opened(obj);
         }
-        Handle { file, kind, obj, writable, path, apl: None, dtype: None, shape: None, released: Default::default() }
+        Handle { file, kind, obj, writable, path, apl: None, dtype: None, shape: None, released: Default::default(), origin: 0 }
     }
 
     /// Attaches the stored datatype of a dataset or attribute.
@@ -74,11 +81,15 @@ impl Handle {
     pub fn into_raw(self) -> *mut c_void {
         let is_file = self.kind == Kind::File;
         let fileno = self.file.fileno;
-        let p = Box::into_raw(Box::new(self)) as *mut c_void;
+        let mut b = Box::new(self);
+        b.origin = CURRENT_ORIGIN.with(|c| c.get());
+        let p = Box::into_raw(b);
         if is_file {
+            // SAFETY: `p` was just made from a Box and nothing else refers to it yet.
+            unsafe { (*p).origin = p as usize };
             FILE_HANDLES.entry(fileno).or_default().push(p as usize);
         }
-        p
+        p as *mut c_void
     }
 
     /// # Safety
@@ -87,7 +98,9 @@ impl Handle {
         if p.is_null() {
             bail!(Area::Object, "no object given");
         }
-        Ok(&*(p as *const Handle))
+        let h = &*(p as *const Handle);
+        CURRENT_ORIGIN.with(|c| c.set(h.origin));
+        Ok(h)
     }
 
     /// # Safety
