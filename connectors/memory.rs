@@ -1,6 +1,7 @@
 //! The in-memory backend: files live for the life of the process.
 use crate::backend::{ChunkKey, MetaCommit, MetaSnapshot, ObjId, VolBackend};
 use crate::error::{Area, Result, VolError};
+use bytes::Bytes;
 use dashmap::DashMap;
 use once_cell::sync::Lazy;
 use parking_lot::RwLock;
@@ -11,7 +12,7 @@ use std::sync::Arc;
 struct StoredFile {
     header: Vec<u8>,
     records: HashMap<ObjId, Vec<u8>>,
-    chunks: DashMap<ChunkKey, Vec<u8>>,
+    chunks: DashMap<ChunkKey, Bytes>,
 }
 
 #[derive(Default)]
@@ -77,9 +78,10 @@ impl VolBackend for MemoryBackend {
         Ok(())
     }
 
-    fn read_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<Vec<Option<Vec<u8>>>> {
+    fn read_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<Vec<Option<Bytes>>> {
         let f = self.file(file)?;
         let f = f.read();
+        // Chunks are shared, not copied: a write replaces a chunk's buffer, never changes it.
         Ok(keys.iter().map(|k| f.chunks.get(k).map(|c| c.clone())).collect())
     }
 
@@ -87,7 +89,7 @@ impl VolBackend for MemoryBackend {
         let f = self.file(file)?;
         let f = f.read();
         for (k, v) in chunks {
-            f.chunks.insert(k, v);
+            f.chunks.insert(k, Bytes::from(v));
         }
         Ok(())
     }

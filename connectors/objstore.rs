@@ -227,11 +227,11 @@ impl VolBackend for ObjStoreBackend {
         self.log.commit(file, &FileBlobs { b: self, file }, commit)
     }
 
-    fn read_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<Vec<Option<Vec<u8>>>> {
+    fn read_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<Vec<Option<Bytes>>> {
         let paths: Vec<Path> = keys.iter().map(|k| self.chunk_path(file, k)).collect::<Result<_>>()?;
         block_on(async {
             stream::iter(paths.iter())
-                .map(|p| async move { self.get_opt(p).await.map(|b| b.map(|b| b.to_vec())) })
+                .map(|p| self.get_opt(p))
                 .buffered(self.concurrency)
                 .try_collect()
                 .await

@@ -2,6 +2,7 @@
 //! addressed by object id, committed together at one atomic point, and dataset chunks addressed
 //! by (object id, chunk coordinates). Everything HDF5-specific lives above this trait.
 use crate::error::Result;
+use bytes::Bytes;
 
 pub type ObjId = u64;
 
@@ -38,8 +39,9 @@ pub trait VolBackend: Send + Sync {
     /// `None` when the file does not exist.
     fn load_meta(&self, file: &str) -> Result<Option<MetaSnapshot>>;
     fn commit_meta(&self, file: &str, commit: MetaCommit) -> Result<()>;
-    /// One answer per key, in order; `None` for a chunk never written.
-    fn read_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<Vec<Option<Vec<u8>>>>;
+    /// One answer per key, in order; `None` for a chunk never written. `Bytes` so a backend
+    /// can hand over what it holds or received without another copy.
+    fn read_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<Vec<Option<Bytes>>>;
     fn write_chunks(&self, file: &str, chunks: Vec<(ChunkKey, Vec<u8>)>) -> Result<()>;
     fn delete_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<()>;
     /// Requests sent so far, for stores reached over requests (`RUSTVOL_STATS=1`).

@@ -694,11 +694,12 @@ impl VolBackend for DaosBackend {
         self.meta.commit(file, &Blobs { b: self, file }, commit)
     }
 
-    fn read_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<Vec<Option<Vec<u8>>>> {
+    fn read_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<Vec<Option<bytes::Bytes>>> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        self.with_ctx(file, |c| self.read_in(c, keys))
+        let got = self.with_ctx(file, |c| self.read_in(c, keys))?;
+        Ok(got.into_iter().map(|c| c.map(bytes::Bytes::from)).collect())
     }
 
     fn write_chunks(&self, file: &str, chunks: Vec<(ChunkKey, Vec<u8>)>) -> Result<()> {

@@ -15,6 +15,7 @@ use super::open_file::OpenFile;
 use crate::backend::{ChunkKey, ObjId};
 use crate::bail;
 use crate::error::{Area, Result};
+use bytes::Bytes;
 use std::collections::{BTreeSet, HashMap};
 
 pub fn geometry(d: &Dataset) -> Geometry {
@@ -56,7 +57,7 @@ fn filled(n: u64, fill: &[u8], elem: usize) -> Vec<u8> {
 
 /// Reads the stored chunks among `keys`; the answer has one entry per key, `None` where the
 /// chunk was never written.
-fn fetch(file: &OpenFile, keys: &[Option<ChunkKey>]) -> Result<Vec<Option<Vec<u8>>>> {
+fn fetch(file: &OpenFile, keys: &[Option<ChunkKey>]) -> Result<Vec<Option<Bytes>>> {
     let wanted: Vec<ChunkKey> = keys.iter().flatten().cloned().collect();
     let mut got = if wanted.is_empty() { Vec::new() } else { file.backend.read_chunks(&file.key, &wanted)? }.into_iter();
     keys.iter()
@@ -108,7 +109,7 @@ pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
     let pieces = g.pieces(runs);
     let touched = touched(file, obj, &pieces)?;
     let keys: Vec<Option<ChunkKey>> = touched.iter().map(|(_, k)| k.clone()).collect();
-    let mut chunks: HashMap<&[u64], Option<Vec<u8>>> = HashMap::with_capacity(keys.len());
+    let mut chunks: HashMap<&[u64], Option<Bytes>> = HashMap::with_capacity(keys.len());
     for ((coords, _), c) in touched.iter().zip(fetch(file, &keys)?) {
         if let Some(c) = &c {
             check_size(obj, coords, c, chunk_bytes)?;
@@ -145,7 +146,7 @@ pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]
         let c = match old {
             Some(c) => {
                 check_size(obj, coords, &c, chunk_bytes)?;
-                c
+                c.to_vec()
             }
             None if covered[coords.as_slice()] < per_chunk => filled(per_chunk, &d.fill, es),
             None => vec![0u8; chunk_bytes],
@@ -278,7 +279,8 @@ pub fn trim_to_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
         let fill = filled(1, &d.fill, es);
         let mut writes = Vec::new();
         for (c, b) in edge.iter().zip(fetch(file, &keys)?) {
-            let Some(mut b) = b else { continue };
+            let Some(b) = b else { continue };
+            let mut b = b.to_vec();
             check_size(obj, c, &b, g.chunk_elems() as usize * es)?;
             for i in g.outside(c) {
                 b[i as usize * es..(i as usize + 1) * es].copy_from_slice(&fill);
@@ -318,5 +320,5 @@ pub fn copy_chunks(src: &OpenFile, src_obj: ObjId, d: &Dataset, dst: &OpenFile, 
         .map(|(&version, c)| Some(ChunkKey { obj: src_obj, coords: c.clone(), version }))
         .collect();
     let data = fetch(src, &keys)?;
-    store(dst, dst_obj, coords.into_iter().zip(data).filter_map(|(c, b)| b.map(|b| (c, b))).collect())
+    store(dst, dst_obj, coords.into_iter().zip(data).filter_map(|(c, b)| b.map(|b| (c, b.to_vec()))).collect())
 }
