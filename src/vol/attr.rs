@@ -119,13 +119,28 @@ pub unsafe extern "C" fn read(attr: *mut c_void, mtype: hid_t, buf: *mut c_void,
         // SAFETY: attr is our handle; buf holds the attribute's elements in `mtype`.
         unsafe {
             let h = Handle::from_raw(attr)?;
+            if buf.is_null() {
+                bail!(Area::Attribute, "no data buffer given");
+            }
+            if h.shape.is_none() && h.same_type(mtype)? {
+                // Same type: straight from the stored bytes, no copy of the attribute.
+                let Kind::Attr(id) = h.kind else { bail!(Area::Attribute, "object is not an attribute") };
+                let m = h.file.meta.read();
+                let a = m.attr_by_id(h.obj, id)?;
+                let n = a.extent.npoints() as usize;
+                let mem = MemSide::new(buf as *mut u8, vec![(0, n as u64)], mtype)?;
+                let want = n * mem.msize;
+                match a.data.len() {
+                    0 => std::ptr::write_bytes(mem.buf, 0, want),
+                    l if l == want => mem.scatter(&a.data),
+                    l => bail!(Area::Storage, "stored attribute {:?} has {l} bytes, expected {want}", a.name),
+                }
+                return Ok(());
+            }
             let a = attr_of(h)?;
             let n = a.extent.npoints() as usize;
             let ft = h.file_type()?;
             let fsize = hdf5_sys::h5t::H5Tget_size(ft.id);
-            if buf.is_null() {
-                bail!(Area::Attribute, "no data buffer given");
-            }
             let mem = MemSide::new(buf as *mut u8, vec![(0, n as u64)], mtype)?;
             match &h.shape {
                 None => {
@@ -154,13 +169,21 @@ pub unsafe extern "C" fn write(attr: *mut c_void, mtype: hid_t, buf: *const c_vo
             let h = Handle::from_raw(attr)?;
             h.check_writable()?;
             let Kind::Attr(id) = h.kind else { bail!(Area::Attribute, "object is not an attribute") };
+            if buf.is_null() {
+                bail!(Area::Attribute, "no data buffer given");
+            }
+            if h.shape.is_none() && h.same_type(mtype)? {
+                let n = h.file.meta.read().attr_by_id(h.obj, id)?.extent.npoints() as usize;
+                let mem = MemSide::new(buf as *mut u8, vec![(0, n as u64)], mtype)?;
+                let mut data = vec![0u8; n * mem.msize];
+                mem.gather(&mut data);
+                h.file.meta.write().attr_by_id_mut(h.obj, id)?.data = data;
+                return Ok(());
+            }
             let a = attr_of(h)?;
             let n = a.extent.npoints() as usize;
             let ft = h.file_type()?;
             let fsize = hdf5_sys::h5t::H5Tget_size(ft.id);
-            if buf.is_null() {
-                bail!(Area::Attribute, "no data buffer given");
-            }
             let mem = MemSide::new(buf as *mut u8, vec![(0, n as u64)], mtype)?;
             let data = match &h.shape {
                 None => transfer::collect_fixed(ft.id, fsize, n, &mem, dxpl, || {

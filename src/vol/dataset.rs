@@ -76,19 +76,22 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
         }
     }
     // As HDF5 does for variable-length types: a default fill value is written at allocation.
-    let dcpl_kept = Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dcpl), Area::Dataset, "copy the dcpl")?);
     let mut fill_time = H5D_fill_time_t::H5D_FILL_TIME_IFSET;
-    if shape.as_ref().is_some_and(Shape::has_vlen)
+    let dcpl_bytes = if shape.as_ref().is_some_and(Shape::has_vlen)
         && status == H5D_fill_value_t::H5D_FILL_VALUE_DEFAULT
         && hdf5_sys::h5p::H5Pget_fill_time(dcpl, &mut fill_time) >= 0
         && fill_time == H5D_fill_time_t::H5D_FILL_TIME_IFSET
     {
-        hdf5_sys::h5p::H5Pset_fill_time(dcpl_kept.id, H5D_fill_time_t::H5D_FILL_TIME_ALLOC);
-    }
+        let kept = Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dcpl), Area::Dataset, "copy the dcpl")?);
+        hdf5_sys::h5p::H5Pset_fill_time(kept.id, H5D_fill_time_t::H5D_FILL_TIME_ALLOC);
+        encode_plist(kept.id)?
+    } else {
+        encode_plist(dcpl)?
+    };
     Ok(Dataset {
         dtype: encode_type(type_id)?,
         extent,
-        dcpl: encode_plist(dcpl_kept.id)?,
+        dcpl: dcpl_bytes,
         layout,
         chunk,
         elem_size,
@@ -120,11 +123,12 @@ pub unsafe extern "C" fn create(
             let mut d = describe(type_id, space_id, dcpl)?;
             d.committed_type = super::committed::of_type(h, type_id)?;
             let dtype = d.dtype.clone();
+            let vlen = d.vlen;
             let committed = d.committed_type;
             let t = create_linked(h, loc, name, lcpl, ObjKind::Dataset(d), tracks_attr_order(dcpl))?;
             super::committed::hold(&t.file, committed)?;
-            let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable, t.path).with_type(&dtype)?;
-            n.apl = Some(Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dapl), Area::Dataset, "copy the dapl")?));
+            let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable, t.path).with_dataset_type(&dtype, vlen)?;
+            n.apl = keep_dapl(dapl)?;
             Ok(n.into_raw())
         }
     })
@@ -146,12 +150,12 @@ pub unsafe extern "C" fn open(
             let base = locate(h, loc)?;
             let name = cstr(name, "dataset name")?;
             let t = resolve_path(&base.file, base.obj, &base.path, &name)?;
-            let dtype = match &t.file.meta.read().obj(t.obj)?.kind {
-                ObjKind::Dataset(d) => d.dtype.clone(),
+            let (dtype, vlen) = match &t.file.meta.read().obj(t.obj)?.kind {
+                ObjKind::Dataset(d) => (d.dtype.clone(), d.vlen),
                 _ => bail!(Area::Dataset, "{name:?} is not a dataset"),
             };
-            let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable, t.path).with_type(&dtype)?;
-            n.apl = Some(Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dapl), Area::Dataset, "copy the dapl")?));
+            let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable, t.path).with_dataset_type(&dtype, vlen)?;
+            n.apl = keep_dapl(dapl)?;
             Ok(n.into_raw())
         }
     })
@@ -159,6 +163,17 @@ pub unsafe extern "C" fn open(
 
 /// The dataset's description, without its chunk table (which the data path looks up as
 /// needed): cheap to take on every read and write.
+/// A copy of an access list that is not the default one (H5Dget_access_plist returns it).
+///
+/// # Safety
+/// `dapl` is a property list id from HDF5.
+unsafe fn keep_dapl(dapl: hid_t) -> Result<Option<Owned>> {
+    if dapl == hdf5_sys::h5p::H5P_DEFAULT || dapl == *hdf5_sys::h5p::H5P_LST_DATASET_ACCESS {
+        return Ok(None);
+    }
+    Ok(Some(Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dapl), Area::Dataset, "copy the dapl")?)))
+}
+
 fn dataset_of(h: &Handle) -> Result<Dataset> {
     match &h.file.meta.read().obj(h.obj)?.kind {
         ObjKind::Dataset(d) => Ok(d.without_chunks()),
@@ -214,14 +229,17 @@ unsafe fn read_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl:
         bail!(Area::Dataset, "no buffer given to read into");
     }
     let mem = MemSide::new(buf as *mut u8, s.mem_runs, mtype)?;
+    if let (None, Some(off)) = (&h.shape, mem.contiguous()) {
+        if h.same_type(mtype)? {
+            // Straight from the chunks into the application's buffer.
+            let out = std::slice::from_raw_parts_mut(mem.buf.add(off), s.n * d.elem_size);
+            return dataio::read_fixed(&h.file, h.obj, &d, &s.file_runs, out);
+        }
+    }
     let ft = h.file_type()?;
     let ftype = ft.id;
     match &h.shape {
         None => {
-            if let (true, Some(off)) = (transfer::types_equal(ftype, mtype), mem.contiguous()) {
-                let out = std::slice::from_raw_parts_mut(mem.buf.add(off), s.n * d.elem_size);
-                return dataio::read_fixed(&h.file, h.obj, &d, &s.file_runs, out);
-            }
             let mut stored = vec![0u8; s.n * d.elem_size];
             dataio::read_fixed(&h.file, h.obj, &d, &s.file_runs, &mut stored)?;
             transfer::deliver_fixed(ftype, d.elem_size, s.n, stored, &mem, dxpl)
@@ -244,14 +262,16 @@ unsafe fn write_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl
         bail!(Area::Dataset, "no buffer given to write from");
     }
     let mem = MemSide::new(buf as *mut u8, s.mem_runs, mtype)?;
+    if let (None, Some(off)) = (&h.shape, mem.contiguous()) {
+        if h.same_type(mtype)? {
+            let data = std::slice::from_raw_parts(mem.buf.add(off), s.n * d.elem_size);
+            return dataio::write_fixed(&h.file, h.obj, &d, &s.file_runs, data);
+        }
+    }
     let ft = h.file_type()?;
     let ftype = ft.id;
     match &h.shape {
         None => {
-            if let (true, Some(off)) = (transfer::types_equal(ftype, mtype), mem.contiguous()) {
-                let data = std::slice::from_raw_parts(mem.buf.add(off), s.n * d.elem_size);
-                return dataio::write_fixed(&h.file, h.obj, &d, &s.file_runs, data);
-            }
             let data = transfer::collect_fixed(ftype, d.elem_size, s.n, &mem, dxpl, || {
                 let mut cur = vec![0u8; s.n * d.elem_size];
                 dataio::read_fixed(&h.file, h.obj, &d, &s.file_runs, &mut cur)?;

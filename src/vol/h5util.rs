@@ -50,14 +50,19 @@ pub fn check(id: hid_t, area: Area, what: &str) -> Result<hid_t> {
     }
 }
 
+/// HDF5's encoders say how much room they need when the buffer is too small; most
+/// encodings fit the first guess, so one call usually does.
 fn encode_with(area: Area, what: &str, f: impl Fn(*mut c_void, *mut usize) -> i32) -> Result<Vec<u8>> {
-    let mut n = 0usize;
-    if f(std::ptr::null_mut(), &mut n) < 0 {
-        bail!(area, "HDF5 could not encode the {what}");
-    }
-    let mut buf = vec![0u8; n];
+    let mut buf = vec![0u8; 512];
+    let mut n = buf.len();
     if f(buf.as_mut_ptr().cast(), &mut n) < 0 {
         bail!(area, "HDF5 could not encode the {what}");
+    }
+    if n > buf.len() {
+        buf.resize(n, 0);
+        if f(buf.as_mut_ptr().cast(), &mut n) < 0 {
+            bail!(area, "HDF5 could not encode the {what}");
+        }
     }
     buf.truncate(n);
     Ok(buf)
@@ -82,9 +87,35 @@ pub fn encode_space(sid: hid_t) -> Result<Vec<u8>> {
     encode_with(Area::Dataset, "dataspace", |buf, n| unsafe { H5Sencode2(sid, buf, n, H5P_DEFAULT) })
 }
 
+thread_local! {
+    /// Encodings of HDF5's default creation lists, which never change: most objects are made
+    /// with them. Cleared when the connector terminates (a later library start may reuse ids).
+    static DEFAULT_PLISTS: std::cell::RefCell<Vec<(hid_t, Vec<u8>)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn is_default_list(pid: hid_t) -> bool {
+    use hdf5_sys::h5p::*;
+    [*H5P_LST_ATTRIBUTE_CREATE, *H5P_LST_GROUP_CREATE, *H5P_LST_DATASET_CREATE, *H5P_LST_DATATYPE_CREATE, *H5P_LST_OBJECT_COPY]
+        .contains(&pid)
+}
+
 pub fn encode_plist(pid: hid_t) -> Result<Vec<u8>> {
+    let default = is_default_list(pid);
+    if default {
+        if let Some(b) = DEFAULT_PLISTS.with(|c| c.borrow().iter().find(|(id, _)| *id == pid).map(|(_, b)| b.clone())) {
+            return Ok(b);
+        }
+    }
     // SAFETY: as for `encode_type`.
-    encode_with(Area::Object, "property list", |buf, n| unsafe { H5Pencode2(pid, buf, n, H5P_DEFAULT) })
+    let b = encode_with(Area::Object, "property list", |buf, n| unsafe { H5Pencode2(pid, buf, n, H5P_DEFAULT) })?;
+    if default {
+        DEFAULT_PLISTS.with(|c| c.borrow_mut().push((pid, b.clone())));
+    }
+    Ok(b)
+}
+
+pub fn forget_default_plists() {
+    DEFAULT_PLISTS.with(|c| c.borrow_mut().clear());
 }
 
 pub fn decode_plist(b: &[u8]) -> Result<Owned> {

@@ -40,6 +40,9 @@ pub struct Handle {
     released: std::cell::Cell<bool>,
     /// The file handle this object was reached through (`H5F_OBJ_LOCAL` counts by it).
     pub origin: usize,
+    /// The last memory type compared with the stored one, and whether they were equal: the
+    /// same memory type id is used call after call.
+    same_as: std::cell::Cell<(hid_t, bool)>,
 }
 
 thread_local! {
@@ -59,7 +62,17 @@ impl Handle {
         if kind != Kind::File {
             file.meta.write().opened(obj);
         }
-        Handle { file, kind, obj, writable, path, apl: None, dtype: None, shape: None, released: Default::default(), origin: 0 }
+        Handle { file, kind, obj, writable, path, apl: None, dtype: None, shape: None, released: Default::default(), origin: 0, same_as: std::cell::Cell::new((-1, false)) }
+    }
+
+    /// Attaches the stored datatype of a dataset, whose record says whether it has
+    /// variable-length parts (only then is the type looked at).
+    pub fn with_dataset_type(mut self, encoded: &[u8], vlen: bool) -> Result<Handle> {
+        if vlen {
+            return self.with_type(encoded);
+        }
+        self.dtype = Some(encoded.to_vec());
+        Ok(self)
     }
 
     /// Attaches the stored datatype of a dataset or attribute.
@@ -68,6 +81,18 @@ impl Handle {
         self.shape = Shape::of(t.id)?;
         self.dtype = Some(encoded.to_vec());
         Ok(self)
+    }
+
+    /// Whether the application's memory type is the stored type (no conversion needed).
+    pub fn same_type(&self, mtype: hid_t) -> Result<bool> {
+        let (last, eq) = self.same_as.get();
+        if last == mtype && mtype >= 0 {
+            return Ok(eq);
+        }
+        let ft = self.file_type()?;
+        let eq = super::transfer::types_equal(ft.id, mtype);
+        self.same_as.set((mtype, eq));
+        Ok(eq)
     }
 
     /// The stored datatype, as an id that lives for the current operation.

@@ -20,13 +20,13 @@ pub fn open_target(t: Target, writable: bool) -> Result<(Handle, H5I_type_t)> {
     let o = m.obj(t.obj)?;
     let (kind, ty, dtype) = match &o.kind {
         ObjKind::Group(_) => (Kind::Group, H5I_GROUP, None),
-        ObjKind::Dataset(d) => (Kind::Dataset, H5I_DATASET, Some(d.dtype.clone())),
+        ObjKind::Dataset(d) => (Kind::Dataset, H5I_DATASET, Some((d.dtype.clone(), d.vlen))),
         ObjKind::Datatype(_) => (Kind::Datatype, H5I_DATATYPE, None),
     };
     drop(m);
     let h = Handle::new(t.file, kind, t.obj, writable, t.path);
     let h = match dtype {
-        Some(b) => h.with_type(&b)?,
+        Some((b, vlen)) => h.with_dataset_type(&b, vlen)?,
         None => h,
     };
     Ok((h, ty))
