@@ -173,6 +173,9 @@ pub struct Attribute {
     /// The attribute's type is a committed datatype of this file.
     #[serde(default)]
     pub committed_type: Option<ObjId>,
+    /// The type is known to have no variable-length part or reference.
+    #[serde(default)]
+    pub fixed: bool,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

@@ -28,12 +28,12 @@ unsafe fn name_by_idx(t: &Target, loc: *const H5VL_loc_params_t) -> Result<Strin
 }
 
 fn open_handle(t: Target, name: &str, writable: bool) -> Result<Handle> {
-    let (id, dtype) = {
+    let (id, dtype, fixed) = {
         let m = t.file.meta.read();
         let a = m.attr(t.obj, name)?;
-        (a.id, a.dtype.clone())
+        (a.id, a.dtype.clone(), a.fixed)
     };
-    Handle::new(t.file, Kind::Attr(id), t.obj, writable, t.path).with_type(&dtype)
+    Handle::new(t.file, Kind::Attr(id), t.obj, writable, t.path).with_known_type(&dtype, !fixed)
 }
 
 /// Like the native format, an attribute of an object that does not track creation order
@@ -76,12 +76,14 @@ pub unsafe extern "C" fn create(
                 corder: 0,
                 utf8: cset == hdf5_sys::h5t::H5T_cset_t::H5T_CSET_UTF8,
                 committed_type: super::committed::of_type(h, type_id)?,
+                fixed: super::vlen::Shape::of(type_id)?.is_none(),
             };
             let dtype = attr.dtype.clone();
+            let fixed = attr.fixed;
             let committed = attr.committed_type;
             let id = t.file.meta.write().add_attr(t.obj, attr)?;
             super::committed::hold(&t.file, committed)?;
-            Ok(Handle::new(t.file, Kind::Attr(id), t.obj, h.writable, t.path).with_type(&dtype)?.into_raw())
+            Ok(Handle::new(t.file, Kind::Attr(id), t.obj, h.writable, t.path).with_known_type(&dtype, !fixed)?.into_raw())
         }
     })
 }

@@ -127,7 +127,7 @@ pub unsafe extern "C" fn create(
             let committed = d.committed_type;
             let t = create_linked(h, loc, name, lcpl, ObjKind::Dataset(d), tracks_attr_order(dcpl))?;
             super::committed::hold(&t.file, committed)?;
-            let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable, t.path).with_dataset_type(&dtype, vlen)?;
+            let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable, t.path).with_known_type(&dtype, vlen)?;
             n.apl = keep_dapl(dapl)?;
             Ok(n.into_raw())
         }
@@ -154,7 +154,7 @@ pub unsafe extern "C" fn open(
                 ObjKind::Dataset(d) => (d.dtype.clone(), d.vlen),
                 _ => bail!(Area::Dataset, "{name:?} is not a dataset"),
             };
-            let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable, t.path).with_dataset_type(&dtype, vlen)?;
+            let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable, t.path).with_known_type(&dtype, vlen)?;
             n.apl = keep_dapl(dapl)?;
             Ok(n.into_raw())
         }

@@ -46,6 +46,11 @@ pub struct Handle {
 }
 
 thread_local! {
+    /// Whether a memory type id equals a stored type, across handles: opening the same
+    /// attribute or dataset again and reading it with the same memory type then needs no
+    /// decode. HDF5 never reuses an id number while the library runs; cleared at terminate.
+    static TYPE_EQUALITY: std::cell::RefCell<std::collections::HashMap<(hid_t, Vec<u8>), bool>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
     /// The origin of the handle the current callback works from: objects it opens share it.
     static CURRENT_ORIGIN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
@@ -65,9 +70,9 @@ impl Handle {
         Handle { file, kind, obj, writable, path, apl: None, dtype: None, shape: None, released: Default::default(), origin: 0, same_as: std::cell::Cell::new((-1, false)) }
     }
 
-    /// Attaches the stored datatype of a dataset, whose record says whether it has
-    /// variable-length parts (only then is the type looked at).
-    pub fn with_dataset_type(mut self, encoded: &[u8], vlen: bool) -> Result<Handle> {
+    /// Attaches the stored datatype of a dataset or attribute whose record says whether it may
+    /// have variable-length parts (only then is the type looked at).
+    pub fn with_known_type(mut self, encoded: &[u8], vlen: bool) -> Result<Handle> {
         if vlen {
             return self.with_type(encoded);
         }
@@ -89,8 +94,23 @@ impl Handle {
         if last == mtype && mtype >= 0 {
             return Ok(eq);
         }
-        let ft = self.file_type()?;
-        let eq = super::transfer::types_equal(ft.id, mtype);
+        let Some(stored) = &self.dtype else { bail!(Area::Datatype, "object has no datatype") };
+        let known = TYPE_EQUALITY.with(|c| c.borrow().get(&(mtype, stored.clone())).copied());
+        let eq = match known {
+            Some(eq) => eq,
+            None => {
+                let ft = self.file_type()?;
+                let eq = super::transfer::types_equal(ft.id, mtype);
+                TYPE_EQUALITY.with(|c| {
+                    let mut c = c.borrow_mut();
+                    if c.len() >= 4096 {
+                        c.clear();
+                    }
+                    c.insert((mtype, stored.clone()), eq);
+                });
+                eq
+            }
+        };
         self.same_as.set((mtype, eq));
         Ok(eq)
     }
@@ -351,6 +371,10 @@ pub fn tracks_attr_order(ocpl: hid_t) -> bool {
     let mut f = 0u32;
     // SAFETY: query on a plist id from HDF5.
     ocpl > 0 && unsafe { hdf5_sys::h5p::H5Pget_attr_creation_order(ocpl, &mut f) } >= 0 && f & 1 != 0
+}
+
+pub fn forget_type_equality() {
+    TYPE_EQUALITY.with(|c| c.borrow_mut().clear());
 }
 
 /// Gives a new handle an id for an application callback (iteration, visit): HDF5 closes the

@@ -162,6 +162,7 @@ unsafe extern "C" fn initialize(_vipl: hid_t) -> herr_t {
 unsafe extern "C" fn terminate() -> herr_t {
     guard::status("terminate", || {
         h5util::forget_default_plists();
+        handle::forget_type_equality();
 
         errors::unregister();
         Ok(())
