@@ -50,19 +50,16 @@ pub fn check(id: hid_t, area: Area, what: &str) -> Result<hid_t> {
     }
 }
 
-/// HDF5's encoders say how much room they need when the buffer is too small; most
-/// encodings fit the first guess, so one call usually does.
+/// Asks the encoder for the size first: `H5Pencode2` writes its whole encoding whatever the
+/// buffer's size, so a guessed buffer could overflow.
 fn encode_with(area: Area, what: &str, f: impl Fn(*mut c_void, *mut usize) -> i32) -> Result<Vec<u8>> {
-    let mut buf = vec![0u8; 512];
-    let mut n = buf.len();
-    if f(buf.as_mut_ptr().cast(), &mut n) < 0 {
+    let mut n = 0usize;
+    if f(std::ptr::null_mut(), &mut n) < 0 {
         bail!(area, "HDF5 could not encode the {what}");
     }
-    if n > buf.len() {
-        buf.resize(n, 0);
-        if f(buf.as_mut_ptr().cast(), &mut n) < 0 {
-            bail!(area, "HDF5 could not encode the {what}");
-        }
+    let mut buf = vec![0u8; n];
+    if f(buf.as_mut_ptr().cast(), &mut n) < 0 {
+        bail!(area, "HDF5 could not encode the {what}");
     }
     buf.truncate(n);
     Ok(buf)
@@ -115,7 +112,8 @@ pub fn encode_plist(pid: hid_t) -> Result<Vec<u8>> {
 }
 
 pub fn forget_default_plists() {
-    DEFAULT_PLISTS.with(|c| c.borrow_mut().clear());
+    // At process exit HDF5 may terminate the connector after thread-locals are gone.
+    let _ = DEFAULT_PLISTS.try_with(|c| c.borrow_mut().clear());
 }
 
 pub fn decode_plist(b: &[u8]) -> Result<Owned> {

@@ -374,7 +374,8 @@ pub fn tracks_attr_order(ocpl: hid_t) -> bool {
 }
 
 pub fn forget_type_equality() {
-    TYPE_EQUALITY.with(|c| c.borrow_mut().clear());
+    // At process exit HDF5 may terminate the connector after thread-locals are gone.
+    let _ = TYPE_EQUALITY.try_with(|c| c.borrow_mut().clear());
 }
 
 /// Gives a new handle an id for an application callback (iteration, visit): HDF5 closes the

@@ -195,16 +195,27 @@ pub unsafe fn collect_vlen(ftype: hid_t, fsize: usize, shape: &Shape, n: usize, 
     mem.gather(&mut buf[..n * mem.msize]);
     let converted = !types_equal(ftype, mem.mtype);
     if converted {
-        convert(mem.mtype, ftype, n, &mut buf, None, dxpl)?;
+        // The default transfer list: the copies' parts come from malloc, freed below.
+        let _ = dxpl;
+        convert(mem.mtype, ftype, n, &mut buf, None, hdf5_sys::h5p::H5P_DEFAULT)?;
     }
     let mut out = Vec::with_capacity(n);
+    let mut failed = None;
     for i in 0..n {
         let mut e = Vec::new();
-        vlen::encode(shape, buf.as_ptr().add(i * fsize), fsize, &mut e)?;
+        if let Err(err) = vlen::encode(shape, buf.as_ptr().add(i * fsize), fsize, &mut e) {
+            failed = Some(err);
+            break;
+        }
         out.push(e);
     }
     if converted {
-        reclaim(ftype, n, &mut buf[..n * fsize])?;
+        for i in 0..n {
+            vlen::free_parts(shape, buf.as_mut_ptr().add(i * fsize));
+        }
     }
-    Ok(out)
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
 }

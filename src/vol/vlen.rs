@@ -228,6 +228,42 @@ unsafe fn encode_ref(at: *const u8, out: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
+/// Frees the variable-length parts of an element that were allocated with `malloc` (by
+/// `H5Tconvert` with the default transfer list), leaving references alone: a conversion copies
+/// them without taking a reference of its own, so destroying them would release the
+/// application's.
+///
+/// # Safety
+/// `elem` points at an element of the type `shape` describes, its parts from `malloc`.
+pub unsafe fn free_parts(shape: &Shape, elem: *mut u8) {
+    match shape {
+        Shape::Fixed | Shape::Ref => {}
+        Shape::Str => {
+            let p = (elem as *const *mut libc::c_void).read_unaligned();
+            libc::free(p);
+        }
+        Shape::Seq { base, base_size } => {
+            let h = (elem as *const Hvl).read_unaligned();
+            if !h.p.is_null() {
+                for i in 0..h.len {
+                    free_parts(base, h.p.add(i * base_size));
+                }
+                libc::free(h.p as *mut libc::c_void);
+            }
+        }
+        Shape::Fields(fields) => {
+            for (off, s) in fields {
+                free_parts(s, elem.add(*off));
+            }
+        }
+        Shape::Array { base, count, base_size } => {
+            for i in 0..*count {
+                free_parts(base, elem.add(i * base_size));
+            }
+        }
+    }
+}
+
 struct Reader<'a> {
     b: &'a [u8],
     pos: usize,
