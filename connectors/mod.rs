@@ -56,7 +56,9 @@ pub fn backend_for(cfg: &Config) -> Result<Arc<dyn VolBackend>> {
     if cfg.backend == BackendKind::Memory {
         return Ok(memory::MemoryBackend::global());
     }
-    let id = format!("{:?}", (&cfg.backend, &cfg.root, &cfg.bucket, &cfg.endpoint, &cfg.region, &cfg.prefix, cfg.concurrency, cfg.retries, cfg.timeout_secs, cfg.path_style));
+    // Keyed by process too: a forked child builds its own clients (its parent's connections
+    // belong to the parent's I/O runtime).
+    let id = format!("{}{:?}", std::process::id(), (&cfg.backend, &cfg.root, &cfg.bucket, &cfg.endpoint, &cfg.region, &cfg.prefix, cfg.concurrency, cfg.retries, cfg.timeout_secs, cfg.path_style));
     let id = format!("{id}{:?}", (&cfg.pool, &cfg.sys, &cfg.container, &cfg.oclass));
     if let Some(b) = BACKENDS.get(&id) {
         return Ok(b.clone());

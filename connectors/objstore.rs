@@ -12,19 +12,34 @@ use bytes::Bytes;
 use futures::{stream, StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use once_cell::sync::Lazy;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
-/// The runtime object_store's futures run on; HDF5's thread only waits for them.
-static RUNTIME: Lazy<tokio::runtime::Runtime> = Lazy::new(|| {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("rustvol-io")
-        .enable_all()
-        .build()
-        .expect("cannot start the I/O runtime")
-});
+/// The runtime object_store's futures run on (HDF5's thread only waits for them), one per
+/// process: a child forked after I/O (Python's multiprocessing does this) has none of its
+/// parent's runtime threads, so it starts its own. The parent's is left as it is, never
+/// dropped: dropping it in the child would wait for threads that do not exist there.
+static RUNTIME: parking_lot::Mutex<Option<(u32, &'static tokio::runtime::Runtime)>> = parking_lot::Mutex::new(None);
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    let pid = std::process::id();
+    let mut rt = RUNTIME.lock();
+    match *rt {
+        Some((p, r)) if p == pid => r,
+        _ => {
+            let r: &'static tokio::runtime::Runtime = Box::leak(Box::new(
+                tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .thread_name("rustvol-io")
+                    .enable_all()
+                    .build()
+                    .expect("cannot start the I/O runtime"),
+            ));
+            *rt = Some((pid, r));
+            r
+        }
+    }
+}
 
 /// Requests sent to the store, by kind: what `RUSTVOL_STATS=1` prints as files close.
 #[derive(Default)]
@@ -59,7 +74,7 @@ pub struct ObjStoreBackend {
 }
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    RUNTIME.block_on(f)
+    runtime().block_on(f)
 }
 
 impl ObjStoreBackend {
