@@ -199,7 +199,8 @@ fn load_vlen_chunks(file: &OpenFile, obj: ObjId, d: &Dataset, coords: &[Vec<u64>
     for (c, b) in coords.iter().zip(fetch(file, &keys)?) {
         let elems = match b {
             Some(b) => decode_vlen_chunk(obj, c, &b, per_chunk)?,
-            None => vec![Vec::new(); per_chunk as usize],
+            // `fill` is the fill value's encoding (empty: zeros, as HDF5's default).
+            None => vec![d.fill.clone(); per_chunk as usize],
         };
         map.insert(c.clone(), elems);
     }
@@ -269,7 +270,7 @@ pub fn trim_to_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
             .map(|c| {
                 let mut e = chunks.remove(c).expect("loaded");
                 for i in g.outside(c) {
-                    e[i as usize] = Vec::new();
+                    e[i as usize] = d.fill.clone();
                 }
                 (c.clone(), encode_vlen_chunk(&e))
             })

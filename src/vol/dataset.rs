@@ -69,21 +69,40 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
     let mut fill = Vec::new();
     let mut status = H5D_fill_value_t::H5D_FILL_VALUE_UNDEFINED;
     H5Pfill_value_defined(dcpl, &mut status);
-    if !vlen && status == H5D_fill_value_t::H5D_FILL_VALUE_USER_DEFINED {
-        fill = vec![0u8; elem_size.max(1)];
-        if H5Pget_fill_value(dcpl, type_id, fill.as_mut_ptr().cast()) < 0 {
+    let user_fill = status == H5D_fill_value_t::H5D_FILL_VALUE_USER_DEFINED;
+    if user_fill {
+        let mut elem = vec![0u8; elem_size.max(1)];
+        if H5Pget_fill_value(dcpl, type_id, elem.as_mut_ptr().cast()) < 0 {
             bail!(Area::Dataset, "could not read the fill value for the dataset's type");
         }
+        fill = match &shape {
+            None => elem,
+            // Variable-length parts are pointers: keep the element's encoding instead.
+            Some(sh) => {
+                let mut enc = Vec::new();
+                let r = super::vlen::encode(sh, elem.as_ptr(), elem_size, &mut enc);
+                super::vlen::free_parts(sh, elem.as_mut_ptr());
+                r?;
+                enc
+            }
+        };
     }
-    // As HDF5 does for variable-length types: a default fill value is written at allocation.
+    // The dcpl is kept encoded: a variable-length fill value would be encoded as a pointer, so
+    // it is kept (encoded as above) outside it and put back by H5Dget_create_plist.
     let mut fill_time = H5D_fill_time_t::H5D_FILL_TIME_IFSET;
-    let dcpl_bytes = if shape.as_ref().is_some_and(Shape::has_vlen)
+    let alloc_fill = shape.as_ref().is_some_and(Shape::has_vlen)
         && status == H5D_fill_value_t::H5D_FILL_VALUE_DEFAULT
         && hdf5_sys::h5p::H5Pget_fill_time(dcpl, &mut fill_time) >= 0
-        && fill_time == H5D_fill_time_t::H5D_FILL_TIME_IFSET
-    {
+        && fill_time == H5D_fill_time_t::H5D_FILL_TIME_IFSET;
+    let dcpl_bytes = if alloc_fill || (vlen && user_fill) {
         let kept = Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dcpl), Area::Dataset, "copy the dcpl")?);
-        hdf5_sys::h5p::H5Pset_fill_time(kept.id, H5D_fill_time_t::H5D_FILL_TIME_ALLOC);
+        if alloc_fill {
+            // As HDF5 does for variable-length types: a default fill value is written at allocation.
+            hdf5_sys::h5p::H5Pset_fill_time(kept.id, H5D_fill_time_t::H5D_FILL_TIME_ALLOC);
+        }
+        if vlen && user_fill {
+            hdf5_sys::h5p::H5Pset_fill_value(kept.id, type_id, std::ptr::null());
+        }
         encode_plist(kept.id)?
     } else {
         encode_plist(dcpl)?
@@ -163,6 +182,27 @@ pub unsafe extern "C" fn open(
 
 /// The dataset's description, without its chunk table (which the data path looks up as
 /// needed): cheap to take on every read and write.
+/// The creation list as the application gave it, with a variable-length fill value (kept
+/// encoded outside the list) put back.
+///
+/// # Safety
+/// Inside a callback.
+unsafe fn dataset_dcpl(h: &Handle, d: &Dataset) -> Result<hid_t> {
+    let dcpl = decode_plist(&d.dcpl)?;
+    if d.vlen && !d.fill.is_empty() {
+        let ft = h.file_type()?;
+        let Some(shape) = Shape::of(ft.id)? else { return Ok(dcpl.release()) };
+        let mut elem = vec![0u8; d.elem_size];
+        super::vlen::decode(&shape, &d.fill, elem.as_mut_ptr(), d.elem_size, &mut super::refs::RefMaker::new(h), super::vlen::Alloc::MALLOC)?;
+        let rc = hdf5_sys::h5p::H5Pset_fill_value(dcpl.id, ft.id, elem.as_ptr().cast());
+        super::vlen::free_parts(&shape, elem.as_mut_ptr());
+        if rc < 0 {
+            bail!(Area::Dataset, "could not restore the dataset's fill value");
+        }
+    }
+    Ok(dcpl.release())
+}
+
 /// A copy of an access list that is not the default one (H5Dget_access_plist returns it).
 ///
 /// # Safety
@@ -341,7 +381,7 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_dataset_get_args_
             match a.op_type {
                 H5VL_DATASET_GET_SPACE => a.args.get_space.space_id = space_of(&d.extent)?.release(),
                 H5VL_DATASET_GET_TYPE => a.args.get_type.type_id = super::committed::type_id(h, d.committed_type, &d.dtype)?,
-                H5VL_DATASET_GET_DCPL => a.args.get_dcpl.dcpl_id = decode_plist(&d.dcpl)?.release(),
+                H5VL_DATASET_GET_DCPL => a.args.get_dcpl.dcpl_id = dataset_dcpl(h, &d)?,
                 H5VL_DATASET_GET_DAPL => {
                     let id = match &h.apl {
                         Some(p) => hdf5_sys::h5p::H5Pcopy(p.id),
