@@ -1,13 +1,40 @@
 #!/usr/bin/env bash
 # A Python venv with numpy, pytest and h5py built from source against the cached HDF5
-# (PyPI's h5py wheels bundle their own libhdf5, which cannot share ids with the plugin's).
-# Idempotent: a finished venv is detected by its stamp file and left alone.
+# (PyPI's h5py wheels bundle their own libhdf5, which cannot share ids with the plugin's),
+# plus the repository's own `rustvol` Python package (python/, docs/h5py.md).
+# Idempotent: a finished venv is detected by its stamp file and left alone; the rustvol
+# package is reinstalled when its sources change.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+# The rustvol package (pure Python): installed from a copy of python/, so that the build leaves
+# nothing in the checkout; skipped when the installed copy was made from the same sources.
+install_rustvol_package() {
+  local vpy=$RUSTVOL_VENV/bin/python src=$RUSTVOL_ROOT/python sum stamp tmp
+  stamp=$RUSTVOL_VENV/.rustvol-python-package
+  sum=$(cd "$src" && find pyproject.toml README.md rustvol -name '*.py' -o -name '*.toml' -o -name '*.md' \
+        | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ] && "$vpy" -c 'import rustvol' 2>/dev/null; then
+    echo "python: rustvol package up to date"
+    return 0
+  fi
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/rustvol-pkg.XXXXXX")
+  cp -r "$src/pyproject.toml" "$src/README.md" "$src/rustvol" "$tmp/"
+  find "$tmp" -name __pycache__ -prune -exec rm -rf {} +
+  # setuptools >= 61 and wheel in the venv let pip build without fetching anything
+  if ! "$vpy" -c 'import wheel, setuptools, sys; sys.exit(int(setuptools.__version__.split(".")[0]) < 61)' 2>/dev/null; then
+    "$vpy" -m pip install -q --upgrade "setuptools>=61" wheel
+  fi
+  "$vpy" -m pip install -q --no-deps --no-build-isolation --force-reinstall "$tmp"
+  rm -rf "$tmp"
+  echo "$sum" >"$stamp"
+  echo "python: installed the rustvol package into $RUSTVOL_VENV"
+}
 
 STAMP=$RUSTVOL_VENV/.rustvol-complete
 if [ -f "$STAMP" ]; then
   echo "python: using $RUSTVOL_VENV"
+  install_rustvol_package
   exit 0
 fi
 
@@ -48,3 +75,4 @@ print("python: h5py", h5py.version.version, "on HDF5", h5py.version.hdf5_version
 PYEOF
 touch "$STAMP"
 echo "python: installed $RUSTVOL_VENV"
+install_rustvol_package

@@ -9,7 +9,9 @@
 #   5. tests/kill_writer.sh              (SIGKILL before close keeps the flushed state), dir, s3
 #   6. tests/s3/faults.sh                (unreachable endpoint, missing bucket, bad credentials,
 #                                         denied permission, server stopping mid-write)
-#   7. tests/daos/run.sh                 (API tests, examples, tools, conformance and failure
+#   7. tests/python/                     (h5py example scripts on memory, dir, s3; h5py's own
+#                                         test suite through rustvol on dir, >= 650 passed)
+#   8. tests/daos/run.sh                 (API tests, examples, tools, conformance and failure
 #                                         checks through backend=daos, against the DAOS stand-in)
 # and ends with one line "N passed, N failed". Exits non-zero if anything failed.
 #
@@ -171,7 +173,16 @@ if [[ " ${BACKENDS[*]} " == *" s3 "* ]]; then
   run_counted "S3 faults" bash "$ROOT/tests/s3/faults.sh"
 fi
 
-# --- 7. DAOS: every suite again through backend=daos, against the DAOS stand-in ----------------
+# --- 7. h5py: the example scripts on every backend, h5py's own test suite on dir -----------------
+for b in "${BACKENDS[@]}"; do
+  [ "$b" = daos ] && continue
+  run_counted "h5py examples ($b)" bash "$ROOT/tests/python/run_examples.sh" "${INFOS[$b]}"
+done
+if [[ " ${BACKENDS[*]} " == *" dir "* ]]; then
+  run_counted "h5py test suite (dir)" bash "$ROOT/tests/python/run_h5py_suite.sh" "backend=dir;root=$SCRATCH/h5py-store"
+fi
+
+# --- 8. DAOS: every suite again through backend=daos, against the DAOS stand-in ----------------
 if [[ " ${BACKENDS[*]} " == *" daos "* ]]; then
   run_counted "DAOS backend (stand-in)" bash "$ROOT/tests/daos/run.sh"
 fi

@@ -94,14 +94,18 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
         && status == H5D_fill_value_t::H5D_FILL_VALUE_DEFAULT
         && hdf5_sys::h5p::H5Pget_fill_time(dcpl, &mut fill_time) >= 0
         && fill_time == H5D_fill_time_t::H5D_FILL_TIME_IFSET;
-    let dcpl_bytes = if alloc_fill || (vlen && user_fill) {
+    let dcpl_bytes = if alloc_fill || user_fill {
         let kept = Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dcpl), Area::Dataset, "copy the dcpl")?);
         if alloc_fill {
             // As HDF5 does for variable-length types: a default fill value is written at allocation.
             hdf5_sys::h5p::H5Pset_fill_time(kept.id, H5D_fill_time_t::H5D_FILL_TIME_ALLOC);
         }
-        if vlen && user_fill {
+        if user_fill && vlen {
             hdf5_sys::h5p::H5Pset_fill_value(kept.id, type_id, std::ptr::null());
+        } else if user_fill {
+            // Kept in the dataset's own type, as HDF5 converts it at create: the application
+            // may have given it in a type whose encoding would hold pointers.
+            hdf5_sys::h5p::H5Pset_fill_value(kept.id, type_id, fill.as_ptr().cast());
         }
         encode_plist(kept.id)?
     } else {
