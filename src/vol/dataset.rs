@@ -263,33 +263,53 @@ unsafe fn spaces(d: &Dataset, mem_space: hid_t, file_space: hid_t) -> Result<Spa
     Ok(Spaces { file_runs, mem_runs, n: n as usize })
 }
 
-unsafe fn read_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl: hid_t, buf: *mut c_void) -> Result<()> {
+/// One transfer's dataset description, selections and memory side; `None` when nothing is
+/// selected.
+struct Setup {
+    d: Dataset,
+    file_runs: Vec<(u64, u64)>,
+    n: usize,
+    mem: MemSide,
+    /// Where the selected elements start in the application's buffer, when they lie there
+    /// back to back in the stored type: the data then moves in one copy.
+    direct: Option<usize>,
+}
+
+unsafe fn setup(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, buf: *mut u8) -> Result<Option<Setup>> {
     let d = dataset_of(h)?;
     let s = spaces(&d, mspace, fspace)?;
     if s.n == 0 {
-        return Ok(());
+        return Ok(None);
     }
     if buf.is_null() {
-        bail!(Area::Dataset, "no buffer given to read into");
+        bail!(Area::Dataset, "no data buffer given");
     }
-    let mem = MemSide::new(buf as *mut u8, s.mem_runs, mtype)?;
-    if let (None, Some(off)) = (&h.shape, mem.contiguous()) {
-        if h.same_type(mtype)? {
-            // Straight from the chunks into the application's buffer.
-            let out = std::slice::from_raw_parts_mut(mem.buf.add(off), s.n * d.elem_size);
-            return dataio::read_fixed(&h.file, h.obj, &d, &s.file_runs, out);
-        }
+    let mem = MemSide::new(buf, s.mem_runs, mtype)?;
+    let direct = match (&h.shape, mem.contiguous()) {
+        (None, Some(off)) if h.same_type(mtype)? => Some(off),
+        _ => None,
+    };
+    Ok(Some(Setup { d, file_runs: s.file_runs, n: s.n, mem, direct }))
+}
+
+unsafe fn read_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl: hid_t, buf: *mut c_void) -> Result<()> {
+    let Some(Setup { d, file_runs, n, mem, direct }) = setup(h, mtype, mspace, fspace, buf as *mut u8)? else {
+        return Ok(());
+    };
+    if let Some(off) = direct {
+        let out = std::slice::from_raw_parts_mut(mem.buf.add(off), n * d.elem_size);
+        return dataio::read_fixed(&h.file, h.obj, &d, &file_runs, out);
     }
     let ft = h.file_type()?;
     let ftype = ft.id;
     match &h.shape {
         None => {
-            let mut stored = vec![0u8; s.n * d.elem_size];
-            dataio::read_fixed(&h.file, h.obj, &d, &s.file_runs, &mut stored)?;
-            transfer::deliver_fixed(ftype, d.elem_size, s.n, stored, &mem, dxpl)
+            let mut stored = vec![0u8; n * d.elem_size];
+            dataio::read_fixed(&h.file, h.obj, &d, &file_runs, &mut stored)?;
+            transfer::deliver_fixed(ftype, d.elem_size, n, stored, &mem, dxpl)
         }
         Some(shape) => {
-            let enc = dataio::read_vlen(&h.file, h.obj, &d, &s.file_runs)?;
+            let enc = dataio::read_vlen(&h.file, h.obj, &d, &file_runs)?;
             transfer::deliver_vlen(ftype, d.elem_size, shape, &enc, &mem, dxpl, &mut super::refs::RefMaker::new(h))
         }
     }
@@ -297,36 +317,28 @@ unsafe fn read_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl:
 
 unsafe fn write_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl: hid_t, buf: *const c_void) -> Result<()> {
     h.check_writable()?;
-    let d = dataset_of(h)?;
-    let s = spaces(&d, mspace, fspace)?;
-    if s.n == 0 {
+    let Some(Setup { d, file_runs, n, mem, direct }) = setup(h, mtype, mspace, fspace, buf as *mut u8)? else {
         return Ok(());
-    }
-    if buf.is_null() {
-        bail!(Area::Dataset, "no buffer given to write from");
-    }
-    let mem = MemSide::new(buf as *mut u8, s.mem_runs, mtype)?;
-    if let (None, Some(off)) = (&h.shape, mem.contiguous()) {
-        if h.same_type(mtype)? {
-            let data = std::slice::from_raw_parts(mem.buf.add(off), s.n * d.elem_size);
-            return dataio::write_fixed(&h.file, h.obj, &d, &s.file_runs, data);
-        }
+    };
+    if let Some(off) = direct {
+        let data = std::slice::from_raw_parts(mem.buf.add(off), n * d.elem_size);
+        return dataio::write_fixed(&h.file, h.obj, &d, &file_runs, data);
     }
     let ft = h.file_type()?;
     let ftype = ft.id;
     match &h.shape {
         None => {
-            let data = transfer::collect_fixed(ftype, d.elem_size, s.n, &mem, dxpl, || {
-                let mut cur = vec![0u8; s.n * d.elem_size];
-                dataio::read_fixed(&h.file, h.obj, &d, &s.file_runs, &mut cur)?;
+            let data = transfer::collect_fixed(ftype, d.elem_size, n, &mem, dxpl, || {
+                let mut cur = vec![0u8; n * d.elem_size];
+                dataio::read_fixed(&h.file, h.obj, &d, &file_runs, &mut cur)?;
                 Ok(cur)
             })?;
-            dataio::write_fixed(&h.file, h.obj, &d, &s.file_runs, &data)
+            dataio::write_fixed(&h.file, h.obj, &d, &file_runs, &data)
         }
         Some(shape) => {
             let shape: &Shape = shape;
-            let enc = transfer::collect_vlen(ftype, d.elem_size, shape, s.n, &mem, dxpl)?;
-            dataio::write_vlen(&h.file, h.obj, &d, &s.file_runs, enc)
+            let enc = transfer::collect_vlen(ftype, d.elem_size, shape, n, &mem, dxpl)?;
+            dataio::write_vlen(&h.file, h.obj, &d, &file_runs, enc)
         }
     }
 }
