@@ -36,6 +36,18 @@ fn open_handle(t: Target, name: &str, writable: bool) -> Result<Handle> {
     Handle::new(t.file, Kind::Attr(id), t.obj, writable, t.path).with_known_type(&dtype, !fixed)
 }
 
+/// The size of one element of the attribute's type: known from its stored data when that is
+/// raw elements, else from the type.
+fn elem_size(a: &Attribute) -> Result<usize> {
+    let n = a.extent.npoints() as usize;
+    if a.fixed && n > 0 && !a.data.is_empty() && a.data.len() % n == 0 {
+        return Ok(a.data.len() / n);
+    }
+    let ft = super::h5util::decode_type(&a.dtype)?;
+    // SAFETY: size query on a datatype id just decoded.
+    Ok(unsafe { hdf5_sys::h5t::H5Tget_size(ft.id) })
+}
+
 /// Like the native format, an attribute of an object that does not track creation order
 /// reports a valid creation order of 0.
 fn info_of(a: &Attribute, tracked: bool, fsize: usize) -> H5A_info_t {
@@ -246,8 +258,7 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_attr_get_args_t, 
                     let m = t.file.meta.read();
                     let at = m.attr(t.obj, &name)?;
                     let tracked = m.obj(t.obj)?.track_attr_corder;
-                    let ft = super::h5util::decode_type(&at.dtype)?;
-                    *g.ainfo = info_of(at, tracked, hdf5_sys::h5t::H5Tget_size(ft.id));
+                    *g.ainfo = info_of(at, tracked, elem_size(at)?);
                 }
                 t => bail!(Area::Attribute, "unknown attribute get operation {t}"),
             }
@@ -321,8 +332,7 @@ unsafe fn iterate(h: &Handle, t: Target, it: &H5VL_attr_iterate_args_t) -> Resul
             let m = t.file.meta.read();
             let Ok(a) = m.attr(t.obj, &name) else { continue };
             let tracked = m.obj(t.obj)?.track_attr_corder;
-            let ft = super::h5util::decode_type(&a.dtype)?;
-            info_of(a, tracked, hdf5_sys::h5t::H5Tget_size(ft.id))
+            info_of(a, tracked, elem_size(a)?)
         };
         let cname = std::ffi::CString::new(name).unwrap_or_default();
         ret = op(hid, cname.as_ptr(), &info, it.op_data);
