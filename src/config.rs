@@ -33,6 +33,8 @@ pub struct Config {
     pub timeout_secs: u64,
     /// S3 path-style addressing (`endpoint/bucket/key`), as self-hosted stores need.
     pub path_style: bool,
+    /// The info string this was parsed from (to hand the same configuration back to HDF5).
+    pub source: String,
 }
 
 pub const KEYS: &[(&str, &str)] = &[
@@ -75,6 +77,7 @@ impl Default for Config {
             retries: 3,
             timeout_secs: 30,
             path_style: true,
+            source: String::new(),
         }
     }
 }
@@ -94,7 +97,7 @@ impl Config {
     /// Parses `key=value` pairs separated by `;` or whitespace. An empty string is the default
     /// (`backend=memory`).
     pub fn parse(info: &str) -> Result<Config> {
-        let mut cfg = Config::default();
+        let mut cfg = Config { source: info.trim().to_string(), ..Config::default() };
         for item in info.split(|c: char| c == ';' || c.is_whitespace()).filter(|s| !s.is_empty()) {
             let Some((key, value)) = item.split_once('=') else {
                 return Err(bad(format!(

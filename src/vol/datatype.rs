@@ -1,7 +1,7 @@
 //! Committed (named) datatype callbacks.
 use super::guard;
 use super::h5util::{cstr, decode_plist, encode_plist, encode_type};
-use super::handle::{create_linked, locate, resolve_path, tracks_attr_order, Handle, Kind};
+use super::handle::{create_linked, locate, tracks_attr_order, Handle, Kind};
 use crate::bail;
 use crate::error::Area;
 use crate::ffi::vol_bindings::*;
@@ -27,7 +27,7 @@ pub unsafe extern "C" fn commit(
             super::handle::check_plist(tapl, "datatype access")?;
             let kind = ObjKind::Datatype(NamedType { dtype: encode_type(type_id)?, tcpl: encode_plist(tcpl)? });
             let t = create_linked(h, loc, name, lcpl, kind, tracks_attr_order(tcpl))?;
-            Ok(Handle::new(t.file, Kind::Datatype, t.obj, h.writable, t.path).into_raw())
+            Ok(Handle::new(t.file, Kind::Datatype, t.obj, h.writable && !t.readonly, t.path).into_raw())
         }
     })
 }
@@ -47,13 +47,13 @@ pub unsafe extern "C" fn open(
             super::handle::check_plist(tapl, "datatype access")?;
             let base = locate(h, loc)?;
             let name = cstr(name, "datatype name")?;
-            let t = resolve_path(&base.file, base.obj, &base.path, &name)?;
+            let t = super::handle::resolve_path_as(&base.file, base.obj, &base.path, &name, super::handle::elink_readonly(tapl))?;
             let m = t.file.meta.read();
             if !matches!(m.obj(t.obj)?.kind, ObjKind::Datatype(_)) {
                 bail!(Area::Datatype, "{name:?} is a {}, not a committed datatype", m.obj(t.obj)?.type_name());
             }
             drop(m);
-            Ok(Handle::new(t.file, Kind::Datatype, t.obj, h.writable, t.path).into_raw())
+            Ok(Handle::new(t.file, Kind::Datatype, t.obj, h.writable && !t.readonly, t.path).into_raw())
         }
     })
 }

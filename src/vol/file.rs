@@ -122,8 +122,24 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_file_get_args_t, 
             let a = &mut *args;
             match a.op_type {
                 H5VL_FILE_GET_FAPL => {
-                    let src = h.apl.as_ref().map(|f| f.id).unwrap_or(hdf5_sys::h5p::H5P_DEFAULT);
-                    a.args.get_fapl.fapl_id = check(H5Pcopy(src), Area::File, "copy the fapl")?;
+                    a.args.get_fapl.fapl_id = match &h.apl {
+                        Some(f) => check(H5Pcopy(f.id), Area::File, "copy the fapl")?,
+                        // A file reached through an external link: a list that selects rustvol
+                        // with the configuration the file was opened with.
+                        None => {
+                            let fapl = Owned::plist(check(
+                                hdf5_sys::h5p::H5Pcreate(*hdf5_sys::h5p::H5P_CLS_FILE_ACCESS),
+                                Area::File,
+                                "create a fapl",
+                            )?);
+                            let vol = H5VLpeek_connector_id_by_name(super::CONNECTOR_NAME.as_ptr());
+                            let info = super::info::Info::new(h.file.cfg.source.clone());
+                            if vol < 0 || hdf5_sys::h5p::H5Pset_vol(fapl.id, vol, (&info as *const super::info::Info).cast()) < 0 {
+                                bail!(Area::File, "could not build an access list for {:?}", h.file.name);
+                            }
+                            fapl.release()
+                        }
+                    };
                 }
                 H5VL_FILE_GET_FCPL => {
                     let b = h.file.meta.read().header.fcpl.clone();

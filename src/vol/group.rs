@@ -28,7 +28,7 @@ pub unsafe extern "C" fn create(
             hdf5_sys::h5p::H5Pget_link_creation_order(gcpl, &mut crt);
             let kind = ObjKind::Group(Group { links: Ordered::default(), gcpl: encode_plist(gcpl)?, track_corder: crt & 1 != 0 });
             let t = create_linked(h, loc, name, lcpl, kind, tracks_attr_order(gcpl))?;
-            Ok(Handle::new(t.file, Kind::Group, t.obj, h.writable, t.path).into_raw())
+            Ok(Handle::new(t.file, Kind::Group, t.obj, h.writable && !t.readonly, t.path).into_raw())
         }
     })
 }
@@ -48,9 +48,9 @@ pub unsafe extern "C" fn open(
             super::handle::check_plist(gapl, "group access")?;
             let base = locate(h, loc)?;
             let name = super::h5util::cstr(name, "group name")?;
-            let t = super::handle::resolve_path(&base.file, base.obj, &base.path, &name)?;
+            let t = super::handle::resolve_path_as(&base.file, base.obj, &base.path, &name, super::handle::elink_readonly(gapl))?;
             t.file.meta.read().group(t.obj)?;
-            Ok(Handle::new(t.file, Kind::Group, t.obj, h.writable, t.path).into_raw())
+            Ok(Handle::new(t.file, Kind::Group, t.obj, h.writable && !t.readonly, t.path).into_raw())
         }
     })
 }

@@ -215,11 +215,30 @@ pub struct Target {
     pub file: Arc<OpenFile>,
     pub obj: ObjId,
     pub path: String,
+    /// Reached through an external link that the link access list opens read-only
+    /// (`H5Pset_elink_acc_flags`).
+    pub readonly: bool,
+}
+
+/// Whether a link access list (or an object access list, which is one) asks for files reached
+/// through external links to be opened read-only.
+pub fn elink_readonly(lapl: hid_t) -> bool {
+    let mut flags = 0u32;
+    // SAFETY: a query on a property list id from HDF5.
+    lapl > 0
+        && unsafe { hdf5_sys::h5p::H5Pget_elink_acc_flags(lapl, &mut flags) } >= 0
+        && flags == hdf5_sys::h5f::H5F_ACC_RDONLY
 }
 
 /// Follows `path` from object `start` of `file`, through external links into other files of
 /// the same backend.
 pub fn resolve_path(file: &Arc<OpenFile>, start: ObjId, start_path: &str, path: &str) -> Result<Target> {
+    resolve_path_as(file, start, start_path, path, false)
+}
+
+/// `resolve_path`, with `elink_rdonly` from the link access list in force.
+pub fn resolve_path_as(file: &Arc<OpenFile>, start: ObjId, start_path: &str, path: &str, elink_rdonly: bool) -> Result<Target> {
+    let mut crossed = false;
     let mut file = file.clone();
     let mut start = start;
     let mut path = path.to_string();
@@ -227,13 +246,14 @@ pub fn resolve_path(file: &Arc<OpenFile>, start: ObjId, start_path: &str, path: 
     for _ in 0..16 {
         let r = file.meta.read().resolve(start, &path)?;
         match r {
-            Resolved::Local(obj) => return Ok(Target { file, obj, path: abs }),
+            Resolved::Local(obj) => return Ok(Target { file, obj, path: abs, readonly: crossed && elink_rdonly }),
             Resolved::External { file: f, path: p } => {
                 let other = external_file(&file, &f).map_err(|e| {
                     VolError::new(Area::Link, format!("unable to follow external link into {f:?}: {}", e.msg))
                 })?;
                 start = other.meta.read().root();
                 file = other;
+                crossed = true;
                 abs = join_path("/", &p);
                 path = p;
             }
@@ -268,11 +288,12 @@ fn external_file(from: &Arc<OpenFile>, target: &str) -> Result<Arc<OpenFile>> {
 pub unsafe fn locate(h: &Handle, loc: *const H5VL_loc_params_t) -> Result<Target> {
     let loc = &*loc;
     match loc.type_ {
-        H5VL_OBJECT_BY_SELF => Ok(Target { file: h.file.clone(), obj: h.obj, path: h.path.clone() }),
+        H5VL_OBJECT_BY_SELF => Ok(Target { file: h.file.clone(), obj: h.obj, path: h.path.clone(), readonly: false }),
         H5VL_OBJECT_BY_NAME => {
-            check_plist(loc.loc_data.loc_by_name.lapl_id, "link access")?;
+            let lapl = loc.loc_data.loc_by_name.lapl_id;
+            check_plist(lapl, "link access")?;
             let name = cstr(loc.loc_data.loc_by_name.name, "object name")?;
-            resolve_path(&h.file, h.obj, &h.path, &name)
+            resolve_path_as(&h.file, h.obj, &h.path, &name, elink_readonly(lapl))
         }
         H5VL_OBJECT_BY_IDX => {
             let by = &loc.loc_data.loc_by_idx;
@@ -294,7 +315,7 @@ pub unsafe fn locate(h: &Handle, loc: *const H5VL_loc_params_t) -> Result<Target
                 bail!(Area::Object, "no object with token {id} in {:?}", h.file.name);
             }
             // A path is found only if asked for (H5Iget_name): finding one walks the file.
-            Ok(Target { file: h.file.clone(), obj: id, path: String::new() })
+            Ok(Target { file: h.file.clone(), obj: id, path: String::new(), readonly: false })
         }
         t => bail!(Area::Object, "unknown location type {t}"),
     }
@@ -318,7 +339,7 @@ pub unsafe fn create_linked(
     let Some(name) = super::h5util::opt_cstr(name) else {
         base.file.meta.read().group(base.obj)?;
         let id = base.file.meta.write().new_object(kind, track_attr_corder);
-        return Ok(Target { file: base.file, obj: id, path: String::new() });
+        return Ok(Target { file: base.file, obj: id, path: String::new(), readonly: false });
     };
     check_plist(lcpl, "link creation")?;
     let inter = if lcpl > 0 {
@@ -351,7 +372,7 @@ pub unsafe fn create_linked(
     }
     drop(m);
     let path = join_path(&parent_path, &last);
-    Ok(Target { file, obj: id, path })
+    Ok(Target { file, obj: id, path, readonly: false })
 }
 
 /// HDF5 passes an application's invalid property list id through to the connector.

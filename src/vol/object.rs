@@ -24,7 +24,7 @@ pub fn open_target(t: Target, writable: bool) -> Result<(Handle, H5I_type_t)> {
         ObjKind::Datatype(_) => (Kind::Datatype, H5I_DATATYPE, None),
     };
     drop(m);
-    let h = Handle::new(t.file, kind, t.obj, writable, t.path);
+    let h = Handle::new(t.file, kind, t.obj, writable && !t.readonly, t.path);
     let h = match dtype {
         Some((b, vlen)) => h.with_known_type(&b, vlen)?,
         None => h,
@@ -373,7 +373,7 @@ unsafe fn visit(h: &Handle, loc: *const H5VL_loc_params_t, v: &H5VL_object_visit
             let Ok(o) = m.obj(id) else { continue };
             object_info(&t.file, o)
         };
-        let (nh, ty) = open_target(Target { file: t.file.clone(), obj: id, path }, h.writable)?;
+        let (nh, ty) = open_target(Target { file: t.file.clone(), obj: id, path, readonly: t.readonly }, h.writable)?;
         let hid = super::handle::register_for_callback(nh, ty)?;
         let cname = std::ffi::CString::new(rel).unwrap_or_default();
         let ret = op(hid, cname.as_ptr(), &info, v.op_data);
