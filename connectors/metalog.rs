@@ -14,8 +14,13 @@ use std::collections::{BTreeMap, HashMap};
 
 pub const MANIFEST: &str = "manifest.json";
 
-/// Segments kept before they are merged into one at the next commit.
-const MAX_SEGMENTS: usize = 8;
+/// Segments listed at most; past this the newest are merged even when the sizes say not yet.
+const MAX_SEGMENTS: usize = 24;
+/// A segment is merged into the newer ones after it once they hold at least
+/// 1/`MERGE_RATIO` of its bytes, so sizes fall geometrically from the oldest segment to the
+/// newest: few segments, and each record is rewritten a logarithmic number of times rather
+/// than at every few commits.
+const MERGE_RATIO: usize = 2;
 
 /// One file's named blobs in some store. A `put` replaces a blob whole and atomically.
 pub trait BlobStore {
@@ -40,9 +45,16 @@ struct Manifest {
 #[derive(Default)]
 struct FileLog {
     generation: u64,
-    segments: Vec<String>,
+    segments: Vec<Segment>,
     header: Vec<u8>,
     records: BTreeMap<ObjId, Vec<u8>>,
+}
+
+/// A listed segment: its size, and the records it puts or deletes (what a merge must carry).
+struct Segment {
+    name: String,
+    bytes: usize,
+    ids: Vec<ObjId>,
 }
 
 fn segment_blob(name: &str) -> String {
@@ -60,10 +72,12 @@ fn load_log(store: &dyn BlobStore) -> Result<Option<FileLog>> {
     }
     let names: Vec<String> = m.segments.iter().map(|s| segment_blob(s)).collect();
     let segs = store.get_many(&names)?;
-    let mut log = FileLog { generation: m.generation, segments: m.segments.clone(), ..Default::default() };
-    for (name, s) in names.iter().zip(segs) {
-        let Some(s) = s else { bail!(Area::Storage, "{label}: segment {name} named by the manifest is missing") };
-        apply_segment(&mut log, &s).map_err(|e| VolError::new(Area::Storage, format!("{label}: corrupt segment {name}: {e}")))?;
+    let mut log = FileLog { generation: m.generation, ..Default::default() };
+    for ((name, blob), s) in m.segments.iter().zip(&names).zip(segs) {
+        let Some(s) = s else { bail!(Area::Storage, "{label}: segment {blob} named by the manifest is missing") };
+        let ids = apply_segment(&mut log, &s)
+            .map_err(|e| VolError::new(Area::Storage, format!("{label}: corrupt segment {blob}: {e}")))?;
+        log.segments.push(Segment { name: name.clone(), bytes: s.len(), ids });
     }
     Ok(Some(log))
 }
@@ -85,7 +99,9 @@ fn encode_segment(generation: u64, header: &[u8], upserts: &[(ObjId, Vec<u8>)], 
     out
 }
 
-fn apply_segment(log: &mut FileLog, bytes: &[u8]) -> std::result::Result<(), String> {
+/// Applies a segment and returns the ids of the records it puts or deletes.
+fn apply_segment(log: &mut FileLog, bytes: &[u8]) -> std::result::Result<Vec<ObjId>, String> {
+    let mut ids = Vec::new();
     let mut lines = bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty());
     let first = lines.next().ok_or("empty segment")?;
     let first = std::str::from_utf8(first).map_err(|_| "first line is not text")?;
@@ -108,15 +124,29 @@ fn apply_segment(log: &mut FileLog, bytes: &[u8]) -> std::result::Result<(), Str
             b"put" => {
                 let (id, rec) = id_and(rest)?;
                 log.records.insert(id, rec);
+                ids.push(id);
             }
             b"del" => {
                 let (id, _) = id_and(rest)?;
                 log.records.remove(&id);
+                ids.push(id);
             }
             other => return Err(format!("unknown line kind {:?}", String::from_utf8_lossy(other))),
         }
     }
-    Ok(())
+    Ok(ids)
+}
+
+/// How many of the newest segments (the new one included) the commit should write as one.
+fn segments_to_merge(sizes: &[usize]) -> usize {
+    let n = sizes.len();
+    let mut k = 1;
+    let mut tail: usize = sizes[n - 1];
+    while k < n && (sizes[n - 1 - k] <= MERGE_RATIO * tail || n - k >= MAX_SEGMENTS) {
+        tail += sizes[n - 1 - k];
+        k += 1;
+    }
+    k
 }
 
 /// The metadata logs of the files of one backend.
@@ -158,25 +188,40 @@ impl MetaLog {
             log.records.insert(*id, rec.clone());
         }
         log.header = commit.header.clone();
-        let compact = log.segments.len() + 1 > MAX_SEGMENTS;
-        let seg = if compact {
-            let all: Vec<(ObjId, Vec<u8>)> = log.records.iter().map(|(k, v)| (*k, v.clone())).collect();
-            encode_segment(generation, &log.header, &all, &[])
-        } else {
-            encode_segment(generation, &commit.header, &commit.upserts, &commit.deletes)
-        };
+        let mut ids: Vec<ObjId> = commit.deletes.iter().chain(commit.upserts.iter().map(|(id, _)| id)).copied().collect();
+        let mut seg = encode_segment(generation, &commit.header, &commit.upserts, &commit.deletes);
+        let mut sizes: Vec<usize> = log.segments.iter().map(|s| s.bytes).collect();
+        sizes.push(seg.len());
+        let merge = segments_to_merge(&sizes) - 1;
+        let old: Vec<Segment> = log.segments.split_off(log.segments.len() - merge);
+        if !old.is_empty() {
+            // The merged segment carries the current state of every record the merged ones
+            // touched; merging into the oldest makes it the whole state, with no deletes left.
+            if log.segments.is_empty() {
+                ids = log.records.keys().copied().collect();
+            } else {
+                ids.extend(old.iter().flat_map(|s| s.ids.iter().copied()));
+                ids.sort_unstable();
+                ids.dedup();
+            }
+            let (puts, dels): (Vec<ObjId>, Vec<ObjId>) = ids.iter().partition(|id| log.records.contains_key(id));
+            let puts: Vec<(ObjId, Vec<u8>)> = puts.into_iter().map(|id| (id, log.records[&id].clone())).collect();
+            seg = encode_segment(generation, &log.header, &puts, &dels);
+        }
         let seg_name = format!("{generation:016}.seg");
-        let old = if compact { std::mem::take(&mut log.segments) } else { Vec::new() };
-        log.segments.push(seg_name.clone());
-        let manifest = Manifest { format: FORMAT_NAME.into(), version: FORMAT_VERSION, generation, segments: log.segments.clone() };
+        let seg_bytes = seg.len();
+        let mut names: Vec<String> = log.segments.iter().map(|s| s.name.clone()).collect();
+        names.push(seg_name.clone());
+        let manifest = Manifest { format: FORMAT_NAME.into(), version: FORMAT_VERSION, generation, segments: names };
         let manifest = serde_json::to_vec_pretty(&manifest)
             .map_err(|e| VolError::new(Area::Storage, format!("{}: encoding the manifest: {e}", store.label())))?;
         store.put(&segment_blob(&seg_name), seg)?;
         store.put(MANIFEST, manifest)?;
         // Merged segments are no longer named by the manifest; failing to remove them loses nothing.
-        if let Err(e) = store.delete(&old.iter().map(|s| segment_blob(s)).collect::<Vec<_>>()) {
+        if let Err(e) = store.delete(&old.iter().map(|s| segment_blob(&s.name)).collect::<Vec<_>>()) {
             log::warn!("{}: could not remove merged segments: {}", store.label(), e.msg);
         }
+        log.segments.push(Segment { name: seg_name, bytes: seg_bytes, ids });
         log.generation = generation;
         logs.insert(file.to_string(), log);
         Ok(())
@@ -198,5 +243,30 @@ mod tests {
         assert!(!log.records.contains_key(&7));
         assert!(apply_segment(&mut FileLog::default(), b"garbage\n").is_err());
         assert!(apply_segment(&mut FileLog::default(), b"rustvol-segment 1 1\nput x {}\n").is_err());
+    }
+
+    #[test]
+    fn merges_keep_segments_few_and_leave_big_ones_alone() {
+        // A big segment followed by small commits: the big one is not rewritten.
+        assert_eq!(segments_to_merge(&[1_000_000, 100]), 1);
+        assert_eq!(segments_to_merge(&[1_000_000, 100, 100]), 2);
+        assert_eq!(segments_to_merge(&[1_000_000, 300, 100]), 1);
+        assert_eq!(segments_to_merge(&[1_000_000, 300, 100, 100]), 3);
+        // A commit as big as what is there rewrites everything.
+        assert_eq!(segments_to_merge(&[100, 100]), 2);
+        // Equal commits forever: the count stays logarithmic.
+        let mut sizes: Vec<usize> = Vec::new();
+        let mut rewritten = 0;
+        for _ in 0..10_000 {
+            sizes.push(10);
+            let k = segments_to_merge(&sizes);
+            let merged: usize = sizes.split_off(sizes.len() - k).iter().sum();
+            if k > 1 {
+                rewritten += merged;
+            }
+            sizes.push(merged);
+            assert!(sizes.len() <= 16, "{sizes:?}");
+        }
+        assert!(rewritten < 10 * 10_000 * 20, "each byte is rewritten O(log n) times: {rewritten}");
     }
 }

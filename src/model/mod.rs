@@ -1,5 +1,6 @@
 //! HDF5 semantics written once for every backend, in safe Rust.
 pub mod chunks;
+pub mod links;
 pub mod namespace;
 pub mod objects;
 pub mod open_file;

@@ -1,6 +1,7 @@
 //! One file's metadata in memory: the object table, path resolution and the link and
 //! attribute operations HDF5 defines on it. Mutations mark objects dirty; `flush` writes
 //! exactly those back.
+use super::links::{bucket_key, parse_bucket_key, LinkTable, MAX_BUCKET, MAX_BUCKETED_OBJ};
 use super::objects::*;
 use crate::backend::{ChunkKey, ObjId};
 use crate::bail;
@@ -78,7 +79,7 @@ impl FileMeta {
         };
         let mut root = Object::new(
             ROOT_ID,
-            ObjKind::Group(Group { links: Ordered::default(), gcpl: root_gcpl, track_corder }),
+            ObjKind::Group(Group { links: LinkTable::default(), gcpl: root_gcpl, track_corder }),
         );
         root.rc = 1;
         root.track_attr_corder = track_attrs;
@@ -195,7 +196,7 @@ impl FileMeta {
                     bail!(Area::Link, "intermediate group {:?} of {path:?} does not exist", dirs[..=i].join("/"));
                 };
                 let g = self.new_object(
-                    ObjKind::Group(Group { links: Ordered::default(), gcpl: gcpl.to_vec(), track_corder: false }),
+                    ObjKind::Group(Group { links: LinkTable::default(), gcpl: gcpl.to_vec(), track_corder: false }),
                     false,
                 );
                 self.insert_link(cur, comp, LinkTarget::Hard(g))?;
@@ -222,8 +223,7 @@ impl FileMeta {
             self.obj_mut(id)?.rc += 1;
         }
         let g = self.group_mut(parent)?;
-        let corder = g.links.next_corder;
-        Ok(g.links.insert(name.to_string(), Link { target, corder, utf8: false }))
+        Ok(g.links.insert(name.to_string(), Link { target, corder: 0, utf8: false }))
     }
 
     pub fn link(&self, parent: ObjId, name: &str) -> Result<&Link> {
@@ -235,8 +235,8 @@ impl FileMeta {
 
     /// Removes a link; an object left with no link and no open handle is deleted.
     pub fn remove_link(&mut self, parent: ObjId, name: &str) -> Result<Link> {
-        let corder = self.link(parent, name)?.corder;
-        let link = self.group_mut(parent)?.links.remove(name, corder).expect("link checked above");
+        self.link(parent, name)?;
+        let link = self.group_mut(parent)?.links.remove(name).expect("link checked above");
         if let LinkTarget::Hard(id) = link.target {
             self.drop_ref(id)?;
         }
@@ -265,7 +265,8 @@ impl FileMeta {
         }
         match o.kind {
             ObjKind::Group(g) => {
-                for link in g.links.by_name.into_values() {
+                self.deleted.extend(g.links.stored_buckets().into_iter().map(|b| bucket_key(id, b)));
+                for (_, link) in g.links.iter() {
                     if let LinkTarget::Hard(child) = link.target {
                         if let Some(c) = self.objects.get_mut(&child) {
                             c.rc = c.rc.saturating_sub(1);
@@ -323,7 +324,7 @@ impl FileMeta {
         seen.insert(self.root());
         while let Some((gid, prefix)) = queue.pop_front() {
             let Ok(g) = self.group(gid) else { continue };
-            for (name, link) in &g.links.by_name {
+            for (name, link) in g.links.iter() {
                 if let LinkTarget::Hard(child) = link.target {
                     let p = format!("{prefix}/{name}");
                     if child == id {
@@ -460,21 +461,22 @@ impl FileMeta {
     }
 
     /// Links below `start` (recursively when asked), each with its path relative to `start`
-    /// and the group holding it; each group's links are listed once even if linked twice.
+    /// and whether its group tracks creation order; each group's links are listed once even
+    /// if linked twice. A snapshot, as HDF5 builds its table of links before calling back.
     pub fn link_walk(
         &self,
         start: ObjId,
         by_corder: bool,
         decreasing: bool,
         recursive: bool,
-    ) -> Result<Vec<(String, ObjId, String)>> {
+    ) -> Result<Vec<(String, Link, bool)>> {
         let g = self.group(start)?;
         // Iterating one group by an index it does not keep is an error; a visit falls back to
         // name order in such groups, as HDF5 does.
         if by_corder && !g.track_corder && !recursive {
             bail!(Area::Link, "creation order is not tracked for this group");
         }
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(g.links.len());
         let mut seen = HashSet::new();
         seen.insert(start);
         self.link_walk_rec(start, "", by_corder, decreasing, recursive, &mut seen, &mut out)?;
@@ -490,19 +492,21 @@ impl FileMeta {
         decreasing: bool,
         recursive: bool,
         seen: &mut HashSet<ObjId>,
-        out: &mut Vec<(String, ObjId, String)>,
+        out: &mut Vec<(String, Link, bool)>,
     ) -> Result<()> {
         let g = self.group(gid)?;
-        let by_corder = by_corder && g.track_corder;
-        for name in g.links.names(by_corder, decreasing) {
-            let p = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
-            out.push((p.clone(), gid, name.clone()));
-            if recursive {
-                if let Some(LinkTarget::Hard(child)) = g.links.get(&name).map(|l| &l.target) {
-                    if self.group(*child).is_ok() && seen.insert(*child) {
-                        self.link_walk_rec(*child, &p, by_corder, decreasing, recursive, seen, out)?;
-                    }
-                }
+        let tracked = g.track_corder;
+        for (name, link) in g.links.ordered(by_corder && tracked, decreasing) {
+            let p = if prefix.is_empty() { name.to_string() } else { format!("{prefix}/{name}") };
+            let child = match link.target {
+                LinkTarget::Hard(c) if recursive => Some(c),
+                _ => None,
+            };
+            if let Some(c) = child.filter(|c| self.group(*c).is_ok() && seen.insert(*c)) {
+                out.push((p.clone(), link.clone(), tracked));
+                self.link_walk_rec(c, &p, by_corder, decreasing, recursive, seen, out)?;
+            } else {
+                out.push((p, link.clone(), tracked));
             }
         }
         Ok(())
@@ -514,18 +518,50 @@ impl FileMeta {
         self.write_epoch += 1;
         let header = serde_json::to_vec(&self.header).map_err(store_err)?;
         let mut upserts = Vec::with_capacity(self.dirty.len());
+        let mut deletes: Vec<ObjId> = self.deleted.drain().collect();
         for id in self.dirty.drain() {
-            if let Some(o) = self.objects.get(&id) {
-                upserts.push((id, serde_json::to_vec(o).map_err(store_err)?));
+            let Some(o) = self.objects.get_mut(&id) else { continue };
+            upserts.push((id, serde_json::to_vec(&*o).map_err(store_err)?));
+            let Some(g) = o.as_group_mut() else { continue };
+            for b in g.links.take_touched() {
+                if id > MAX_BUCKETED_OBJ || b > MAX_BUCKET {
+                    bail!(Area::Storage, "group {id} has too many objects or links to store ({b} buckets of links)");
+                }
+                match g.links.encode_bucket(id, b).map_err(store_err)? {
+                    Some(rec) => upserts.push((bucket_key(id, b), rec)),
+                    None => deletes.push(bucket_key(id, b)),
+                }
             }
         }
-        let deletes = self.deleted.drain().collect();
         self.header_dirty = false;
         Ok((header, upserts, deletes))
     }
 
     pub fn has_changes(&self) -> bool {
         self.header_dirty || !self.dirty.is_empty() || !self.deleted.is_empty()
+    }
+
+    /// Makes the records of a commit that failed pending again.
+    pub fn restore_changes(&mut self, upserts: &[(ObjId, Vec<u8>)], deletes: &[ObjId]) {
+        self.header_dirty = true;
+        for id in upserts.iter().map(|(id, _)| *id).chain(deletes.iter().copied()) {
+            match parse_bucket_key(id) {
+                Some((group, b)) => {
+                    if let Some(g) = self.objects.get_mut(&group).and_then(|o| o.as_group_mut()) {
+                        g.links.retouch(b);
+                        self.dirty.insert(group);
+                    } else {
+                        self.deleted.insert(id);
+                    }
+                }
+                None if self.objects.contains_key(&id) => {
+                    self.dirty.insert(id);
+                }
+                None => {
+                    self.deleted.insert(id);
+                }
+            }
+        }
     }
 
     /// Rebuilds a file's metadata from stored records, checking everything it relies on.
@@ -536,7 +572,12 @@ impl FileMeta {
             bail!(Area::Storage, "file header names format {:?} version {}, expected {FORMAT_NAME:?} version {FORMAT_VERSION}", header.format, header.version);
         }
         let mut objects = HashMap::with_capacity(records.len());
+        let mut buckets = Vec::new();
         for (id, rec) in records {
+            if let Some((group, b)) = parse_bucket_key(id) {
+                buckets.push((group, b, rec));
+                continue;
+            }
             let o: Object = serde_json::from_slice(&rec)
                 .map_err(|e| VolError::new(Area::Storage, format!("corrupt record of object {id}: {e}")))?;
             if o.id != id {
@@ -544,12 +585,30 @@ impl FileMeta {
             }
             objects.insert(id, o);
         }
+        for (group, b, rec) in buckets {
+            let Some(g) = objects.get_mut(&group).and_then(|o| o.as_group_mut()) else {
+                bail!(Area::Storage, "bucket {b} of links belongs to object {group}, which is missing or not a group");
+            };
+            g.links
+                .load_bucket(group, b, &rec)
+                .map_err(|e| VolError::new(Area::Storage, format!("corrupt bucket {b} of the links of group {group}: {e}")))?;
+        }
+        let mut dirty = HashSet::new();
+        for o in objects.values_mut() {
+            if let Some(g) = o.as_group_mut() {
+                if g.links.settle_loaded() {
+                    // Written before links were split into buckets: store them split at the next commit.
+                    g.links.touch_all();
+                    dirty.insert(o.id);
+                }
+            }
+        }
         if !matches!(objects.get(&header.root).map(|o| &o.kind), Some(ObjKind::Group(_))) {
             bail!(Area::Storage, "the root group record {} is missing or not a group", header.root);
         }
         for o in objects.values() {
             if let ObjKind::Group(g) = &o.kind {
-                for (name, l) in &g.links.by_name {
+                for (name, l) in g.links.iter() {
                     if let LinkTarget::Hard(t) = l.target {
                         if !objects.contains_key(&t) {
                             bail!(Area::Storage, "link {name:?} of object {} points at missing object {t}", o.id);
@@ -561,10 +620,10 @@ impl FileMeta {
         Ok(FileMeta {
             write_epoch: header.epoch + 1,
             header,
+            header_dirty: !dirty.is_empty(),
             objects,
-            dirty: HashSet::new(),
+            dirty,
             deleted: HashSet::new(),
-            header_dirty: false,
             open: HashMap::new(),
             garbage: Vec::new(),
         })
@@ -587,7 +646,7 @@ mod tests {
     use super::*;
 
     fn group() -> ObjKind {
-        ObjKind::Group(Group { links: Ordered::default(), gcpl: vec![], track_corder: true })
+        ObjKind::Group(Group { links: LinkTable::default(), gcpl: vec![], track_corder: true })
     }
 
     #[test]
@@ -649,5 +708,61 @@ mod tests {
         bad[0].1.truncate(5);
         assert!(FileMeta::from_records(&h, bad).unwrap_err().msg.contains("corrupt"));
         assert!(FileMeta::from_records(b"{}", ups).is_err());
+    }
+
+    /// Applies a commit to a record map, as a store does.
+    fn apply(store: &mut std::collections::BTreeMap<ObjId, Vec<u8>>, m: &mut FileMeta) -> (Vec<u8>, usize) {
+        let (h, ups, dels) = m.take_changes().unwrap();
+        let n = ups.len() + dels.len();
+        for d in dels {
+            store.remove(&d);
+        }
+        store.extend(ups);
+        (h, n)
+    }
+
+    #[test]
+    fn big_groups_commit_only_the_buckets_that_changed() {
+        let mut store = std::collections::BTreeMap::new();
+        let mut m = FileMeta::new(vec![], vec![], (true, false));
+        let g = m.new_object(group(), false);
+        m.insert_link(ROOT_ID, "g", LinkTarget::Hard(g)).unwrap();
+        for i in 0..2000 {
+            m.insert_link(g, &format!("s{i}"), LinkTarget::Soft(format!("/t{i}"))).unwrap();
+        }
+        apply(&mut store, &mut m);
+        assert!(store.keys().filter(|k| parse_bucket_key(**k).is_some()).count() >= 7);
+
+        // One new link: the group record and one bucket, not 2000 links.
+        m.insert_link(g, "new", LinkTarget::Soft("/x".into())).unwrap();
+        let (h, n) = apply(&mut store, &mut m);
+        assert_eq!(n, 2);
+        m.remove_link(g, "s5").unwrap();
+        m.remove_link(g, "s1999").unwrap();
+        let (h2, n) = apply(&mut store, &mut m);
+        assert_eq!(n, 2, "the group record (bucket 0 is inline) and bucket 7");
+        let back = FileMeta::from_records(&h2, store.clone().into_iter().collect()).unwrap();
+        assert_eq!(back.group(g).unwrap().links, m.group(g).unwrap().links);
+        assert!(back.link(g, "s5").is_err());
+        assert_eq!(back.link(g, "new").unwrap().corder, 2000);
+        let _ = h;
+
+        // Emptying the group and then deleting it leaves no bucket behind.
+        for i in 0..2000 {
+            let _ = m.remove_link(g, &format!("s{i}"));
+        }
+        m.remove_link(g, "new").unwrap();
+        m.remove_link(ROOT_ID, "g").unwrap();
+        let (h3, _) = apply(&mut store, &mut m);
+        assert!(store.keys().all(|k| parse_bucket_key(*k).is_none()), "{:?}", store.keys().collect::<Vec<_>>());
+        FileMeta::from_records(&h3, store.into_iter().collect()).unwrap();
+    }
+
+    #[test]
+    fn a_bucket_of_a_missing_group_is_reported() {
+        let mut m = FileMeta::new(vec![], vec![], (false, false));
+        let (h, mut ups, _) = m.take_changes().unwrap();
+        ups.push((bucket_key(77, 1), br#"{"group":77,"bucket":1,"links":[]}"#.to_vec()));
+        assert!(FileMeta::from_records(&h, ups).unwrap_err().msg.contains("object 77"));
     }
 }

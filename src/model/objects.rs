@@ -245,7 +245,7 @@ pub struct NamedType {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Group {
-    pub links: Ordered<Link>,
+    pub links: super::links::LinkTable,
     #[serde(with = "hex_bytes")]
     pub gcpl: Vec<u8>,
     pub track_corder: bool,

@@ -97,10 +97,7 @@ impl OpenFile {
         if let Err(e) = self.backend.commit_meta(&self.key, commit.clone()) {
             // Nothing was committed: keep every change pending for the next flush or close.
             let mut m = self.meta.write();
-            m.header_dirty = true;
-            let live: Vec<_> = commit.upserts.iter().map(|(id, _)| *id).filter(|id| m.objects.contains_key(id)).collect();
-            m.dirty.extend(live);
-            m.deleted.extend(commit.deletes);
+            m.restore_changes(&commit.upserts, &commit.deletes);
             m.garbage.extend(garbage);
             return Err(e);
         }

@@ -5,7 +5,7 @@ use super::handle::{create_linked, locate, tracks_attr_order, Handle, Kind};
 use crate::bail;
 use crate::error::Area;
 use crate::ffi::vol_bindings::*;
-use crate::model::objects::{Group, ObjKind, Ordered};
+use crate::model::objects::{Group, ObjKind};
 use std::ffi::{c_char, c_void};
 
 pub unsafe extern "C" fn create(
@@ -26,7 +26,7 @@ pub unsafe extern "C" fn create(
             super::handle::check_plist(gapl, "group access")?;
             let mut crt = 0u32;
             hdf5_sys::h5p::H5Pget_link_creation_order(gcpl, &mut crt);
-            let kind = ObjKind::Group(Group { links: Ordered::default(), gcpl: encode_plist(gcpl)?, track_corder: crt & 1 != 0 });
+            let kind = ObjKind::Group(Group { links: Default::default(), gcpl: encode_plist(gcpl)?, track_corder: crt & 1 != 0 });
             let t = create_linked(h, loc, name, lcpl, kind, tracks_attr_order(gcpl))?;
             Ok(Handle::new(t.file, Kind::Group, t.obj, h.writable && !t.readonly, t.path).into_raw())
         }

@@ -347,25 +347,20 @@ unsafe fn iterate(h: &Handle, loc: *const H5VL_loc_params_t, it: &H5VL_link_iter
     let Some(op) = it.op else { bail!(Area::Link, "no iteration callback given") };
     let mut ret = 0;
     let mut done = start;
-    for (path, gid, name) in entries.into_iter().skip(start) {
-        let info = {
-            let m = g.file.meta.read();
-            let Ok(grp) = m.group(gid) else { continue };
-            let Some(link) = grp.links.get(&name) else { continue };
-            link_info(link, grp.track_corder)
-        };
-        // As HDF5 does, the callback always gets the group the iteration started at, with
-        // names relative to it.
-        let gh = Handle::new(g.file.clone(), Kind::Group, g.obj, h.writable, g.path.clone());
-        let gid_h = super::handle::register_for_callback(gh, H5I_GROUP)?;
+    // As HDF5 does, every callback gets the one group the iteration started at, with names
+    // relative to it.
+    let gh = Handle::new(g.file.clone(), Kind::Group, g.obj, h.writable, g.path.clone());
+    let gid_h = super::handle::register_for_callback(gh, H5I_GROUP)?;
+    for (path, link, tracked) in entries.into_iter().skip(start) {
+        let info = link_info(&link, tracked);
         let cname = std::ffi::CString::new(path).unwrap_or_default();
         ret = op(gid_h, cname.as_ptr(), &info, it.op_data);
-        hdf5_sys::h5i::H5Idec_ref(gid_h);
         done += 1;
         if ret != 0 {
             break;
         }
     }
+    hdf5_sys::h5i::H5Idec_ref(gid_h);
     if !it.idx_p.is_null() && !it.recursive {
         *it.idx_p = done as u64;
     }

@@ -90,12 +90,12 @@ fn deep_copy(sf: &Arc<OpenFile>, src: ObjId, df: &Arc<OpenFile>, flags: u32) -> 
             let o = m.obj(id)?.clone();
             if let ObjKind::Group(g) = &o.kind {
                 if flags & COPY_SHALLOW == 0 || depth == 0 {
-                    for (name, l) in &g.links.by_name {
+                    for (name, l) in g.links.iter() {
                         match &l.target {
                             LinkTarget::Hard(c) => stack.push((*c, depth + 1)),
                             LinkTarget::Soft(p) if flags & COPY_EXPAND_SOFT != 0 => {
                                 if let Ok(crate::model::namespace::Resolved::Local(t)) = m.resolve(id, p) {
-                                    expanded.insert((id, name.clone()), t);
+                                    expanded.insert((id, name.to_string()), t);
                                     stack.push((t, depth + 1));
                                 }
                             }
@@ -128,9 +128,7 @@ fn deep_copy(sf: &Arc<OpenFile>, src: ObjId, df: &Arc<OpenFile>, flags: u32) -> 
             let kind = match &o.kind {
                 ObjKind::Group(g) => {
                     let mut g = g.clone();
-                    g.links.by_name.clear();
-                    g.links.by_order.clear();
-                    g.links.next_corder = 0;
+                    g.links = Default::default();
                     ObjKind::Group(g)
                 }
                 ObjKind::Dataset(d) => {

@@ -1,0 +1,311 @@
+//! A group's links. Lookups by name go through a hash index, because groups grow to millions
+//! of links and a lookup must not slow down with them. Listing keeps name order (as HDF5 sorts,
+//! by bytes) and creation order. Stored, the links are split by creation order into buckets of
+//! `BUCKET_SLOTS`: bucket 0 lives in the group's own record, every other bucket in a record of
+//! its own, so a commit after a few changes rewrites a few buckets, never the whole group.
+use super::objects::Link;
+use crate::backend::ObjId;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// Creation-order slots per stored bucket.
+pub const BUCKET_SLOTS: i64 = 256;
+
+/// Record keys of link buckets have this bit set; object records never do.
+const BUCKET_KEY_BIT: u64 = 1 << 63;
+/// Bits of a bucket key that number the bucket; the object id sits above them.
+const BUCKET_BITS: u32 = 24;
+/// Object ids above this cannot name a bucket record (2^39: far beyond any file's objects).
+pub const MAX_BUCKETED_OBJ: ObjId = (1 << (63 - BUCKET_BITS)) - 1;
+
+/// The record key of bucket `bucket` (>= 1) of group `obj`.
+pub fn bucket_key(obj: ObjId, bucket: u64) -> u64 {
+    BUCKET_KEY_BIT | obj << BUCKET_BITS | bucket
+}
+
+/// The group and bucket a record key names, when it names a bucket.
+pub fn parse_bucket_key(key: u64) -> Option<(ObjId, u64)> {
+    (key & BUCKET_KEY_BIT != 0).then(|| ((key & !BUCKET_KEY_BIT) >> BUCKET_BITS, key & ((1 << BUCKET_BITS) - 1)))
+}
+
+pub fn bucket_of(corder: i64) -> u64 {
+    corder.max(0).div_euclid(BUCKET_SLOTS) as u64
+}
+
+/// The highest bucket number a key can hold.
+pub const MAX_BUCKET: u64 = (1 << BUCKET_BITS) - 1;
+
+#[derive(Debug, Clone, Default)]
+pub struct LinkTable {
+    map: HashMap<Arc<str>, Link>,
+    names: BTreeSet<Arc<str>>,
+    by_order: BTreeMap<i64, Arc<str>>,
+    pub next_corder: i64,
+    /// Buckets changed since the last commit took them (bucket 0 is the group record).
+    touched: BTreeSet<u64>,
+    /// Read from a group record that held links beyond bucket 0 (the first layout did).
+    loaded_unsplit: bool,
+}
+
+impl PartialEq for LinkTable {
+    fn eq(&self, other: &Self) -> bool {
+        self.next_corder == other.next_corder && self.map == other.map
+    }
+}
+
+impl LinkTable {
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+    pub fn get(&self, name: &str) -> Option<&Link> {
+        self.map.get(name)
+    }
+    /// Inserts under the next creation-order index and returns that index.
+    pub fn insert(&mut self, name: String, mut link: Link) -> i64 {
+        let c = self.next_corder;
+        link.corder = c;
+        self.insert_at(name, link);
+        c
+    }
+    /// Inserts with the creation order `link` already carries.
+    pub fn insert_at(&mut self, name: String, link: Link) {
+        let name: Arc<str> = name.into();
+        self.next_corder = self.next_corder.max(link.corder + 1);
+        self.touched.insert(bucket_of(link.corder));
+        self.by_order.insert(link.corder, name.clone());
+        self.names.insert(name.clone());
+        if let Some(old) = self.map.insert(name, link) {
+            // Replaced under the same name: its old slot is free again.
+            self.by_order.remove(&old.corder);
+            self.touched.insert(bucket_of(old.corder));
+        }
+    }
+    pub fn remove(&mut self, name: &str) -> Option<Link> {
+        let (_, link) = self.map.remove_entry(name)?;
+        self.names.remove(name);
+        self.by_order.remove(&link.corder);
+        self.touched.insert(bucket_of(link.corder));
+        if self.map.is_empty() {
+            // As HDF5 does: an emptied index starts creation order again from zero.
+            self.next_corder = 0;
+        }
+        Some(link)
+    }
+    pub fn clear(&mut self) {
+        self.touch_all();
+        self.map.clear();
+        self.names.clear();
+        self.by_order.clear();
+        self.next_corder = 0;
+    }
+    /// Links in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Link)> + '_ {
+        self.names.iter().map(|n| (&**n, &self.map[n]))
+    }
+    /// Links in the requested order.
+    pub fn ordered(&self, by_corder: bool, decreasing: bool) -> Box<dyn Iterator<Item = (&str, &Link)> + '_> {
+        fn pair<'a>(map: &'a HashMap<Arc<str>, Link>, n: &'a Arc<str>) -> (&'a str, &'a Link) {
+            (&**n, &map[n])
+        }
+        let map = &self.map;
+        let get = move |n| pair(map, n);
+        match (by_corder, decreasing) {
+            (false, false) => Box::new(self.names.iter().map(get)),
+            (false, true) => Box::new(self.names.iter().rev().map(get)),
+            (true, false) => Box::new(self.by_order.values().map(get)),
+            (true, true) => Box::new(self.by_order.values().rev().map(get)),
+        }
+    }
+    /// Names in the requested order.
+    pub fn names(&self, by_corder: bool, decreasing: bool) -> Vec<String> {
+        let mut v: Vec<String> = if by_corder {
+            self.by_order.values().map(|n| n.to_string()).collect()
+        } else {
+            self.names.iter().map(|n| n.to_string()).collect()
+        };
+        if decreasing {
+            v.reverse();
+        }
+        v
+    }
+    pub fn nth_name(&self, by_corder: bool, decreasing: bool, n: u64) -> Option<String> {
+        let n = usize::try_from(n).ok()?;
+        if n >= self.len() {
+            return None;
+        }
+        let idx = if decreasing { self.len() - 1 - n } else { n };
+        let name = if by_corder { self.by_order.values().nth(idx) } else { self.names.iter().nth(idx) };
+        name.map(|n| n.to_string())
+    }
+
+    /// Every bucket that holds or held links, for a commit that must rewrite them all.
+    pub fn touch_all(&mut self) {
+        self.touched.insert(0);
+        if let Some(last) = self.by_order.keys().next_back() {
+            self.touched.extend(1..=bucket_of(*last));
+        }
+    }
+    /// Buckets changed since the last call, other than bucket 0 (always in the group record).
+    pub fn take_touched(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.touched).into_iter().filter(|b| *b > 0).collect()
+    }
+    pub fn retouch(&mut self, bucket: u64) {
+        self.touched.insert(bucket);
+    }
+    /// Buckets that may have a record in the store: every one up to the highest slot in use,
+    /// and those changed since the last commit (emptied ones among them).
+    pub fn stored_buckets(&self) -> Vec<u64> {
+        let last = self.by_order.keys().next_back().map(|c| bucket_of(*c)).unwrap_or(0);
+        let mut v: BTreeSet<u64> = (1..=last).collect();
+        v.extend(self.touched.iter().filter(|b| **b > 0));
+        v.into_iter().collect()
+    }
+    fn bucket(&self, bucket: u64) -> impl Iterator<Item = (&str, &Link)> + '_ {
+        let lo = bucket as i64 * BUCKET_SLOTS;
+        self.by_order.range(lo..lo + BUCKET_SLOTS).map(|(_, n)| (&**n, &self.map[n]))
+    }
+    /// The stored form of bucket `bucket`; `None` when it holds no link (its record goes).
+    pub fn encode_bucket(&self, group: ObjId, bucket: u64) -> serde_json::Result<Option<Vec<u8>>> {
+        if self.bucket(bucket).next().is_none() {
+            return Ok(None);
+        }
+        #[derive(Serialize)]
+        struct Out<'a> {
+            group: ObjId,
+            bucket: u64,
+            links: Vec<(&'a str, &'a Link)>,
+        }
+        serde_json::to_vec(&Out { group, bucket, links: self.bucket(bucket).collect() }).map(Some)
+    }
+    /// Adds the links of a stored bucket record of group `group`.
+    pub fn load_bucket(&mut self, group: ObjId, bucket: u64, rec: &[u8]) -> Result<(), String> {
+        #[derive(Deserialize)]
+        struct In {
+            group: ObjId,
+            bucket: u64,
+            links: Vec<(String, Link)>,
+        }
+        let r: In = serde_json::from_slice(rec).map_err(|e| e.to_string())?;
+        if r.group != group || r.bucket != bucket {
+            return Err(format!("it describes bucket {} of object {}", r.bucket, r.group));
+        }
+        for (name, link) in r.links {
+            if bucket_of(link.corder) != bucket {
+                return Err(format!("link {name:?} has creation order {} outside the bucket", link.corder));
+            }
+            if self.map.contains_key(&*name) || self.by_order.contains_key(&link.corder) {
+                return Err(format!("link {name:?} or its creation order {} is stored twice", link.corder));
+            }
+            self.insert_at(name, link);
+        }
+        Ok(())
+    }
+    /// After loading: nothing is pending except what an older layout left inline.
+    pub fn settle_loaded(&mut self) -> bool {
+        self.touched.clear();
+        std::mem::take(&mut self.loaded_unsplit)
+    }
+}
+
+/// In the group record: bucket 0 only, plus the next creation order.
+impl Serialize for LinkTable {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Bucket0<'a>(&'a LinkTable);
+        impl Serialize for Bucket0<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map(self.0.bucket(0))
+            }
+        }
+        let mut st = s.serialize_struct("LinkTable", 2)?;
+        st.serialize_field("by_name", &Bucket0(self))?;
+        st.serialize_field("next_corder", &self.next_corder)?;
+        st.end()
+    }
+}
+
+/// Reads the group record's links; records of the first layout held every link inline (and a
+/// redundant `by_order`), which `settle_loaded` reports so they get rewritten as buckets.
+impl<'de> Deserialize<'de> for LinkTable {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Stored {
+            by_name: BTreeMap<String, Link>,
+            next_corder: i64,
+        }
+        let st = Stored::deserialize(d)?;
+        let mut t = LinkTable::default();
+        for (name, link) in st.by_name {
+            if t.by_order.contains_key(&link.corder) {
+                return Err(D::Error::custom(format!("link {name:?} reuses creation order {}", link.corder)));
+            }
+            t.insert_at(name, link);
+        }
+        t.next_corder = t.next_corder.max(st.next_corder);
+        t.loaded_unsplit = t.by_order.keys().next_back().is_some_and(|c| bucket_of(*c) > 0);
+        Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::objects::LinkTarget;
+
+    fn link(id: ObjId) -> Link {
+        Link { target: LinkTarget::Hard(id), corder: 0, utf8: false }
+    }
+
+    #[test]
+    fn keys_round_trip_and_never_collide_with_objects() {
+        let k = bucket_key(MAX_BUCKETED_OBJ, MAX_BUCKET);
+        assert_eq!(parse_bucket_key(k), Some((MAX_BUCKETED_OBJ, MAX_BUCKET)));
+        assert_eq!(parse_bucket_key(bucket_key(7, 3)), Some((7, 3)));
+        assert_eq!(parse_bucket_key(12345), None);
+    }
+
+    #[test]
+    fn orders_and_buckets() {
+        let mut t = LinkTable::default();
+        for i in 0..600 {
+            t.insert(format!("n{:04}", 599 - i), link(i));
+        }
+        assert_eq!(t.nth_name(false, false, 0).unwrap(), "n0000");
+        assert_eq!(t.nth_name(true, false, 0).unwrap(), "n0599");
+        assert_eq!(t.take_touched(), vec![1, 2]);
+        assert!(t.take_touched().is_empty());
+        t.remove("n0000");
+        assert_eq!(t.take_touched(), vec![2]);
+        assert_eq!(t.stored_buckets(), vec![1, 2]);
+
+        // The group record carries bucket 0; buckets 1 and 2 rebuild the rest.
+        let rec = serde_json::to_vec(&t).unwrap();
+        let mut back: LinkTable = serde_json::from_slice(&rec).unwrap();
+        assert_eq!(back.len(), 256);
+        for b in t.stored_buckets() {
+            back.load_bucket(9, b, &t.encode_bucket(9, b).unwrap().unwrap()).unwrap();
+        }
+        assert!(!back.settle_loaded());
+        assert_eq!(back, t);
+        assert_eq!(back.names(true, true), t.names(true, true));
+        assert!(back.load_bucket(9, 1, &t.encode_bucket(9, 1).unwrap().unwrap()).unwrap_err().contains("twice"));
+        // A record of the first layout (every link inline) asks to be rewritten split.
+        let mut unsplit: LinkTable = serde_json::from_slice(
+            br#"{"by_name":{"a":{"target":{"Hard":2},"corder":0},"b":{"target":{"Hard":3},"corder":300}},"by_order":{},"next_corder":301}"#,
+        )
+        .unwrap();
+        assert!(unsplit.settle_loaded());
+        assert_eq!(unsplit.nth_name(true, false, 1).unwrap(), "b");
+        assert!(back.load_bucket(8, 1, &t.encode_bucket(9, 1).unwrap().unwrap()).unwrap_err().contains("object 9"));
+
+        t.clear();
+        assert_eq!(t.stored_buckets(), vec![1, 2], "emptied buckets still have records to drop");
+        assert_eq!(t.take_touched(), vec![1, 2]);
+        assert_eq!(t.encode_bucket(9, 2).unwrap(), None);
+    }
+}
