@@ -8,7 +8,10 @@ use crate::backend::ObjId;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use compact_str::CompactString;
+
+/// Names up to 24 bytes sit inline, so a lookup compares them without one more memory access.
+type Name = CompactString;
 
 /// Creation-order slots per stored bucket.
 pub const BUCKET_SLOTS: i64 = 256;
@@ -39,9 +42,11 @@ pub const MAX_BUCKET: u64 = (1 << BUCKET_BITS) - 1;
 
 #[derive(Debug, Clone, Default)]
 pub struct LinkTable {
-    map: HashMap<Arc<str>, Link>,
-    names: BTreeSet<Arc<str>>,
-    by_order: BTreeMap<i64, Arc<str>>,
+    map: HashMap<Name, Link>,
+    /// The links again, in name order: listing a big group then walks memory in order
+    /// instead of probing the hash index once per link.
+    names: BTreeMap<Name, Link>,
+    by_order: BTreeMap<i64, Name>,
     pub next_corder: i64,
     /// Buckets changed since the last commit took them (bucket 0 is the group record).
     touched: BTreeSet<u64>,
@@ -74,11 +79,11 @@ impl LinkTable {
     }
     /// Inserts with the creation order `link` already carries.
     pub fn insert_at(&mut self, name: String, link: Link) {
-        let name: Arc<str> = name.into();
+        let name = Name::from(name);
         self.next_corder = self.next_corder.max(link.corder + 1);
         self.touched.insert(bucket_of(link.corder));
         self.by_order.insert(link.corder, name.clone());
-        self.names.insert(name.clone());
+        self.names.insert(name.clone(), link.clone());
         if let Some(old) = self.map.insert(name, link) {
             // Replaced under the same name: its old slot is free again.
             self.by_order.remove(&old.corder);
@@ -105,18 +110,18 @@ impl LinkTable {
     }
     /// Links in name order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Link)> + '_ {
-        self.names.iter().map(|n| (&**n, &self.map[n]))
+        self.names.iter().map(|(n, l)| (&**n, l))
     }
     /// Links in the requested order.
     pub fn ordered(&self, by_corder: bool, decreasing: bool) -> Box<dyn Iterator<Item = (&str, &Link)> + '_> {
-        fn pair<'a>(map: &'a HashMap<Arc<str>, Link>, n: &'a Arc<str>) -> (&'a str, &'a Link) {
+        fn pair<'a>(map: &'a HashMap<Name, Link>, n: &'a Name) -> (&'a str, &'a Link) {
             (&**n, &map[n])
         }
         let map = &self.map;
         let get = move |n| pair(map, n);
         match (by_corder, decreasing) {
-            (false, false) => Box::new(self.names.iter().map(get)),
-            (false, true) => Box::new(self.names.iter().rev().map(get)),
+            (false, false) => Box::new(self.names.iter().map(|(n, l)| (&**n, l))),
+            (false, true) => Box::new(self.names.iter().rev().map(|(n, l)| (&**n, l))),
             (true, false) => Box::new(self.by_order.values().map(get)),
             (true, true) => Box::new(self.by_order.values().rev().map(get)),
         }
@@ -126,7 +131,7 @@ impl LinkTable {
         let mut v: Vec<String> = if by_corder {
             self.by_order.values().map(|n| n.to_string()).collect()
         } else {
-            self.names.iter().map(|n| n.to_string()).collect()
+            self.names.keys().map(|n| n.to_string()).collect()
         };
         if decreasing {
             v.reverse();
@@ -139,7 +144,7 @@ impl LinkTable {
             return None;
         }
         let idx = if decreasing { self.len() - 1 - n } else { n };
-        let name = if by_corder { self.by_order.values().nth(idx) } else { self.names.iter().nth(idx) };
+        let name = if by_corder { self.by_order.values().nth(idx) } else { self.names.keys().nth(idx) };
         name.map(|n| n.to_string())
     }
 

@@ -2,6 +2,7 @@
 //! attribute operations HDF5 defines on it. Mutations mark objects dirty; `flush` writes
 //! exactly those back.
 use super::links::{bucket_key, parse_bucket_key, LinkTable, MAX_BUCKET, MAX_BUCKETED_OBJ};
+use super::object_table::ObjectTable;
 use super::objects::*;
 use crate::backend::{ChunkKey, ObjId};
 use crate::bail;
@@ -39,7 +40,7 @@ pub enum Resolved {
 #[derive(Debug)]
 pub struct FileMeta {
     pub header: Header,
-    pub objects: HashMap<ObjId, Object>,
+    pub objects: ObjectTable,
     pub dirty: HashSet<ObjId>,
     pub deleted: HashSet<ObjId>,
     pub header_dirty: bool,
@@ -69,7 +70,7 @@ impl FileMeta {
                 fcpl,
                 epoch: 0,
             },
-            objects: HashMap::new(),
+            objects: ObjectTable::default(),
             dirty: HashSet::new(),
             deleted: HashSet::new(),
             header_dirty: true,
@@ -518,8 +519,10 @@ impl FileMeta {
         self.write_epoch += 1;
         let header = serde_json::to_vec(&self.header).map_err(store_err)?;
         let mut upserts = Vec::with_capacity(self.dirty.len());
-        let mut deletes: Vec<ObjId> = self.deleted.drain().collect();
-        for id in self.dirty.drain() {
+        // Taken, not drained: a drained set keeps the capacity of its biggest commit, and
+        // every later drain would walk all of it.
+        let mut deletes: Vec<ObjId> = std::mem::take(&mut self.deleted).into_iter().collect();
+        for id in std::mem::take(&mut self.dirty) {
             let Some(o) = self.objects.get_mut(&id) else { continue };
             upserts.push((id, serde_json::to_vec(&*o).map_err(store_err)?));
             let Some(g) = o.as_group_mut() else { continue };
@@ -571,7 +574,7 @@ impl FileMeta {
         if header.format != FORMAT_NAME || header.version != FORMAT_VERSION {
             bail!(Area::Storage, "file header names format {:?} version {}, expected {FORMAT_NAME:?} version {FORMAT_VERSION}", header.format, header.version);
         }
-        let mut objects = HashMap::with_capacity(records.len());
+        let mut objects = ObjectTable::with_capacity(header.next_id.min(records.len() as u64 * 2) as usize);
         let mut buckets = Vec::new();
         for (id, rec) in records {
             if let Some((group, b)) = parse_bucket_key(id) {
@@ -582,6 +585,9 @@ impl FileMeta {
                 .map_err(|e| VolError::new(Area::Storage, format!("corrupt record of object {id}: {e}")))?;
             if o.id != id {
                 bail!(Area::Storage, "record stored under object {id} describes object {}", o.id);
+            }
+            if id >= header.next_id {
+                bail!(Area::Storage, "object {id} is beyond the header's next id {}", header.next_id);
             }
             objects.insert(id, o);
         }
