@@ -10,3 +10,6 @@ pub mod error;
 pub mod ffi;
 pub mod model;
 pub mod vol;
+
+#[global_allocator]
+static ALLOC: ffi::huge_pages::HugePageAlloc = ffi::huge_pages::HugePageAlloc;

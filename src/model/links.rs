@@ -40,27 +40,74 @@ pub fn bucket_of(corder: i64) -> u64 {
 /// The highest bucket number a key can hold.
 pub const MAX_BUCKET: u64 = (1 << BUCKET_BITS) - 1;
 
+/// Most groups are leaves: an empty table is one null pointer, which keeps every object small
+/// (objects are looked up at random in big files, and each cache line they span costs).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LinkTable(Option<Box<Tables>>);
+
+static EMPTY: once_cell::sync::Lazy<Tables> = once_cell::sync::Lazy::new(Tables::default);
+
+impl std::ops::Deref for LinkTable {
+    type Target = Tables;
+    fn deref(&self) -> &Tables {
+        self.0.as_deref().unwrap_or(&EMPTY)
+    }
+}
+
+impl std::ops::DerefMut for LinkTable {
+    fn deref_mut(&mut self) -> &mut Tables {
+        self.0.get_or_insert_with(Default::default)
+    }
+}
+
+/// Changes that would find nothing to change in an empty table leave it unallocated.
+impl LinkTable {
+    pub fn remove(&mut self, name: &str) -> Option<Link> {
+        self.0.as_mut()?.remove(name)
+    }
+    pub fn clear(&mut self) {
+        if let Some(t) = self.0.as_mut() {
+            t.clear()
+        }
+    }
+    pub fn touch_all(&mut self) {
+        if let Some(t) = self.0.as_mut() {
+            t.touch_all()
+        }
+    }
+    pub fn take_touched(&mut self) -> Vec<u64> {
+        self.0.as_mut().map(|t| t.take_touched()).unwrap_or_default()
+    }
+    pub fn settle_loaded(&mut self) -> bool {
+        self.0.as_mut().is_some_and(|t| t.settle_loaded())
+    }
+}
+
 #[derive(Debug, Clone, Default)]
-pub struct LinkTable {
+pub struct Tables {
     map: HashMap<Name, Link>,
     /// The links again, in name order: listing a big group then walks memory in order
     /// instead of probing the hash index once per link.
     names: BTreeMap<Name, Link>,
     by_order: BTreeMap<i64, Name>,
-    pub next_corder: i64,
+    next_corder: i64,
     /// Buckets changed since the last commit took them (bucket 0 is the group record).
     touched: BTreeSet<u64>,
     /// Read from a group record that held links beyond bucket 0 (the first layout did).
     loaded_unsplit: bool,
 }
 
-impl PartialEq for LinkTable {
+impl PartialEq for Tables {
     fn eq(&self, other: &Self) -> bool {
         self.next_corder == other.next_corder && self.map == other.map
     }
 }
 
-impl LinkTable {
+impl Tables {
+    /// The creation order the next link gets.
+    pub fn next_corder(&self) -> i64 {
+        self.next_corder
+    }
     pub fn len(&self) -> usize {
         self.map.len()
     }
@@ -245,6 +292,9 @@ impl<'de> Deserialize<'de> for LinkTable {
         }
         let st = Stored::deserialize(d)?;
         let mut t = LinkTable::default();
+        if st.by_name.is_empty() && st.next_corder == 0 {
+            return Ok(t);
+        }
         for (name, link) in st.by_name {
             if t.by_order.contains_key(&link.corder) {
                 return Err(D::Error::custom(format!("link {name:?} reuses creation order {}", link.corder)));

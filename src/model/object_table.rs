@@ -56,3 +56,27 @@ impl ObjectTable {
         self.slots.iter_mut().flatten()
     }
 }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objects_stay_small() {
+        // Big files look objects up at random: every extra cache line an object spans is
+        // another miss on each call (datasets and link tables are boxed for this).
+        assert!(std::mem::size_of::<Object>() <= 160, "Object is {} bytes", std::mem::size_of::<Object>());
+    }
+
+    #[test]
+    fn slots_follow_ids() {
+        let mut t = ObjectTable::default();
+        let o = |id| Object::new(id, crate::model::objects::ObjKind::Datatype(crate::model::objects::NamedType { dtype: vec![], tcpl: vec![] }));
+        assert!(t.insert(5, o(5)).is_none());
+        assert!(t.insert(2, o(2)).is_none());
+        assert_eq!((t.len(), t.get(&5).map(|o| o.id), t.get(&3).is_none(), t.get(&u64::MAX).is_none()), (2, Some(5), true, true));
+        assert_eq!(t.remove(&5).map(|o| o.id), Some(5));
+        assert!(t.remove(&5).is_none());
+        assert_eq!(t.values().map(|o| o.id).collect::<Vec<_>>(), vec![2]);
+        assert_eq!(t.len(), 1);
+    }
+}

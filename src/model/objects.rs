@@ -254,7 +254,7 @@ pub struct Group {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub enum ObjKind {
     Group(Group),
-    Dataset(Dataset),
+    Dataset(Box<Dataset>),
     Datatype(NamedType),
 }
 

@@ -148,7 +148,7 @@ pub unsafe extern "C" fn create(
             let dtype = d.dtype.clone();
             let vlen = d.vlen;
             let committed = d.committed_type;
-            let t = create_linked(h, loc, name, lcpl, ObjKind::Dataset(d), tracks_attr_order(dcpl))?;
+            let t = create_linked(h, loc, name, lcpl, ObjKind::Dataset(Box::new(d)), tracks_attr_order(dcpl))?;
             super::committed::hold(&t.file, committed)?;
             let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable && !t.readonly, t.path).with_known_type(&dtype, vlen)?;
             n.apl = keep_dapl(dapl)?;

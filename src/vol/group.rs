@@ -74,7 +74,7 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_group_get_args_t,
                     let info = &mut *g.ginfo;
                     info.storage_type = H5G_STORAGE_TYPE_COMPACT;
                     info.nlinks = grp.links.len() as u64;
-                    info.max_corder = grp.links.next_corder;
+                    info.max_corder = grp.links.next_corder();
                     info.mounted = false;
                 }
                 t => bail!(Area::Group, "unknown group get operation {t}"),
