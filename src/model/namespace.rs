@@ -58,7 +58,7 @@ fn split(path: &str) -> Vec<&str> {
 
 impl FileMeta {
     /// `track` is (link creation order, attribute creation order) of the root group.
-    pub fn new(fcpl: Vec<u8>, root_gcpl: Vec<u8>, track: (bool, bool)) -> FileMeta {
+    pub fn new(fcpl: Vec<u8>, root_gcpl: Shared, track: (bool, bool)) -> FileMeta {
         let (track_corder, track_attrs) = track;
         let mut m = FileMeta {
             header: Header {
@@ -146,10 +146,18 @@ impl FileMeta {
             bail!(Area::Link, "too many levels of soft links resolving {path:?}");
         }
         let mut cur = if path.starts_with('/') { self.root() } else { start };
-        let comps = split(path);
-        for (i, comp) in comps.iter().enumerate() {
+        // Walked without collecting the components: this runs for every call that names an
+        // object. What follows a component is only needed when the walk leaves this file.
+        let mut pos = 0;
+        for comp in path.split('/') {
+            let done = &path[..pos];
+            pos = (pos + comp.len() + 1).min(path.len());
+            if comp.is_empty() || comp == "." {
+                continue;
+            }
+            let rest = || split(&path[pos..]);
             let g = self.group(cur).map_err(|_| {
-                VolError::new(Area::Link, format!("{:?} in path {path:?} is not a group", comps[..i].join("/")))
+                VolError::new(Area::Link, format!("{:?} in path {path:?} is not a group", split(done).join("/")))
             })?;
             let Some(link) = g.links.get(comp) else {
                 bail!(Area::Link, "object {comp:?} doesn't exist (path {path:?})");
@@ -159,11 +167,11 @@ impl FileMeta {
                 LinkTarget::Soft(target) => match self.resolve_depth(cur, target, depth + 1)? {
                     Resolved::Local(id) => cur = id,
                     Resolved::External { file, path: p } => {
-                        return Ok(Resolved::External { file, path: join(&p, &comps[i + 1..]) })
+                        return Ok(Resolved::External { file, path: join(&p, &rest()) })
                     }
                 },
                 LinkTarget::External { file, path: p } => {
-                    return Ok(Resolved::External { file: file.clone(), path: join(p, &comps[i + 1..]) })
+                    return Ok(Resolved::External { file: file.clone(), path: join(p, &rest()) })
                 }
                 LinkTarget::UserDefined { class, .. } => {
                     bail!(Area::Link, "{comp:?} is a user-defined link of class {class}, which rustvol cannot traverse")
@@ -197,7 +205,7 @@ impl FileMeta {
                     bail!(Area::Link, "intermediate group {:?} of {path:?} does not exist", dirs[..=i].join("/"));
                 };
                 let g = self.new_object(
-                    ObjKind::Group(Group { links: LinkTable::default(), gcpl: gcpl.to_vec(), track_corder: false }),
+                    ObjKind::Group(Group { links: LinkTable::default(), gcpl: shared(gcpl), track_corder: false }),
                     false,
                 );
                 self.insert_link(cur, comp, LinkTarget::Hard(g))?;
@@ -652,12 +660,12 @@ mod tests {
     use super::*;
 
     fn group() -> ObjKind {
-        ObjKind::Group(Group { links: LinkTable::default(), gcpl: vec![], track_corder: true })
+        ObjKind::Group(Group { links: LinkTable::default(), gcpl: shared(&[]), track_corder: true })
     }
 
     #[test]
     fn hard_soft_and_intermediate_paths() {
-        let mut m = FileMeta::new(vec![], vec![], (true, true));
+        let mut m = FileMeta::new(vec![], shared(&[]), (true, true));
         let (p, n) = m.resolve_parent(ROOT_ID, "/a/b/c", Some(&[])).unwrap();
         let c = m.new_object(group(), false);
         m.insert_link(p, &n, LinkTarget::Hard(c)).unwrap();
@@ -676,7 +684,7 @@ mod tests {
 
     #[test]
     fn deleting_last_link_collects_subtree_unless_open() {
-        let mut m = FileMeta::new(vec![], vec![], (false, false));
+        let mut m = FileMeta::new(vec![], shared(&[]), (false, false));
         let g = m.new_object(group(), false);
         m.insert_link(ROOT_ID, "g", LinkTarget::Hard(g)).unwrap();
         let h = m.new_object(group(), false);
@@ -691,7 +699,7 @@ mod tests {
 
     #[test]
     fn index_orders() {
-        let mut m = FileMeta::new(vec![], vec![], (true, true));
+        let mut m = FileMeta::new(vec![], shared(&[]), (true, true));
         for n in ["b", "c", "a"] {
             let g = m.new_object(group(), false);
             m.insert_link(ROOT_ID, n, LinkTarget::Hard(g)).unwrap();
@@ -704,7 +712,7 @@ mod tests {
 
     #[test]
     fn records_round_trip_and_corruption_is_reported() {
-        let mut m = FileMeta::new(vec![1, 2], vec![3], (false, false));
+        let mut m = FileMeta::new(vec![1, 2], shared(&[3]), (false, false));
         let g = m.new_object(group(), false);
         m.insert_link(ROOT_ID, "g", LinkTarget::Hard(g)).unwrap();
         let (h, ups, _) = m.take_changes().unwrap();
@@ -730,7 +738,7 @@ mod tests {
     #[test]
     fn big_groups_commit_only_the_buckets_that_changed() {
         let mut store = std::collections::BTreeMap::new();
-        let mut m = FileMeta::new(vec![], vec![], (true, false));
+        let mut m = FileMeta::new(vec![], shared(&[]), (true, false));
         let g = m.new_object(group(), false);
         m.insert_link(ROOT_ID, "g", LinkTarget::Hard(g)).unwrap();
         for i in 0..2000 {
@@ -766,7 +774,7 @@ mod tests {
 
     #[test]
     fn a_bucket_of_a_missing_group_is_reported() {
-        let mut m = FileMeta::new(vec![], vec![], (false, false));
+        let mut m = FileMeta::new(vec![], shared(&[]), (false, false));
         let (h, mut ups, _) = m.take_changes().unwrap();
         ups.push((bucket_key(77, 1), br#"{"group":77,"bucket":1,"links":[]}"#.to_vec()));
         assert!(FileMeta::from_records(&h, ups).unwrap_err().msg.contains("object 77"));

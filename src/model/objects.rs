@@ -35,6 +35,43 @@ pub mod hex_bytes {
     }
 }
 
+/// An encoded type or property list, shared by every record that holds the same bytes: files
+/// repeat a few of them thousands of times, and one shared copy stays in cache where
+/// thousands of copies would each be a miss (and an allocation at every handle open).
+pub type Shared = std::sync::Arc<[u8]>;
+
+static INTERNED: once_cell::sync::Lazy<parking_lot::Mutex<std::collections::HashSet<Shared>>> =
+    once_cell::sync::Lazy::new(Default::default);
+
+/// The shared copy of `bytes`.
+pub fn shared(bytes: &[u8]) -> Shared {
+    let mut set = INTERNED.lock();
+    if let Some(s) = set.get(bytes) {
+        return s.clone();
+    }
+    // Bounded: past this, earlier encodings lose their sharing, never their bytes.
+    if set.len() >= 1 << 16 {
+        set.clear();
+    }
+    let s: Shared = bytes.into();
+    set.insert(s.clone());
+    s
+}
+
+/// `hex_bytes` for shared encodings.
+pub mod hex_shared {
+    use super::{hex_bytes, shared, Shared};
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &Shared, s: S) -> Result<S::Ok, S::Error> {
+        hex_bytes::serialize(bytes, s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Shared, D::Error> {
+        hex_bytes::deserialize(d).map(|v| shared(&v))
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub enum LinkTarget {
     Hard(ObjId),
@@ -59,8 +96,9 @@ pub struct Link {
 /// Entries kept both by name (byte order, as HDF5 sorts names) and by creation order.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Ordered<T> {
-    pub by_name: BTreeMap<String, T>,
-    pub by_order: BTreeMap<i64, String>,
+    /// Names inline up to 24 bytes: a lookup compares them without another memory access.
+    pub by_name: BTreeMap<compact_str::CompactString, T>,
+    pub by_order: BTreeMap<i64, compact_str::CompactString>,
     pub next_corder: i64,
 }
 
@@ -91,6 +129,7 @@ impl<T> Ordered<T> {
         c
     }
     pub fn insert_at(&mut self, name: String, value: T, corder: i64) {
+        let name = compact_str::CompactString::from(name);
         self.by_order.insert(corder, name.clone());
         self.by_name.insert(name, value);
     }
@@ -106,9 +145,9 @@ impl<T> Ordered<T> {
     /// Names in the requested order.
     pub fn names(&self, by_corder: bool, decreasing: bool) -> Vec<String> {
         let mut v: Vec<String> = if by_corder {
-            self.by_order.values().cloned().collect()
+            self.by_order.values().map(|n| n.to_string()).collect()
         } else {
-            self.by_name.keys().cloned().collect()
+            self.by_name.keys().map(|n| n.to_string()).collect()
         };
         if decreasing {
             v.reverse();
@@ -121,11 +160,8 @@ impl<T> Ordered<T> {
             return None;
         }
         let idx = if decreasing { self.len() - 1 - n } else { n };
-        if by_corder {
-            self.by_order.values().nth(idx).cloned()
-        } else {
-            self.by_name.keys().nth(idx).cloned()
-        }
+        let name = if by_corder { self.by_order.values().nth(idx) } else { self.by_name.keys().nth(idx) };
+        name.map(|n| n.to_string())
     }
 }
 
@@ -158,11 +194,11 @@ impl Extent {
 pub struct Attribute {
     pub id: u64,
     pub name: String,
-    #[serde(with = "hex_bytes")]
-    pub dtype: Vec<u8>,
+    #[serde(with = "hex_shared")]
+    pub dtype: Shared,
     pub extent: Extent,
-    #[serde(with = "hex_bytes")]
-    pub acpl: Vec<u8>,
+    #[serde(with = "hex_shared")]
+    pub acpl: Shared,
     /// Stored elements: raw file-type bytes, or encoded elements when the type holds
     /// variable-length parts. Empty until written (reads then give zeros).
     #[serde(with = "hex_bytes")]
@@ -187,11 +223,11 @@ pub enum Layout {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Dataset {
-    #[serde(with = "hex_bytes")]
-    pub dtype: Vec<u8>,
+    #[serde(with = "hex_shared")]
+    pub dtype: Shared,
     pub extent: Extent,
-    #[serde(with = "hex_bytes")]
-    pub dcpl: Vec<u8>,
+    #[serde(with = "hex_shared")]
+    pub dcpl: Shared,
     pub layout: Layout,
     /// The chunk shape data is stored in: the user's for chunked datasets, internal otherwise.
     pub chunk: Vec<u64>,
@@ -246,8 +282,8 @@ pub struct NamedType {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Group {
     pub links: super::links::LinkTable,
-    #[serde(with = "hex_bytes")]
-    pub gcpl: Vec<u8>,
+    #[serde(with = "hex_shared")]
+    pub gcpl: Shared,
     pub track_corder: bool,
 }
 

@@ -1,6 +1,6 @@
 //! Attribute callbacks.
 use super::guard;
-use super::h5util::{cstr, decode_plist, encode_plist, encode_type, extent_of, opt_cstr, space_of, write_name};
+use super::h5util::{cstr, decode_plist, encode_plist, encode_type_shared, extent_of, opt_cstr, space_of, write_name};
 use super::handle::{locate, resolve_path, Handle, Kind, Target};
 use super::transfer::{self, MemSide};
 use crate::bail;
@@ -33,7 +33,7 @@ fn open_handle(t: Target, name: &str, writable: bool) -> Result<Handle> {
         let a = m.attr(t.obj, name)?;
         (a.id, a.dtype.clone(), a.fixed)
     };
-    Handle::new(t.file, Kind::Attr(id), t.obj, writable, t.path).with_known_type(&dtype, !fixed)
+    Handle::new(t.file, Kind::Attr(id), t.obj, writable, t.path).with_known_type(dtype, !fixed)
 }
 
 /// The size of one element of the attribute's type: known from its stored data when that is
@@ -81,7 +81,7 @@ pub unsafe extern "C" fn create(
             let attr = Attribute {
                 id: 0,
                 name: name.clone(),
-                dtype: encode_type(type_id)?,
+                dtype: encode_type_shared(type_id)?,
                 extent: extent_of(space_id)?,
                 acpl: encode_plist(acpl)?,
                 data: vec![],
@@ -95,7 +95,7 @@ pub unsafe extern "C" fn create(
             let committed = attr.committed_type;
             let id = t.file.meta.write().add_attr(t.obj, attr)?;
             super::committed::hold(&t.file, committed)?;
-            Ok(Handle::new(t.file, Kind::Attr(id), t.obj, h.writable, t.path).with_known_type(&dtype, !fixed)?.into_raw())
+            Ok(Handle::new(t.file, Kind::Attr(id), t.obj, h.writable, t.path).with_known_type(dtype, !fixed)?.into_raw())
         }
     })
 }

@@ -1,7 +1,7 @@
 //! Dataset callbacks: create (layouts, fill values), open, read/write (any selection, with
 //! type conversion; several datasets at once for H5Dread_multi/H5Dwrite_multi), get, set_extent.
 use super::guard;
-use super::h5util::{check, cstr, decode_plist, encode_plist, encode_type, extent_of, npoints, runs, space_of, Owned};
+use super::h5util::{check, cstr, decode_plist, encode_plist, encode_type_shared, extent_of, npoints, runs, space_of, Owned};
 use super::handle::{create_linked, locate, tracks_attr_order, Handle, Kind};
 use super::transfer::{self, MemSide};
 use super::vlen::Shape;
@@ -112,7 +112,7 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
         encode_plist(dcpl)?
     };
     Ok(Dataset {
-        dtype: encode_type(type_id)?,
+        dtype: encode_type_shared(type_id)?,
         extent,
         dcpl: dcpl_bytes,
         layout,
@@ -150,7 +150,7 @@ pub unsafe extern "C" fn create(
             let committed = d.committed_type;
             let t = create_linked(h, loc, name, lcpl, ObjKind::Dataset(Box::new(d)), tracks_attr_order(dcpl))?;
             super::committed::hold(&t.file, committed)?;
-            let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable && !t.readonly, t.path).with_known_type(&dtype, vlen)?;
+            let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable && !t.readonly, t.path).with_known_type(dtype, vlen)?;
             n.apl = keep_dapl(dapl)?;
             Ok(n.into_raw())
         }
@@ -172,12 +172,12 @@ pub unsafe extern "C" fn open(
             super::handle::check_plist(dapl, "dataset access")?;
             let base = locate(h, loc)?;
             let name = cstr(name, "dataset name")?;
-            let t = super::handle::resolve_path_as(&base.file, base.obj, &base.path, &name, super::handle::elink_readonly(dapl))?;
+            let t = super::handle::resolve_path_as(&base.file, base.obj, &base.path, &name, dapl)?;
             let (dtype, vlen) = match &t.file.meta.read().obj(t.obj)?.kind {
                 ObjKind::Dataset(d) => (d.dtype.clone(), d.vlen),
                 _ => bail!(Area::Dataset, "{name:?} is not a dataset"),
             };
-            let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable && !t.readonly, t.path).with_known_type(&dtype, vlen)?;
+            let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable && !t.readonly, t.path).with_known_type(dtype, vlen)?;
             n.apl = keep_dapl(dapl)?;
             Ok(n.into_raw())
         }

@@ -25,7 +25,7 @@ pub unsafe extern "C" fn commit(
             let h = Handle::from_raw(obj)?;
             super::handle::check_plist(tcpl, "datatype creation")?;
             super::handle::check_plist(tapl, "datatype access")?;
-            let kind = ObjKind::Datatype(NamedType { dtype: encode_type(type_id)?, tcpl: encode_plist(tcpl)? });
+            let kind = ObjKind::Datatype(NamedType { dtype: encode_type(type_id)?, tcpl: encode_plist(tcpl)?.to_vec() });
             let t = create_linked(h, loc, name, lcpl, kind, tracks_attr_order(tcpl))?;
             Ok(Handle::new(t.file, Kind::Datatype, t.obj, h.writable && !t.readonly, t.path).into_raw())
         }
@@ -47,7 +47,7 @@ pub unsafe extern "C" fn open(
             super::handle::check_plist(tapl, "datatype access")?;
             let base = locate(h, loc)?;
             let name = cstr(name, "datatype name")?;
-            let t = super::handle::resolve_path_as(&base.file, base.obj, &base.path, &name, super::handle::elink_readonly(tapl))?;
+            let t = super::handle::resolve_path_as(&base.file, base.obj, &base.path, &name, tapl)?;
             let m = t.file.meta.read();
             if !matches!(m.obj(t.obj)?.kind, ObjKind::Datatype(_)) {
                 bail!(Area::Datatype, "{name:?} is a {}, not a committed datatype", m.obj(t.obj)?.type_name());

@@ -35,7 +35,7 @@ pub unsafe extern "C" fn create(name: *const c_char, flags: c_uint, fcpl: hid_t,
             H5Pget_attr_creation_order(fcpl, &mut acrt);
             let gcpl = Owned::plist(check(H5Pcopy(*H5P_LST_GROUP_CREATE), Area::File, "copy the default gcpl")?);
             hdf5_sys::h5p::H5Pset_link_creation_order(gcpl.id, crt);
-            (encode_plist(fcpl)?, encode_plist(gcpl.id)?, (crt & CRT_ORDER_TRACKED != 0, acrt & CRT_ORDER_TRACKED != 0))
+            (encode_plist(fcpl)?.to_vec(), encode_plist(gcpl.id)?, (crt & CRT_ORDER_TRACKED != 0, acrt & CRT_ORDER_TRACKED != 0))
         };
         log::debug!("creating {name:?} in {} ({mode:?})", loc.backend.describe());
         let meta = FileMeta::new(fcpl_bytes, gcpl_bytes, track);

@@ -48,7 +48,7 @@ pub unsafe extern "C" fn open(
             super::handle::check_plist(gapl, "group access")?;
             let base = locate(h, loc)?;
             let name = super::h5util::cstr(name, "group name")?;
-            let t = super::handle::resolve_path_as(&base.file, base.obj, &base.path, &name, super::handle::elink_readonly(gapl))?;
+            let t = super::handle::resolve_path_as(&base.file, base.obj, &base.path, &name, gapl)?;
             t.file.meta.read().group(t.obj)?;
             Ok(Handle::new(t.file, Kind::Group, t.obj, h.writable && !t.readonly, t.path).into_raw())
         }

@@ -2,7 +2,7 @@
 //! called the connector on.
 use crate::bail;
 use crate::error::{Area, Result, VolError};
-use crate::model::objects::{Extent, SpaceKind};
+use crate::model::objects::{shared, Extent, Shared, SpaceKind};
 use hdf5_sys::h5i::hid_t;
 use hdf5_sys::h5p::{H5Pclose, H5Pdecode, H5Pencode2, H5P_DEFAULT};
 use hdf5_sys::h5s::*;
@@ -87,7 +87,7 @@ pub fn encode_space(sid: hid_t) -> Result<Vec<u8>> {
 thread_local! {
     /// Encodings of HDF5's default creation lists, which never change: most objects are made
     /// with them. Cleared when the connector terminates (a later library start may reuse ids).
-    static DEFAULT_PLISTS: std::cell::RefCell<Vec<(hid_t, Vec<u8>)>> = const { std::cell::RefCell::new(Vec::new()) };
+    static DEFAULT_PLISTS: std::cell::RefCell<Vec<(hid_t, Shared)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 fn is_default_list(pid: hid_t) -> bool {
@@ -96,7 +96,12 @@ fn is_default_list(pid: hid_t) -> bool {
         .contains(&pid)
 }
 
-pub fn encode_plist(pid: hid_t) -> Result<Vec<u8>> {
+/// The encoding of a datatype, shared with every record holding the same.
+pub fn encode_type_shared(tid: hid_t) -> Result<Shared> {
+    Ok(shared(&encode_type(tid)?))
+}
+
+pub fn encode_plist(pid: hid_t) -> Result<Shared> {
     let default = is_default_list(pid);
     if default {
         if let Some(b) = DEFAULT_PLISTS.with(|c| c.borrow().iter().find(|(id, _)| *id == pid).map(|(_, b)| b.clone())) {
@@ -104,7 +109,7 @@ pub fn encode_plist(pid: hid_t) -> Result<Vec<u8>> {
         }
     }
     // SAFETY: as for `encode_type`.
-    let b = encode_with(Area::Object, "property list", |buf, n| unsafe { H5Pencode2(pid, buf, n, H5P_DEFAULT) })?;
+    let b = shared(&encode_with(Area::Object, "property list", |buf, n| unsafe { H5Pencode2(pid, buf, n, H5P_DEFAULT) })?);
     if default {
         DEFAULT_PLISTS.with(|c| c.borrow_mut().push((pid, b.clone())));
     }

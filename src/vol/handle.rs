@@ -7,6 +7,7 @@ use crate::bail;
 use crate::error::{Area, Result, VolError};
 use crate::ffi::vol_bindings::*;
 use crate::model::namespace::Resolved;
+use crate::model::objects::Shared;
 use crate::model::open_file::OpenFile;
 use dashmap::DashMap;
 use once_cell::sync::Lazy;
@@ -34,7 +35,7 @@ pub struct Handle {
     pub apl: Option<Owned>,
     /// For datasets and attributes: the stored datatype (encoded: a decoded id would count as
     /// an open datatype of the application), and its variable-length layout.
-    pub dtype: Option<Vec<u8>>,
+    pub dtype: Option<Shared>,
     pub shape: Option<Shape>,
     /// The object's open count was already released (a close that failed to flush).
     released: std::cell::Cell<bool>,
@@ -49,7 +50,7 @@ thread_local! {
     /// Whether a memory type id equals a stored type, across handles: opening the same
     /// attribute or dataset again and reading it with the same memory type then needs no
     /// decode. HDF5 never reuses an id number while the library runs; cleared at terminate.
-    static TYPE_EQUALITY: std::cell::RefCell<std::collections::HashMap<(hid_t, Vec<u8>), bool>> =
+    static TYPE_EQUALITY: std::cell::RefCell<std::collections::HashMap<(hid_t, Shared), bool>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
     /// The origin of the handle the current callback works from: objects it opens share it.
     static CURRENT_ORIGIN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
@@ -72,19 +73,19 @@ impl Handle {
 
     /// Attaches the stored datatype of a dataset or attribute whose record says whether it may
     /// have variable-length parts (only then is the type looked at).
-    pub fn with_known_type(mut self, encoded: &[u8], vlen: bool) -> Result<Handle> {
+    pub fn with_known_type(mut self, encoded: Shared, vlen: bool) -> Result<Handle> {
         if vlen {
             return self.with_type(encoded);
         }
-        self.dtype = Some(encoded.to_vec());
+        self.dtype = Some(encoded);
         Ok(self)
     }
 
     /// Attaches the stored datatype of a dataset or attribute.
-    pub fn with_type(mut self, encoded: &[u8]) -> Result<Handle> {
-        let t = decode_type(encoded)?;
+    pub fn with_type(mut self, encoded: Shared) -> Result<Handle> {
+        let t = decode_type(&encoded)?;
         self.shape = Shape::of(t.id)?;
-        self.dtype = Some(encoded.to_vec());
+        self.dtype = Some(encoded);
         Ok(self)
     }
 
@@ -204,6 +205,18 @@ impl Handle {
 }
 
 pub fn join_path(base: &str, name: &str) -> String {
+    // The usual case, one plain name below a path that is already normal, without the split.
+    let plain = !name.is_empty() && name != "." && !name.contains('/');
+    let normal = base.starts_with('/') && (base == "/" || !base.ends_with('/')) && !base.contains("//") && !base.contains("/./");
+    if plain && normal && !base.ends_with("/.") {
+        let mut p = String::with_capacity(base.len() + 1 + name.len());
+        p.push_str(base);
+        if base != "/" {
+            p.push('/');
+        }
+        p.push_str(name);
+        return p;
+    }
     let mut comps: Vec<&str> = if name.starts_with('/') { vec![] } else { base.split('/').collect() };
     comps.extend(name.split('/'));
     let comps: Vec<&str> = comps.into_iter().filter(|c| !c.is_empty() && *c != ".").collect();
@@ -233,20 +246,21 @@ pub fn elink_readonly(lapl: hid_t) -> bool {
 /// Follows `path` from object `start` of `file`, through external links into other files of
 /// the same backend.
 pub fn resolve_path(file: &Arc<OpenFile>, start: ObjId, start_path: &str, path: &str) -> Result<Target> {
-    resolve_path_as(file, start, start_path, path, false)
+    resolve_path_as(file, start, start_path, path, -1)
 }
 
-/// `resolve_path`, with `elink_rdonly` from the link access list in force.
-pub fn resolve_path_as(file: &Arc<OpenFile>, start: ObjId, start_path: &str, path: &str, elink_rdonly: bool) -> Result<Target> {
+/// `resolve_path`, with the external-link flags of access list `apl` in force (asked only when
+/// the path crosses into another file: the query costs more than a local lookup).
+pub fn resolve_path_as(file: &Arc<OpenFile>, start: ObjId, start_path: &str, path: &str, apl: hid_t) -> Result<Target> {
     let mut crossed = false;
     let mut file = file.clone();
     let mut start = start;
-    let mut path = path.to_string();
+    let mut path = std::borrow::Cow::Borrowed(path);
     let mut abs = join_path(start_path, &path);
     for _ in 0..16 {
         let r = file.meta.read().resolve(start, &path)?;
         match r {
-            Resolved::Local(obj) => return Ok(Target { file, obj, path: abs, readonly: crossed && elink_rdonly }),
+            Resolved::Local(obj) => return Ok(Target { file, obj, path: abs, readonly: crossed && elink_readonly(apl) }),
             Resolved::External { file: f, path: p } => {
                 let other = external_file(&file, &f).map_err(|e| {
                     VolError::new(Area::Link, format!("unable to follow external link into {f:?}: {}", e.msg))
@@ -255,7 +269,7 @@ pub fn resolve_path_as(file: &Arc<OpenFile>, start: ObjId, start_path: &str, pat
                 file = other;
                 crossed = true;
                 abs = join_path("/", &p);
-                path = p;
+                path = std::borrow::Cow::Owned(p);
             }
         }
     }
@@ -293,7 +307,7 @@ pub unsafe fn locate(h: &Handle, loc: *const H5VL_loc_params_t) -> Result<Target
             let lapl = loc.loc_data.loc_by_name.lapl_id;
             check_plist(lapl, "link access")?;
             let name = cstr(loc.loc_data.loc_by_name.name, "object name")?;
-            resolve_path_as(&h.file, h.obj, &h.path, &name, elink_readonly(lapl))
+            resolve_path_as(&h.file, h.obj, &h.path, &name, lapl)
         }
         H5VL_OBJECT_BY_IDX => {
             let by = &loc.loc_data.loc_by_idx;
@@ -412,4 +426,28 @@ pub unsafe fn register_for_callback(h: Handle, ty: H5I_type_t) -> Result<hid_t> 
         bail!(Area::Object, "could not register an id for the application's callback");
     }
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join_path;
+
+    #[test]
+    fn joined_paths_are_normal() {
+        for (base, name, want) in [
+            ("/", "a", "/a"),
+            ("/g", "a", "/g/a"),
+            ("/g/h", "a/b", "/g/h/a/b"),
+            ("/g", "/x/y", "/x/y"),
+            ("/g", ".", "/g"),
+            ("/g", "./a", "/g/a"),
+            ("/g/", "a", "/g/a"),
+            ("/g/.", "a", "/g/a"),
+            ("//g", "a", "/g/a"),
+            ("", "a", "/a"),
+            ("/", "", "/"),
+        ] {
+            assert_eq!(join_path(base, name), want, "{base:?} + {name:?}");
+        }
+    }
 }

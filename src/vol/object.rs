@@ -26,7 +26,7 @@ pub fn open_target(t: Target, writable: bool) -> Result<(Handle, H5I_type_t)> {
     drop(m);
     let h = Handle::new(t.file, kind, t.obj, writable && !t.readonly, t.path);
     let h = match dtype {
-        Some((b, vlen)) => h.with_known_type(&b, vlen)?,
+        Some((b, vlen)) => h.with_known_type(b, vlen)?,
         None => h,
     };
     Ok((h, ty))
