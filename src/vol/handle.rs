@@ -50,10 +50,27 @@ thread_local! {
     /// Whether a memory type id equals a stored type, across handles: opening the same
     /// attribute or dataset again and reading it with the same memory type then needs no
     /// decode. HDF5 never reuses an id number while the library runs; cleared at terminate.
-    static TYPE_EQUALITY: std::cell::RefCell<std::collections::HashMap<(hid_t, Shared), bool>> =
+    static TYPE_EQUALITY: std::cell::RefCell<std::collections::HashMap<(hid_t, SameBytes), bool>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
     /// The origin of the handle the current callback works from: objects it opens share it.
     static CURRENT_ORIGIN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// A shared encoding compared by identity: encodings are interned, so the same bytes are
+/// nearly always the same allocation, and the key holding it keeps its address from reuse.
+#[derive(Clone)]
+struct SameBytes(Shared);
+
+impl PartialEq for SameBytes {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+impl Eq for SameBytes {}
+impl std::hash::Hash for SameBytes {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        (self.0.as_ptr() as usize).hash(h)
+    }
 }
 
 /// `RUSTVOL_STATS=1`: report the requests a store backend has sent whenever a file closes,
@@ -96,7 +113,8 @@ impl Handle {
             return Ok(eq);
         }
         let Some(stored) = &self.dtype else { bail!(Area::Datatype, "object has no datatype") };
-        let known = TYPE_EQUALITY.with(|c| c.borrow().get(&(mtype, stored.clone())).copied());
+        let key = (mtype, SameBytes(stored.clone()));
+        let known = TYPE_EQUALITY.with(|c| c.borrow().get(&key).copied());
         let eq = match known {
             Some(eq) => eq,
             None => {
@@ -107,7 +125,7 @@ impl Handle {
                     if c.len() >= 4096 {
                         c.clear();
                     }
-                    c.insert((mtype, stored.clone()), eq);
+                    c.insert(key, eq);
                 });
                 eq
             }
