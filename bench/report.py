@@ -396,7 +396,7 @@ for cfg in ("native-shm", "memory", "dir"):
         if op in ("create", "open", "exists", "info", "iterate"):
             v = r["seconds"] / r["ops"] * 1e6 if r["ops"] else None
         elif op == "flush100":
-            v = r["seconds"] * 1e3
+            v = r["seconds"] / max(r["ops"], 1) * 1e3
         elif op == "flush-all":
             v = r["seconds"] * 1e3
         else:
@@ -412,7 +412,7 @@ if scale:
         for n in sorted(per):
             say(f"  {n:>10,}" + "".join(f"{fmt(per[n].get(o)):>10}" for o in SCALE_OPS) + f"{fmt(per[n].get('flush-all')):>11}")
     say("  create: mean over the creates that reached the size; open/exists/info: 10^4 random names;")
-    say("  iterate: H5Literate2 over the group, per link; flush100: H5Fflush after 100 new objects (ms);")
+    say("  iterate: H5Literate2 over the group, per link; flush100: H5Fflush after 100 new objects (ms, mean of 10);")
     say("  flush-all: H5Fflush after the growth (ms)")
     say()
 
