@@ -9,24 +9,17 @@
 //!
 //! Chunks of fixed-size types hold raw elements. Chunks of types with variable-length parts
 //! hold, per element, a little-endian u32 length followed by the element's encoding.
-use super::chunks::{Geometry, Piece};
+use super::chunks::Geometry;
 use super::objects::{chunk_name, Dataset, ObjKind};
 use super::open_file::OpenFile;
 use crate::backend::{ChunkKey, ObjId};
 use crate::bail;
 use crate::error::{Area, Result};
 use bytes::Bytes;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 pub fn geometry(d: &Dataset) -> Geometry {
     Geometry::new(&d.extent.dims, &d.chunk)
-}
-
-/// The chunks a selection touches, each with its stored key if it has been written.
-fn touched(file: &OpenFile, obj: ObjId, pieces: &[Piece]) -> Result<Vec<(Vec<u64>, Option<ChunkKey>)>> {
-    let coords = touched_coords(pieces);
-    let keys = stored_keys(file, obj, &coords)?;
-    Ok(coords.into_iter().zip(keys).collect())
 }
 
 /// The stored keys of chunks, from the dataset's live record (the caller's copy of the
@@ -101,26 +94,35 @@ fn check_size(obj: ObjId, coords: &[u64], c: &[u8], want: usize) -> Result<()> {
     Ok(())
 }
 
+/// Fills `dst` with copies of the fill value (zeros when there is none).
+fn fill_into(dst: &mut [u8], fill: &[u8], elem: usize) {
+    if fill.len() != elem || fill.iter().all(|&b| b == 0) {
+        dst.fill(0);
+    } else {
+        for e in dst.chunks_exact_mut(elem) {
+            e.copy_from_slice(fill);
+        }
+    }
+}
+
 /// Reads the selected elements (given as runs in dataset order) into one packed buffer.
 pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], out: &mut [u8]) -> Result<()> {
     let g = geometry(d);
     let es = d.elem_size;
     let chunk_bytes = g.chunk_elems() as usize * es;
-    let pieces = g.pieces(runs);
-    let touched = touched(file, obj, &pieces)?;
-    let keys: Vec<Option<ChunkKey>> = touched.iter().map(|(_, k)| k.clone()).collect();
-    let mut chunks: HashMap<&[u64], Option<Bytes>> = HashMap::with_capacity(keys.len());
-    for ((coords, _), c) in touched.iter().zip(fetch(file, &keys)?) {
-        if let Some(c) = &c {
+    let split = g.split(runs);
+    let keys = stored_keys(file, obj, &split.chunks)?;
+    let chunks = fetch(file, &keys)?;
+    for (coords, c) in split.chunks.iter().zip(&chunks) {
+        if let Some(c) = c {
             check_size(obj, coords, c, chunk_bytes)?;
         }
-        chunks.insert(coords, c);
     }
-    for p in &pieces {
+    for p in &split.pieces {
         let dst = &mut out[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es];
-        match chunks.get(p.chunk.as_slice()).and_then(|c| c.as_ref()) {
+        match &chunks[p.chunk] {
             Some(c) => dst.copy_from_slice(&c[p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es]),
-            None => dst.copy_from_slice(&filled(p.len, &d.fill, es)),
+            None => fill_into(dst, &d.fill, es),
         }
     }
     Ok(())
@@ -133,32 +135,27 @@ pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]
     let es = d.elem_size;
     let per_chunk = g.chunk_elems();
     let chunk_bytes = per_chunk as usize * es;
-    let pieces = g.pieces(runs);
-    let mut covered: HashMap<&[u64], u64> = HashMap::new();
-    for p in &pieces {
-        *covered.entry(p.chunk.as_slice()).or_insert(0) += p.len;
-    }
-    let touched = touched(file, obj, &pieces)?;
+    let split = g.split(runs);
+    let covered = split.covered();
+    let stored = stored_keys(file, obj, &split.chunks)?;
     let keys: Vec<Option<ChunkKey>> =
-        touched.iter().map(|(c, k)| if covered[c.as_slice()] < per_chunk { k.clone() } else { None }).collect();
-    let mut bufs: HashMap<Vec<u64>, Vec<u8>> = HashMap::with_capacity(keys.len());
-    for ((coords, _), old) in touched.iter().zip(fetch(file, &keys)?) {
-        let c = match old {
+        stored.into_iter().zip(&covered).map(|(k, &n)| if n < per_chunk { k } else { None }).collect();
+    let mut bufs = Vec::with_capacity(keys.len());
+    for ((coords, old), &n) in split.chunks.iter().zip(fetch(file, &keys)?).zip(&covered) {
+        bufs.push(match old {
             Some(c) => {
                 check_size(obj, coords, &c, chunk_bytes)?;
                 c.to_vec()
             }
-            None if covered[coords.as_slice()] < per_chunk => filled(per_chunk, &d.fill, es),
+            None if n < per_chunk => filled(per_chunk, &d.fill, es),
             None => vec![0u8; chunk_bytes],
-        };
-        bufs.insert(coords.clone(), c);
+        });
     }
-    for p in &pieces {
-        let c = bufs.get_mut(&p.chunk).expect("every piece's chunk has a buffer");
-        c[p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es]
+    for p in &split.pieces {
+        bufs[p.chunk][p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es]
             .copy_from_slice(&data[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es]);
     }
-    store(file, obj, bufs.into_iter().collect())
+    store(file, obj, split.chunks.into_iter().zip(bufs).collect())
 }
 
 pub fn decode_vlen_chunk(obj: ObjId, coords: &[u64], bytes: &[u8], n: u64) -> Result<Vec<Vec<u8>>> {
@@ -207,18 +204,14 @@ fn load_vlen_chunks(file: &OpenFile, obj: ObjId, d: &Dataset, coords: &[Vec<u64>
     Ok(map)
 }
 
-fn touched_coords(pieces: &[Piece]) -> Vec<Vec<u64>> {
-    pieces.iter().map(|p| &p.chunk).collect::<BTreeSet<_>>().into_iter().cloned().collect()
-}
-
 /// Reads encoded elements; an element never written is an empty encoding.
 pub fn read_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]) -> Result<Vec<Vec<u8>>> {
-    let pieces = geometry(d).pieces(runs);
-    let chunks = load_vlen_chunks(file, obj, d, &touched_coords(&pieces))?;
-    let total: u64 = pieces.iter().map(|p| p.len).sum();
+    let split = geometry(d).split(runs);
+    let chunks = load_vlen_chunks(file, obj, d, &split.chunks)?;
+    let total: u64 = split.pieces.iter().map(|p| p.len).sum();
     let mut out = vec![Vec::new(); total as usize];
-    for p in &pieces {
-        let c = &chunks[&p.chunk];
+    for p in &split.pieces {
+        let c = &chunks[&split.chunks[p.chunk]];
         for k in 0..p.len {
             out[(p.buf_off + k) as usize] = c[(p.chunk_off + k) as usize].clone();
         }
@@ -227,10 +220,10 @@ pub fn read_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]) 
 }
 
 pub fn write_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], elems: Vec<Vec<u8>>) -> Result<()> {
-    let pieces = geometry(d).pieces(runs);
-    let mut chunks = load_vlen_chunks(file, obj, d, &touched_coords(&pieces))?;
-    for p in &pieces {
-        let c = chunks.get_mut(&p.chunk).expect("loaded");
+    let split = geometry(d).split(runs);
+    let mut chunks = load_vlen_chunks(file, obj, d, &split.chunks)?;
+    for p in &split.pieces {
+        let c = chunks.get_mut(&split.chunks[p.chunk]).expect("loaded");
         for k in 0..p.len {
             c[(p.chunk_off + k) as usize] = elems[(p.buf_off + k) as usize].clone();
         }
