@@ -9,11 +9,12 @@
 //!
 //! Chunks of fixed-size types hold raw elements. Chunks of types with variable-length parts
 //! hold, per element, a little-endian u32 length followed by the element's encoding.
-use super::chunks::Geometry;
+use super::chunks::{Geometry, Split};
 use super::objects::{chunk_name, Dataset, ObjKind};
 use super::open_file::OpenFile;
 use crate::backend::{ChunkKey, ObjId};
 use crate::bail;
+use crate::chunk_buf::ChunkBuf;
 use crate::error::{Area, Result};
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -40,12 +41,12 @@ fn chunk_table(file: &OpenFile, obj: ObjId) -> Result<Vec<ChunkKey>> {
     d.chunks.iter().map(|(n, &version)| Ok(ChunkKey { obj, coords: parse_chunk_name(n)?, version })).collect()
 }
 
-fn filled(n: u64, fill: &[u8], elem: usize) -> Vec<u8> {
-    if fill.iter().all(|&b| b == 0) || fill.len() != elem {
-        vec![0u8; n as usize * elem]
-    } else {
-        fill.repeat(n as usize)
+fn filled(n: u64, fill: &[u8], elem: usize) -> ChunkBuf {
+    let mut b = ChunkBuf::zeroed(n as usize * elem);
+    if fill.len() == elem && fill.iter().any(|&b| b != 0) {
+        fill_into(&mut b, fill, elem);
     }
+    b
 }
 
 /// Reads the stored chunks among `keys`; the answer has one entry per key, `None` where the
@@ -67,7 +68,7 @@ fn fetch(file: &OpenFile, keys: &[Option<ChunkKey>]) -> Result<Vec<Option<Bytes>
 /// Stores new contents of chunks: each goes to the file's current write epoch, and the
 /// dataset's record then names that version; versions it replaces are dropped after the
 /// next commit.
-fn store(file: &OpenFile, obj: ObjId, chunks: Vec<(Vec<u64>, Vec<u8>)>) -> Result<()> {
+fn store(file: &OpenFile, obj: ObjId, chunks: Vec<(Vec<u64>, ChunkBuf)>) -> Result<()> {
     let epoch = file.meta.read().write_epoch;
     let writes = chunks.into_iter().map(|(coords, b)| (ChunkKey { obj, coords, version: epoch }, b)).collect::<Vec<_>>();
     let names: Vec<(String, Vec<u64>)> = writes.iter().map(|(k, _)| (chunk_name(&k.coords), k.coords.clone())).collect();
@@ -129,7 +130,8 @@ pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
 }
 
 /// Writes a packed buffer of elements to the selected places; a chunk written only in part
-/// is read first so the rest of it is kept.
+/// is read first so the rest of it is kept. Chunks already written since the last commit are
+/// changed where the backend holds them when it can (no copy of the rest of the chunk).
 pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], data: &[u8]) -> Result<()> {
     let g = geometry(d);
     let es = d.elem_size;
@@ -137,25 +139,80 @@ pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]
     let chunk_bytes = per_chunk as usize * es;
     let split = g.split(runs);
     let covered = split.covered();
-    let stored = stored_keys(file, obj, &split.chunks)?;
-    let keys: Vec<Option<ChunkKey>> =
-        stored.into_iter().zip(&covered).map(|(k, &n)| if n < per_chunk { k } else { None }).collect();
-    let mut bufs = Vec::with_capacity(keys.len());
-    for ((coords, old), &n) in split.chunks.iter().zip(fetch(file, &keys)?).zip(&covered) {
+    let (stored, patched) = patch_uncommitted(file, obj, &split, chunk_bytes, es, data)?;
+    let keys: Vec<Option<ChunkKey>> = stored
+        .into_iter()
+        .zip(&covered)
+        .zip(&patched)
+        .map(|((k, &n), &done)| if !done && n < per_chunk { k } else { None })
+        .collect();
+    let mut bufs: Vec<Option<ChunkBuf>> = Vec::with_capacity(keys.len());
+    for (((coords, old), &n), &done) in split.chunks.iter().zip(fetch(file, &keys)?).zip(&covered).zip(&patched) {
         bufs.push(match old {
+            _ if done => None,
             Some(c) => {
                 check_size(obj, coords, &c, chunk_bytes)?;
-                c.to_vec()
+                Some(ChunkBuf::copy_of(&c))
             }
-            None if n < per_chunk => filled(per_chunk, &d.fill, es),
-            None => vec![0u8; chunk_bytes],
+            None if n < per_chunk => Some(filled(per_chunk, &d.fill, es)),
+            None => Some(ChunkBuf::zeroed(chunk_bytes)),
         });
     }
     for p in &split.pieces {
-        bufs[p.chunk][p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es]
-            .copy_from_slice(&data[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es]);
+        if let Some(c) = &mut bufs[p.chunk] {
+            c[p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es]
+                .copy_from_slice(&data[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es]);
+        }
     }
-    store(file, obj, split.chunks.into_iter().zip(bufs).collect())
+    store(file, obj, split.chunks.into_iter().zip(bufs).filter_map(|(c, b)| Some((c, b?))).collect())
+}
+
+/// Writes the pieces of chunks whose stored version is the current write epoch into the
+/// backend's buffers where it allows that. Answers the stored key of every chunk of the split
+/// and which chunks are done. The metadata lock is held throughout, so no commit can make the
+/// epoch's versions committed while they are being changed.
+fn patch_uncommitted(
+    file: &OpenFile,
+    obj: ObjId,
+    split: &Split,
+    chunk_bytes: usize,
+    es: usize,
+    data: &[u8],
+) -> Result<(Vec<Option<ChunkKey>>, Vec<bool>)> {
+    let m = file.meta.read();
+    let ObjKind::Dataset(d) = &m.obj(obj)?.kind else { bail!(Area::Dataset, "object {obj} is not a dataset") };
+    let stored: Vec<Option<ChunkKey>> = split
+        .chunks
+        .iter()
+        .map(|c| d.chunks.get(&chunk_name(c)).map(|&version| ChunkKey { obj, coords: c.clone(), version }))
+        .collect();
+    let mut patched = vec![false; stored.len()];
+    let which: Vec<usize> = (0..stored.len()).filter(|&i| stored[i].as_ref().is_some_and(|k| k.version == m.write_epoch)).collect();
+    if which.is_empty() {
+        return Ok((stored, patched));
+    }
+    let keys: Vec<ChunkKey> = which.iter().filter_map(|&i| stored[i].clone()).collect();
+    let (order, start) = split.by_chunk();
+    let mut wrong_size = None;
+    let done = file.backend.patch_chunks(&file.key, &keys, &mut |j, buf| {
+        let c = which[j];
+        if buf.len() != chunk_bytes {
+            wrong_size = Some((c, buf.len()));
+            return;
+        }
+        for &i in &order[start[c]..start[c + 1]] {
+            let p = &split.pieces[i];
+            buf[p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es]
+                .copy_from_slice(&data[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es]);
+        }
+    })?;
+    if let Some((c, len)) = wrong_size {
+        bail!(Area::Storage, "stored chunk {:?} of object {obj} has {len} bytes, expected {chunk_bytes}", split.chunks[c]);
+    }
+    for (j, ok) in done.into_iter().enumerate() {
+        patched[which[j]] = ok;
+    }
+    Ok((stored, patched))
 }
 
 pub fn decode_vlen_chunk(obj: ObjId, coords: &[u64], bytes: &[u8], n: u64) -> Result<Vec<Vec<u8>>> {
@@ -228,7 +285,7 @@ pub fn write_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
             c[(p.chunk_off + k) as usize] = elems[(p.buf_off + k) as usize].clone();
         }
     }
-    store(file, obj, chunks.into_iter().map(|(c, e)| (c, encode_vlen_chunk(&e))).collect())
+    store(file, obj, chunks.into_iter().map(|(c, e)| (c, encode_vlen_chunk(&e).into())).collect())
 }
 
 /// After the extent changed: forgets chunks wholly outside it and resets the parts of edge
@@ -265,7 +322,7 @@ pub fn trim_to_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
                 for i in g.outside(c) {
                     e[i as usize] = d.fill.clone();
                 }
-                (c.clone(), encode_vlen_chunk(&e))
+                (c.clone(), encode_vlen_chunk(&e).into())
             })
             .collect()
     } else {
@@ -274,8 +331,8 @@ pub fn trim_to_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
         let mut writes = Vec::new();
         for (c, b) in edge.iter().zip(fetch(file, &keys)?) {
             let Some(b) = b else { continue };
-            let mut b = b.to_vec();
             check_size(obj, c, &b, g.chunk_elems() as usize * es)?;
+            let mut b = ChunkBuf::copy_of(&b);
             for i in g.outside(c) {
                 b[i as usize * es..(i as usize + 1) * es].copy_from_slice(&fill);
             }
@@ -314,5 +371,9 @@ pub fn copy_chunks(src: &OpenFile, src_obj: ObjId, d: &Dataset, dst: &OpenFile, 
         .map(|(&version, c)| Some(ChunkKey { obj: src_obj, coords: c.clone(), version }))
         .collect();
     let data = fetch(src, &keys)?;
-    store(dst, dst_obj, coords.into_iter().zip(data).filter_map(|(c, b)| b.map(|b| (c, b.to_vec()))).collect())
+    store(dst, dst_obj, coords.into_iter().zip(data).filter_map(|(c, b)| b.map(|b| (c, ChunkBuf::copy_of(&b)))).collect())
 }
+
+#[cfg(test)]
+#[path = "dataio_tests.rs"]
+mod tests;

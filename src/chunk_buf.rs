@@ -1,0 +1,116 @@
+//! Owned, writable chunk contents: what the data path fills and a backend stores or sends.
+//!
+//! Writing fresh data into process memory is bound by page faults (every new 4 KiB page is
+//! faulted in and zeroed by the kernel, about 2 GB/s here against 7 GB/s into memory already
+//! mapped). Large buffers are therefore anonymous mappings advised for transparent huge pages,
+//! which the kernel maps 2 MiB at a time where it can; smaller ones stay on the heap, where
+//! the allocator reuses freed memory and a huge page could not be used anyway.
+use bytes::Bytes;
+use memmap2::{Advice, MmapMut};
+use std::ops::{Deref, DerefMut};
+
+/// From this size on a buffer is a mapping of its own: a 2 MiB huge page needs a 2 MiB-aligned
+/// range inside the mapping.
+const MAPPED_FROM: usize = 2 << 20;
+
+pub struct ChunkBuf(Inner);
+
+enum Inner {
+    Heap(Vec<u8>),
+    Mapped(MmapMut),
+}
+
+impl ChunkBuf {
+    /// `len` zero bytes.
+    pub fn zeroed(len: usize) -> ChunkBuf {
+        if len >= MAPPED_FROM {
+            // The kernel hands out anonymous pages zeroed. A failed mapping (address space or
+            // map count exhausted) falls back to the heap, which reports exhaustion its own way.
+            if let Ok(m) = MmapMut::map_anon(len) {
+                // Only advice: without transparent huge pages the mapping still works.
+                let _ = m.advise(Advice::HugePage);
+                return ChunkBuf(Inner::Mapped(m));
+            }
+        }
+        ChunkBuf(Inner::Heap(vec![0u8; len]))
+    }
+
+    /// A new buffer holding a copy of `src`.
+    pub fn copy_of(src: &[u8]) -> ChunkBuf {
+        if src.len() >= MAPPED_FROM {
+            let mut b = ChunkBuf::zeroed(src.len());
+            b.copy_from_slice(src);
+            b
+        } else {
+            ChunkBuf(Inner::Heap(src.to_vec()))
+        }
+    }
+
+    /// Shared, read-only bytes without a copy.
+    pub fn into_bytes(self) -> Bytes {
+        match self.0 {
+            Inner::Heap(v) => Bytes::from(v),
+            Inner::Mapped(m) => Bytes::from_owner(m),
+        }
+    }
+}
+
+impl From<Vec<u8>> for ChunkBuf {
+    fn from(v: Vec<u8>) -> ChunkBuf {
+        ChunkBuf(Inner::Heap(v))
+    }
+}
+
+impl Deref for ChunkBuf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match &self.0 {
+            Inner::Heap(v) => v,
+            Inner::Mapped(m) => m,
+        }
+    }
+}
+
+impl DerefMut for ChunkBuf {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        match &mut self.0 {
+            Inner::Heap(v) => v,
+            Inner::Mapped(m) => m,
+        }
+    }
+}
+
+impl AsRef<[u8]> for ChunkBuf {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl std::fmt::Debug for ChunkBuf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ChunkBuf({} bytes)", self.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_and_large_buffers_start_zeroed_and_keep_their_bytes() {
+        for len in [0, 1, 4096, MAPPED_FROM - 1, MAPPED_FROM, 3 * MAPPED_FROM + 5] {
+            let mut b = ChunkBuf::zeroed(len);
+            assert_eq!(b.len(), len);
+            assert!(b.iter().all(|&x| x == 0));
+            for (i, x) in b.iter_mut().enumerate() {
+                *x = i as u8;
+            }
+            let c = ChunkBuf::copy_of(&b);
+            let bytes = b.into_bytes();
+            assert_eq!(bytes.len(), len);
+            assert!(bytes.iter().enumerate().all(|(i, &x)| x == i as u8));
+            assert_eq!(&c[..], &bytes[..]);
+        }
+        assert_eq!(&ChunkBuf::from(vec![1, 2, 3])[..], &[1, 2, 3]);
+    }
+}
