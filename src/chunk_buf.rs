@@ -12,26 +12,12 @@ use std::ops::{Deref, DerefMut};
 /// From this size on a buffer is a mapping of its own: a 2 MiB huge page needs a 2 MiB-aligned
 /// range inside the mapping.
 const MAPPED_FROM: usize = 2 << 20;
-const HUGE_PAGE: usize = 2 << 20;
 
 pub struct ChunkBuf(Inner);
 
 enum Inner {
     Heap(Vec<u8>),
-    /// The mapping and the buffer's length, which can be less than the mapping's.
-    Mapped(MmapMut, usize),
-}
-
-/// The length to map for `len` bytes: the kernel aligns (and fills with huge pages) only
-/// mappings whose length is a multiple of the huge page size, so lengths are rounded up to
-/// one when that costs at most an eighth more memory.
-fn mapped_len(len: usize) -> usize {
-    let up = len.div_ceil(HUGE_PAGE) * HUGE_PAGE;
-    if up - len <= len / 8 {
-        up
-    } else {
-        len
-    }
+    Mapped(MmapMut),
 }
 
 impl ChunkBuf {
@@ -40,10 +26,10 @@ impl ChunkBuf {
         if len >= MAPPED_FROM {
             // The kernel hands out anonymous pages zeroed. A failed mapping (address space or
             // map count exhausted) falls back to the heap, which reports exhaustion its own way.
-            if let Ok(m) = MmapMut::map_anon(mapped_len(len)) {
+            if let Ok(m) = MmapMut::map_anon(len) {
                 // Only advice: without transparent huge pages the mapping still works.
                 let _ = m.advise(Advice::HugePage);
-                return ChunkBuf(Inner::Mapped(m, len));
+                return ChunkBuf(Inner::Mapped(m));
             }
         }
         ChunkBuf(Inner::Heap(vec![0u8; len]))
@@ -64,7 +50,7 @@ impl ChunkBuf {
     pub fn into_bytes(self) -> Bytes {
         match self.0 {
             Inner::Heap(v) => Bytes::from(v),
-            Inner::Mapped(m, len) => Bytes::from_owner(m).slice(..len),
+            Inner::Mapped(m) => Bytes::from_owner(m),
         }
     }
 }
@@ -80,7 +66,7 @@ impl Deref for ChunkBuf {
     fn deref(&self) -> &[u8] {
         match &self.0 {
             Inner::Heap(v) => v,
-            Inner::Mapped(m, len) => &m[..*len],
+            Inner::Mapped(m) => m,
         }
     }
 }
@@ -89,7 +75,7 @@ impl DerefMut for ChunkBuf {
     fn deref_mut(&mut self) -> &mut [u8] {
         match &mut self.0 {
             Inner::Heap(v) => v,
-            Inner::Mapped(m, len) => &mut m[..*len],
+            Inner::Mapped(m) => m,
         }
     }
 }
@@ -126,13 +112,5 @@ mod tests {
             assert_eq!(&c[..], &bytes[..]);
         }
         assert_eq!(&ChunkBuf::from(vec![1, 2, 3])[..], &[1, 2, 3]);
-    }
-
-    #[test]
-    fn mappings_round_up_to_huge_pages_only_when_cheap() {
-        assert_eq!(mapped_len(4 << 20), 4 << 20);
-        assert_eq!(mapped_len(4_192_000), 4 << 20);
-        assert_eq!(mapped_len((2 << 20) + 4096), (2 << 20) + 4096);
-        assert_eq!(ChunkBuf::zeroed(4_192_000).len(), 4_192_000);
     }
 }

@@ -1,10 +1,8 @@
 //! Chunk geometry: which stored chunk holds which element, and how a selection (as runs of
 //! consecutive elements in the dataset's row-major order) splits into per-chunk pieces.
 
-/// Internal chunks of datasets stored without user chunking aim at this many bytes: a few
-/// 2 MiB huge pages, so in-memory chunk buffers fill at the speed of huge-page faults (see
-/// `chunk_buf`), and few requests per MiB on object stores.
-pub const INTERNAL_CHUNK_BYTES: u64 = 4 << 20;
+/// Internal chunks of datasets stored without user chunking aim at this many bytes.
+pub const INTERNAL_CHUNK_BYTES: u64 = 1 << 20;
 
 /// A run of `len` elements: at `chunk_off` inside chunk number `chunk` of its `Split`, and at
 /// `buf_off` in the packed buffer of selected elements.
@@ -346,11 +344,10 @@ mod tests {
     }
 
     #[test]
-    fn internal_chunks_are_row_slabs_near_four_mib() {
-        assert_eq!(internal_chunk(&[1000, 1000], 8), vec![524, 1000]);
+    fn internal_chunks_are_row_slabs_near_one_mib() {
+        assert_eq!(internal_chunk(&[1000, 1000], 8), vec![131, 1000]);
         assert_eq!(internal_chunk(&[10], 4), vec![10]);
-        assert_eq!(internal_chunk(&[2, 1 << 20], 8), vec![1, 524288]);
-        assert_eq!(internal_chunk(&[1 << 20, 64, 64], 8), vec![128, 64, 64]);
+        assert_eq!(internal_chunk(&[2, 1 << 20], 8), vec![1, 131072]);
         let g = Geometry::new(&[1000, 1000], &[131, 1000]);
         assert_eq!(g.split(&[(0, 1_000_000)]).pieces.len(), 8);
     }
