@@ -105,6 +105,10 @@ impl VolBackend for MemoryBackend {
         Ok(())
     }
 
+    fn keeps_chunks_in_process(&self) -> bool {
+        true
+    }
+
     fn patch_chunks(&self, file: &str, keys: &[ChunkKey], patch: &mut dyn FnMut(usize, &mut [u8])) -> Result<Vec<bool>> {
         let f = self.file(file)?;
         let f = f.read();

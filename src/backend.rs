@@ -44,6 +44,11 @@ pub trait VolBackend: Send + Sync {
     /// can hand over what it holds or received without another copy.
     fn read_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<Vec<Option<Bytes>>>;
     fn write_chunks(&self, file: &str, chunks: Vec<(ChunkKey, ChunkBuf)>) -> Result<()>;
+    /// Chunks live in this process's memory: writes change them there (`patch_chunks`), so
+    /// holding partly written chunks in a write-back cache would only add a copy.
+    fn keeps_chunks_in_process(&self) -> bool {
+        false
+    }
     /// Changes stored chunks where they are, for stores that hold them in this process:
     /// calls `patch(i, bytes)` for each `keys[i]` it can change without a copy and says which
     /// it did; the caller writes the others as usual. Callers pass only versions no commit

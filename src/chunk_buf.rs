@@ -23,6 +23,8 @@ pub struct ChunkBuf(Inner);
 enum Inner {
     Heap(Vec<u8>),
     Mapped(MmapMut),
+    /// Read-only bytes someone else may hold too; copied on the first change.
+    Shared(Bytes),
 }
 
 impl ChunkBuf {
@@ -49,11 +51,17 @@ impl ChunkBuf {
         }
     }
 
+    /// Contents given as shared bytes: no copy unless they are changed.
+    pub fn shared(b: Bytes) -> ChunkBuf {
+        ChunkBuf(Inner::Shared(b))
+    }
+
     /// Shared, read-only bytes without a copy.
     pub fn into_bytes(self) -> Bytes {
         match self.0 {
             Inner::Heap(v) => Bytes::from(v),
             Inner::Mapped(m) => Bytes::from_owner(m),
+            Inner::Shared(b) => b,
         }
     }
 }
@@ -70,15 +78,20 @@ impl Deref for ChunkBuf {
         match &self.0 {
             Inner::Heap(v) => v,
             Inner::Mapped(m) => m,
+            Inner::Shared(b) => b,
         }
     }
 }
 
 impl DerefMut for ChunkBuf {
     fn deref_mut(&mut self) -> &mut [u8] {
+        if let Inner::Shared(b) = &self.0 {
+            *self = ChunkBuf::copy_of(b);
+        }
         match &mut self.0 {
             Inner::Heap(v) => v,
             Inner::Mapped(m) => m,
+            Inner::Shared(_) => unreachable!("copied just above"),
         }
     }
 }
@@ -115,5 +128,20 @@ mod tests {
             assert_eq!(&c[..], &bytes[..]);
         }
         assert_eq!(&ChunkBuf::from(vec![1, 2, 3])[..], &[1, 2, 3]);
+    }
+
+    #[test]
+    fn shared_contents_are_copied_on_the_first_change_only() {
+        let orig = Bytes::from(vec![1u8, 2, 3]);
+        let mut b = ChunkBuf::shared(orig.clone());
+        assert_eq!(b.as_ptr(), orig.as_ptr(), "not copied while unchanged");
+        b[0] = 9;
+        assert_eq!(&orig[..], &[1, 2, 3]);
+        assert_eq!(&b[..], &[9, 2, 3]);
+        let big = Bytes::from(vec![5u8; MAPPED_FROM]);
+        let mut c = ChunkBuf::shared(big.clone());
+        c[1] = 6;
+        assert_eq!(big[1], 5);
+        assert_eq!((c[0], c[1], c.len()), (5, 6, MAPPED_FROM));
     }
 }

@@ -12,6 +12,7 @@
 use super::chunks::{Geometry, Split};
 use super::objects::{chunk_name, Dataset, ObjKind};
 use super::open_file::OpenFile;
+use super::write_back;
 use crate::backend::{ChunkKey, ObjId};
 use crate::bail;
 use crate::chunk_buf::ChunkBuf;
@@ -69,23 +70,43 @@ fn fetch(file: &OpenFile, keys: &[Option<ChunkKey>]) -> Result<Vec<Option<Bytes>
 /// dataset's record then names that version; versions it replaces are dropped after the
 /// next commit.
 fn store(file: &OpenFile, obj: ObjId, chunks: Vec<(Vec<u64>, ChunkBuf)>) -> Result<()> {
+    if chunks.is_empty() {
+        return Ok(());
+    }
     let epoch = file.meta.read().write_epoch;
+    let names: Vec<Vec<u64>> = chunks.iter().map(|(c, _)| c.clone()).collect();
     let writes = chunks.into_iter().map(|(coords, b)| (ChunkKey { obj, coords, version: epoch }, b)).collect::<Vec<_>>();
-    let names: Vec<(String, Vec<u64>)> = writes.iter().map(|(k, _)| (chunk_name(&k.coords), k.coords.clone())).collect();
     file.backend.write_chunks(&file.key, writes)?;
+    name_versions(file, obj, names)?;
+    Ok(())
+}
+
+/// Makes the dataset's record name the current write epoch's version of each chunk; answers
+/// that epoch. Replaced versions become garbage of the next commit.
+fn name_versions(file: &OpenFile, obj: ObjId, coords: Vec<Vec<u64>>) -> Result<u64> {
     let mut m = file.meta.write();
+    let epoch = m.write_epoch;
     let mut replaced = Vec::new();
     if let ObjKind::Dataset(d) = &mut m.obj_mut(obj)?.kind {
-        for (name, coords) in names {
-            if let Some(old) = d.chunks.insert(name, epoch) {
+        for c in coords {
+            if let Some(old) = d.chunks.insert(chunk_name(&c), epoch) {
                 if old != epoch {
-                    replaced.push(ChunkKey { obj, coords, version: old });
+                    replaced.push(ChunkKey { obj, coords: c, version: old });
                 }
             }
         }
     }
     m.garbage.extend(replaced);
-    Ok(())
+    Ok(epoch)
+}
+
+/// Copies the pieces of chunk `c` between the packed buffer and the chunk's bytes.
+fn copy_pieces(split: &Split, order: &[usize], start: &[usize], c: usize, es: usize, chunk: &mut [u8], data: &[u8]) {
+    for &i in &order[start[c]..start[c + 1]] {
+        let p = &split.pieces[i];
+        chunk[p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es]
+            .copy_from_slice(&data[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es]);
+    }
 }
 
 fn check_size(obj: ObjId, coords: &[u64], c: &[u8], want: usize) -> Result<()> {
@@ -112,7 +133,20 @@ pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
     let es = d.elem_size;
     let chunk_bytes = g.chunk_elems() as usize * es;
     let split = g.split(runs);
-    let keys = stored_keys(file, obj, &split.chunks)?;
+    let held = if file.write_back.is_empty() {
+        vec![false; split.chunks.len()]
+    } else {
+        let (order, start) = split.by_chunk();
+        file.write_back.visit(obj, &split.chunks, |c, chunk| {
+            for &i in &order[start[c]..start[c + 1]] {
+                let p = &split.pieces[i];
+                out[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es]
+                    .copy_from_slice(&chunk[p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es]);
+            }
+        })
+    };
+    let keys: Vec<Option<ChunkKey>> =
+        stored_keys(file, obj, &split.chunks)?.into_iter().zip(&held).map(|(k, &h)| if h { None } else { k }).collect();
     let chunks = fetch(file, &keys)?;
     for (coords, c) in split.chunks.iter().zip(&chunks) {
         if let Some(c) = c {
@@ -120,6 +154,9 @@ pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
         }
     }
     for p in &split.pieces {
+        if held[p.chunk] {
+            continue;
+        }
         let dst = &mut out[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es];
         match &chunks[p.chunk] {
             Some(c) => dst.copy_from_slice(&c[p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es]),
@@ -129,9 +166,13 @@ pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
     Ok(())
 }
 
-/// Writes a packed buffer of elements to the selected places; a chunk written only in part
-/// is read first so the rest of it is kept. Chunks already written since the last commit are
-/// changed where the backend holds them when it can (no copy of the rest of the chunk).
+/// Writes a packed buffer of elements to the selected places. A chunk written only in part
+/// keeps the rest of its contents; where it lives decides the cost:
+/// - written since the last commit and held in process memory by the backend: changed there;
+/// - held in the file's write-back cache: changed there;
+/// - otherwise read (or made from the fill value), changed, and then held in the write-back
+///   cache, or stored at once by backends that keep chunks in process memory.
+/// Chunks written whole are stored at once.
 pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], data: &[u8]) -> Result<()> {
     let g = geometry(d);
     let es = d.elem_size;
@@ -139,32 +180,53 @@ pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]
     let chunk_bytes = per_chunk as usize * es;
     let split = g.split(runs);
     let covered = split.covered();
-    let (stored, patched) = patch_uncommitted(file, obj, &split, chunk_bytes, es, data)?;
+    let (order, start) = split.by_chunk();
+    let (stored, mut done) = patch_uncommitted(file, obj, &split, (&order, &start), chunk_bytes, es, data)?;
+    if !file.write_back.is_empty() {
+        let rest: Vec<usize> = (0..done.len()).filter(|&i| !done[i]).collect();
+        let coords: Vec<Vec<u64>> = rest.iter().map(|&i| split.chunks[i].clone()).collect();
+        let held = file.write_back.visit(obj, &coords, |j, chunk| {
+            if chunk.len() == chunk_bytes {
+                copy_pieces(&split, &order, &start, rest[j], es, chunk, data);
+            }
+        });
+        for (j, h) in held.into_iter().enumerate() {
+            done[rest[j]] = h;
+        }
+    }
     let keys: Vec<Option<ChunkKey>> = stored
         .into_iter()
         .zip(&covered)
-        .zip(&patched)
+        .zip(&done)
         .map(|((k, &n), &done)| if !done && n < per_chunk { k } else { None })
         .collect();
-    let mut bufs: Vec<Option<ChunkBuf>> = Vec::with_capacity(keys.len());
-    for (((coords, old), &n), &done) in split.chunks.iter().zip(fetch(file, &keys)?).zip(&covered).zip(&patched) {
-        bufs.push(match old {
-            _ if done => None,
-            Some(c) => {
-                check_size(obj, coords, &c, chunk_bytes)?;
-                Some(ChunkBuf::copy_of(&c))
+    let hold = !file.backend.keeps_chunks_in_process();
+    let (mut whole, mut partial) = (Vec::new(), Vec::new());
+    for (c, ((old, &n), &done)) in fetch(file, &keys)?.into_iter().zip(&covered).zip(&done).enumerate() {
+        if done {
+            continue;
+        }
+        let mut buf = match old {
+            Some(b) => {
+                check_size(obj, &split.chunks[c], &b, chunk_bytes)?;
+                ChunkBuf::copy_of(&b)
             }
-            None if n < per_chunk => Some(filled(per_chunk, &d.fill, es)),
-            None => Some(ChunkBuf::zeroed(chunk_bytes)),
-        });
-    }
-    for p in &split.pieces {
-        if let Some(c) = &mut bufs[p.chunk] {
-            c[p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es]
-                .copy_from_slice(&data[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es]);
+            None if n < per_chunk => filled(per_chunk, &d.fill, es),
+            None => ChunkBuf::zeroed(chunk_bytes),
+        };
+        copy_pieces(&split, &order, &start, c, es, &mut buf, data);
+        if hold && n < per_chunk {
+            partial.push((split.chunks[c].clone(), buf));
+        } else {
+            whole.push((split.chunks[c].clone(), buf));
         }
     }
-    store(file, obj, split.chunks.into_iter().zip(bufs).filter_map(|(c, b)| Some((c, b?))).collect())
+    store(file, obj, whole)?;
+    if !partial.is_empty() {
+        let epoch = name_versions(file, obj, partial.iter().map(|(c, _)| c.clone()).collect())?;
+        write_back::hold(file, obj, partial.into_iter().map(|(c, b)| (c, epoch, b)).collect())?;
+    }
+    Ok(())
 }
 
 /// Writes the pieces of chunks whose stored version is the current write epoch into the
@@ -175,6 +237,7 @@ fn patch_uncommitted(
     file: &OpenFile,
     obj: ObjId,
     split: &Split,
+    (order, start): (&[usize], &[usize]),
     chunk_bytes: usize,
     es: usize,
     data: &[u8],
@@ -187,23 +250,20 @@ fn patch_uncommitted(
         .map(|c| d.chunks.get(&chunk_name(c)).map(|&version| ChunkKey { obj, coords: c.clone(), version }))
         .collect();
     let mut patched = vec![false; stored.len()];
+    if !file.backend.keeps_chunks_in_process() {
+        return Ok((stored, patched));
+    }
     let which: Vec<usize> = (0..stored.len()).filter(|&i| stored[i].as_ref().is_some_and(|k| k.version == m.write_epoch)).collect();
     if which.is_empty() {
         return Ok((stored, patched));
     }
     let keys: Vec<ChunkKey> = which.iter().filter_map(|&i| stored[i].clone()).collect();
-    let (order, start) = split.by_chunk();
     let mut wrong_size = None;
     let done = file.backend.patch_chunks(&file.key, &keys, &mut |j, buf| {
-        let c = which[j];
-        if buf.len() != chunk_bytes {
-            wrong_size = Some((c, buf.len()));
-            return;
-        }
-        for &i in &order[start[c]..start[c + 1]] {
-            let p = &split.pieces[i];
-            buf[p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es]
-                .copy_from_slice(&data[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es]);
+        if buf.len() == chunk_bytes {
+            copy_pieces(split, order, start, which[j], es, buf, data);
+        } else {
+            wrong_size = Some((which[j], buf.len()));
         }
     })?;
     if let Some((c, len)) = wrong_size {
@@ -291,6 +351,8 @@ pub fn write_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
 /// After the extent changed: forgets chunks wholly outside it and resets the parts of edge
 /// chunks that fell outside, so growing again shows the fill value as HDF5 does.
 pub fn trim_to_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
+    // Edge chunks are read from the backend below, and chunks beyond the extent forgotten.
+    write_back::write_back(file, Some(obj))?;
     let g = geometry(d);
     let mut gone = Vec::new();
     let mut edge = Vec::new();
@@ -363,6 +425,7 @@ pub fn storage_size(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<u64> {
 /// Copies every stored chunk of dataset `src_obj` (described by `d`) to dataset `dst_obj`,
 /// possibly in another file.
 pub fn copy_chunks(src: &OpenFile, src_obj: ObjId, d: &Dataset, dst: &OpenFile, dst_obj: ObjId) -> Result<()> {
+    write_back::write_back(src, Some(src_obj))?;
     let coords: Vec<Vec<u64>> = d.chunks.keys().map(|n| parse_chunk_name(n)).collect::<Result<_>>()?;
     let keys: Vec<Option<ChunkKey>> = d
         .chunks
