@@ -2,9 +2,11 @@
 //!
 //! Writing fresh data into process memory is bound by page faults: every new 4 KiB page is
 //! faulted in, zeroed and charged one at a time (about 2.5 GB/s for a copy into new memory on
-//! the project machine, against 7 GB/s into memory already mapped). Large buffers are
-//! therefore anonymous mappings populated when they are made (`MAP_POPULATE`): the kernel maps
-//! all their pages in one pass, and the copy into them runs at 3.7–4.4 GB/s.
+//! the project machine, against 7 GB/s into memory already mapped). Large buffers that stay
+//! (chunks of the memory backend) are therefore anonymous mappings populated when they are
+//! made (`MAP_POPULATE`): the kernel maps all their pages in one pass, and the copy into them
+//! runs at 3.7–4.4 GB/s. Buffers that are sent and dropped stay on the heap, which reuses the
+//! same memory call after call (a populated mapping per 4 MiB chunk-write cost dir 25%).
 //!
 //! Transparent huge pages are not asked for: on virtual machines that report free memory to
 //! the host in 2 MiB blocks (free page reporting, order 9 — the project machine does), the
@@ -28,8 +30,15 @@ enum Inner {
 }
 
 impl ChunkBuf {
-    /// `len` zero bytes.
+    /// `len` zero bytes for a buffer that goes away soon (sent to a store, then dropped): the
+    /// heap, which hands the same memory out again call after call.
     pub fn zeroed(len: usize) -> ChunkBuf {
+        ChunkBuf(Inner::Heap(vec![0u8; len]))
+    }
+
+    /// `len` zero bytes for a buffer that stays (a chunk of the memory backend): new memory
+    /// either way, so large ones are populated mappings.
+    pub fn zeroed_resident(len: usize) -> ChunkBuf {
         if len >= MAPPED_FROM {
             // The kernel hands out anonymous pages zeroed. A failed mapping (address space or
             // map count exhausted) falls back to the heap, which reports exhaustion its own way.
@@ -37,17 +46,22 @@ impl ChunkBuf {
                 return ChunkBuf(Inner::Mapped(m));
             }
         }
-        ChunkBuf(Inner::Heap(vec![0u8; len]))
+        ChunkBuf::zeroed(len)
     }
 
-    /// A new buffer holding a copy of `src`.
+    /// A new buffer holding a copy of `src`, on the heap.
     pub fn copy_of(src: &[u8]) -> ChunkBuf {
+        ChunkBuf(Inner::Heap(src.to_vec()))
+    }
+
+    /// A new buffer holding a copy of `src`, made to stay (see `zeroed_resident`).
+    pub fn copy_of_resident(src: &[u8]) -> ChunkBuf {
         if src.len() >= MAPPED_FROM {
-            let mut b = ChunkBuf::zeroed(src.len());
+            let mut b = ChunkBuf::zeroed_resident(src.len());
             b.copy_from_slice(src);
             b
         } else {
-            ChunkBuf(Inner::Heap(src.to_vec()))
+            ChunkBuf::copy_of(src)
         }
     }
 
@@ -114,14 +128,14 @@ mod tests {
 
     #[test]
     fn small_and_large_buffers_start_zeroed_and_keep_their_bytes() {
-        for len in [0, 1, 4096, MAPPED_FROM - 1, MAPPED_FROM, 3 * MAPPED_FROM + 5] {
-            let mut b = ChunkBuf::zeroed(len);
+        for (len, resident) in [0, 1, 4096, MAPPED_FROM - 1, MAPPED_FROM, 3 * MAPPED_FROM + 5].into_iter().flat_map(|n| [(n, false), (n, true)]) {
+            let mut b = if resident { ChunkBuf::zeroed_resident(len) } else { ChunkBuf::zeroed(len) };
             assert_eq!(b.len(), len);
             assert!(b.iter().all(|&x| x == 0));
             for (i, x) in b.iter_mut().enumerate() {
                 *x = i as u8;
             }
-            let c = ChunkBuf::copy_of(&b);
+            let c = if resident { ChunkBuf::copy_of_resident(&b) } else { ChunkBuf::copy_of(&b) };
             let bytes = b.into_bytes();
             assert_eq!(bytes.len(), len);
             assert!(bytes.iter().enumerate().all(|(i, &x)| x == i as u8));

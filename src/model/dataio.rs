@@ -42,8 +42,25 @@ fn chunk_table(file: &OpenFile, obj: ObjId) -> Result<Vec<ChunkKey>> {
     d.chunks.iter().map(|(n, &version)| Ok(ChunkKey { obj, coords: parse_chunk_name(n)?, version })).collect()
 }
 
-fn filled(n: u64, fill: &[u8], elem: usize) -> ChunkBuf {
-    let mut b = ChunkBuf::zeroed(n as usize * elem);
+/// A new chunk buffer for `file`'s backend: made to stay when the backend keeps it.
+fn new_chunk(file: &OpenFile, len: usize) -> ChunkBuf {
+    if file.backend.keeps_chunks_in_process() {
+        ChunkBuf::zeroed_resident(len)
+    } else {
+        ChunkBuf::zeroed(len)
+    }
+}
+
+fn copy_chunk(file: &OpenFile, src: &[u8]) -> ChunkBuf {
+    if file.backend.keeps_chunks_in_process() {
+        ChunkBuf::copy_of_resident(src)
+    } else {
+        ChunkBuf::copy_of(src)
+    }
+}
+
+fn filled(file: &OpenFile, n: u64, fill: &[u8], elem: usize) -> ChunkBuf {
+    let mut b = new_chunk(file, n as usize * elem);
     if fill.len() == elem && fill.iter().any(|&b| b != 0) {
         fill_into(&mut b, fill, elem);
     }
@@ -209,10 +226,10 @@ pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]
         let mut buf = match old {
             Some(b) => {
                 check_size(obj, &split.chunks[c], &b, chunk_bytes)?;
-                ChunkBuf::copy_of(&b)
+                copy_chunk(file, &b)
             }
-            None if n < per_chunk => filled(per_chunk, &d.fill, es),
-            None => ChunkBuf::zeroed(chunk_bytes),
+            None if n < per_chunk => filled(file, per_chunk, &d.fill, es),
+            None => new_chunk(file, chunk_bytes),
         };
         copy_pieces(&split, &order, &start, c, es, &mut buf, data);
         if hold && n < per_chunk {
@@ -389,12 +406,12 @@ pub fn trim_to_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
             .collect()
     } else {
         let keys = stored_keys(file, obj, &edge)?;
-        let fill = filled(1, &d.fill, es);
+        let fill = filled(file, 1, &d.fill, es);
         let mut writes = Vec::new();
         for (c, b) in edge.iter().zip(fetch(file, &keys)?) {
             let Some(b) = b else { continue };
             check_size(obj, c, &b, g.chunk_elems() as usize * es)?;
-            let mut b = ChunkBuf::copy_of(&b);
+            let mut b = copy_chunk(file, &b);
             for i in g.outside(c) {
                 b[i as usize * es..(i as usize + 1) * es].copy_from_slice(&fill);
             }
@@ -434,7 +451,7 @@ pub fn copy_chunks(src: &OpenFile, src_obj: ObjId, d: &Dataset, dst: &OpenFile, 
         .map(|(&version, c)| Some(ChunkKey { obj: src_obj, coords: c.clone(), version }))
         .collect();
     let data = fetch(src, &keys)?;
-    store(dst, dst_obj, coords.into_iter().zip(data).filter_map(|(c, b)| b.map(|b| (c, ChunkBuf::copy_of(&b)))).collect())
+    store(dst, dst_obj, coords.into_iter().zip(data).filter_map(|(c, b)| b.map(|b| (c, copy_chunk(dst, &b)))).collect())
 }
 
 #[cfg(test)]
