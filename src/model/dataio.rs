@@ -202,11 +202,17 @@ pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]
     if !file.write_back.is_empty() {
         let rest: Vec<usize> = (0..done.len()).filter(|&i| !done[i]).collect();
         let coords: Vec<Vec<u64>> = rest.iter().map(|&i| split.chunks[i].clone()).collect();
+        let mut wrong_size = None;
         let held = file.write_back.visit(obj, &coords, |j, chunk| {
             if chunk.len() == chunk_bytes {
                 copy_pieces(&split, &order, &start, rest[j], es, chunk, data);
+            } else {
+                wrong_size = Some((rest[j], chunk.len()));
             }
         });
+        if let Some((c, len)) = wrong_size {
+            bail!(Area::Storage, "held chunk {:?} of object {obj} has {len} bytes, expected {chunk_bytes}", split.chunks[c]);
+        }
         for (j, h) in held.into_iter().enumerate() {
             done[rest[j]] = h;
         }
