@@ -1,5 +1,6 @@
 //! The in-memory backend: files live for the life of the process.
 use crate::backend::{ChunkKey, MetaCommit, MetaSnapshot, ObjId, VolBackend};
+use crate::chunk_buf::ChunkBuf;
 use crate::error::{Area, Result, VolError};
 use bytes::Bytes;
 use dashmap::DashMap;
@@ -12,7 +13,17 @@ use std::sync::Arc;
 struct StoredFile {
     header: Vec<u8>,
     records: HashMap<ObjId, Vec<u8>>,
-    chunks: DashMap<ChunkKey, Bytes>,
+    chunks: DashMap<ChunkKey, Arc<ChunkBuf>>,
+}
+
+/// A stored chunk lent to a reader: while any is alive the chunk is shared and is not
+/// patched in place.
+struct Lent(Arc<ChunkBuf>);
+
+impl AsRef<[u8]> for Lent {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 #[derive(Default)]
@@ -81,17 +92,40 @@ impl VolBackend for MemoryBackend {
     fn read_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<Vec<Option<Bytes>>> {
         let f = self.file(file)?;
         let f = f.read();
-        // Chunks are shared, not copied: a write replaces a chunk's buffer, never changes it.
-        Ok(keys.iter().map(|k| f.chunks.get(k).map(|c| c.clone())).collect())
+        // Chunks are shared, not copied; `patch_chunks` leaves a shared chunk alone.
+        Ok(keys.iter().map(|k| f.chunks.get(k).map(|c| Bytes::from_owner(Lent(c.clone())))).collect())
     }
 
-    fn write_chunks(&self, file: &str, chunks: Vec<(ChunkKey, Vec<u8>)>) -> Result<()> {
+    fn write_chunks(&self, file: &str, chunks: Vec<(ChunkKey, ChunkBuf)>) -> Result<()> {
         let f = self.file(file)?;
         let f = f.read();
         for (k, v) in chunks {
-            f.chunks.insert(k, Bytes::from(v));
+            f.chunks.insert(k, Arc::new(v));
         }
         Ok(())
+    }
+
+    fn keeps_chunks_in_process(&self) -> bool {
+        true
+    }
+
+    fn patch_chunks(&self, file: &str, keys: &[ChunkKey], patch: &mut dyn FnMut(usize, &mut [u8])) -> Result<Vec<bool>> {
+        let f = self.file(file)?;
+        let f = f.read();
+        Ok(keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| match f.chunks.get_mut(k) {
+                Some(mut c) => match Arc::get_mut(&mut c) {
+                    Some(buf) => {
+                        patch(i, buf);
+                        true
+                    }
+                    None => false,
+                },
+                None => false,
+            })
+            .collect())
     }
 
     fn delete_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<()> {

@@ -6,6 +6,7 @@
 //! Commits go through `metalog` (a new segment, then the manifest as the commit point).
 use super::metalog;
 use crate::backend::{ChunkKey, MetaCommit, MetaSnapshot, VolBackend};
+use crate::chunk_buf::ChunkBuf;
 use crate::bail;
 use crate::error::{Area, Result, VolError};
 use bytes::Bytes;
@@ -125,9 +126,9 @@ impl ObjStoreBackend {
         }
     }
 
-    async fn put(&self, p: &Path, b: Vec<u8>) -> Result<()> {
+    async fn put(&self, p: &Path, b: impl Into<PutPayload>) -> Result<()> {
         self.requests.put.fetch_add(1, Relaxed);
-        self.store.put(p, PutPayload::from(b)).await.map(|_| ()).map_err(|e| self.err(&format!("writing {p}"), e))
+        self.store.put(p, b.into()).await.map(|_| ()).map_err(|e| self.err(&format!("writing {p}"), e))
     }
 
     async fn delete_all(&self, paths: Vec<Path>) -> Result<()> {
@@ -253,9 +254,9 @@ impl VolBackend for ObjStoreBackend {
         })
     }
 
-    fn write_chunks(&self, file: &str, chunks: Vec<(ChunkKey, Vec<u8>)>) -> Result<()> {
-        let items: Vec<(Path, Vec<u8>)> =
-            chunks.into_iter().map(|(k, b)| Ok((self.chunk_path(file, &k)?, b))).collect::<Result<_>>()?;
+    fn write_chunks(&self, file: &str, chunks: Vec<(ChunkKey, ChunkBuf)>) -> Result<()> {
+        let items: Vec<(Path, Bytes)> =
+            chunks.into_iter().map(|(k, b)| Ok((self.chunk_path(file, &k)?, b.into_bytes()))).collect::<Result<_>>()?;
         block_on(async {
             stream::iter(items)
                 .map(|(p, b)| async move { self.put(&p, b).await })

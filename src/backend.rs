@@ -1,6 +1,7 @@
 //! The storage contract. Every backend stores, per HDF5 file: a set of small metadata records
 //! addressed by object id, committed together at one atomic point, and dataset chunks addressed
 //! by (object id, chunk coordinates). Everything HDF5-specific lives above this trait.
+use crate::chunk_buf::ChunkBuf;
 use crate::error::Result;
 use bytes::Bytes;
 
@@ -42,7 +43,19 @@ pub trait VolBackend: Send + Sync {
     /// One answer per key, in order; `None` for a chunk never written. `Bytes` so a backend
     /// can hand over what it holds or received without another copy.
     fn read_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<Vec<Option<Bytes>>>;
-    fn write_chunks(&self, file: &str, chunks: Vec<(ChunkKey, Vec<u8>)>) -> Result<()>;
+    fn write_chunks(&self, file: &str, chunks: Vec<(ChunkKey, ChunkBuf)>) -> Result<()>;
+    /// Chunks live in this process's memory: writes change them there (`patch_chunks`), so
+    /// holding partly written chunks in a write-back cache would only add a copy.
+    fn keeps_chunks_in_process(&self) -> bool {
+        false
+    }
+    /// Changes stored chunks where they are, for stores that hold them in this process:
+    /// calls `patch(i, bytes)` for each `keys[i]` it can change without a copy and says which
+    /// it did; the caller writes the others as usual. Callers pass only versions no commit
+    /// names (the file's current write epoch), so a committed version is never changed.
+    fn patch_chunks(&self, _file: &str, keys: &[ChunkKey], _patch: &mut dyn FnMut(usize, &mut [u8])) -> Result<Vec<bool>> {
+        Ok(vec![false; keys.len()])
+    }
     fn delete_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<()>;
     /// Requests sent so far, for stores reached over requests (`RUSTVOL_STATS=1`).
     fn request_summary(&self) -> Option<String> {

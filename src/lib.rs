@@ -3,6 +3,7 @@
 //! Layers, calling downwards only: `vol` (the C ABI HDF5 calls) → `model` (HDF5 semantics, once
 //! for every backend) → `backend::VolBackend` → `connectors`.
 pub mod backend;
+pub mod chunk_buf;
 pub mod config;
 #[path = "../connectors/mod.rs"]
 pub mod connectors;

@@ -1,6 +1,7 @@
 //! One contract, checked against every backend: memory, a local directory, and S3 when
 //! `RUSTVOL_S3_INFO` names a server (the test command starts Garage and sets it).
 use rustvol::backend::{ChunkKey, MetaCommit, VolBackend};
+use rustvol::chunk_buf::ChunkBuf;
 use rustvol::config::Config;
 use rustvol::connectors::{self, objstore::ObjStoreBackend};
 use std::sync::Arc;
@@ -17,6 +18,10 @@ fn key(obj: u64, coords: &[u64]) -> ChunkKey {
 /// Chunks as plain vectors, to compare with what was written.
 fn owned(v: Vec<Option<bytes::Bytes>>) -> Vec<Option<Vec<u8>>> {
     v.into_iter().map(|c| c.map(|b| b.to_vec())).collect()
+}
+
+fn bufs(v: Vec<(ChunkKey, Vec<u8>)>) -> Vec<(ChunkKey, ChunkBuf)> {
+    v.into_iter().map(|(k, b)| (k, b.into())).collect()
 }
 
 /// A second client of the same store, so reads cannot come from the first one's caches.
@@ -48,7 +53,7 @@ fn contract(b: Arc<dyn VolBackend>, fresh: Fresh) {
     // distinct; deleting one leaves the others (and deleting a missing one is no error).
     let v2 = ChunkKey { version: 2, ..key(7, &[0, 0]) };
     let chunks = vec![(key(7, &[0, 1]), vec![1u8; 16]), (key(7, &[0, 0]), vec![2u8; 16]), (key(8, &[3]), vec![3u8; 4]), (v2.clone(), vec![9u8; 16])];
-    b.write_chunks(&f, chunks).unwrap();
+    b.write_chunks(&f, bufs(chunks)).unwrap();
     let got = owned(fresh().read_chunks(&f, &[key(7, &[0, 0]), key(7, &[9, 9]), key(8, &[3]), v2.clone()]).unwrap());
     assert_eq!(got, vec![Some(vec![2u8; 16]), None, Some(vec![3u8; 4]), Some(vec![9u8; 16])]);
     b.delete_chunks(&f, &[key(7, &[0, 1]), key(7, &[5, 5]), v2.clone()]).unwrap();
@@ -56,10 +61,27 @@ fn contract(b: Arc<dyn VolBackend>, fresh: Fresh) {
     assert_eq!(got, vec![None, Some(vec![2u8; 16]), None]);
     // Many chunks at once (concurrent requests) come back in order.
     let many: Vec<(ChunkKey, Vec<u8>)> = (0..200u64).map(|i| (key(9, &[i]), i.to_le_bytes().to_vec())).collect();
-    b.write_chunks(&f, many.clone()).unwrap();
+    b.write_chunks(&f, bufs(many.clone())).unwrap();
     let keys: Vec<ChunkKey> = many.iter().map(|(k, _)| k.clone()).collect();
     let back = owned(b.read_chunks(&f, &keys).unwrap());
     assert!(back.iter().zip(&many).all(|(g, (_, w))| g.as_ref() == Some(w)));
+
+    // Patching in place: whatever a backend says it patched reads back patched, the rest is
+    // unchanged; a chunk a reader still holds is never changed under it; a missing chunk is
+    // not made up.
+    let pk = [key(9, &[1]), key(9, &[2]), key(9, &[999])];
+    let held = b.read_chunks(&f, &[key(9, &[2])]).unwrap();
+    let done = b.patch_chunks(&f, &pk, &mut |_, c| c[0] = 0xEE).unwrap();
+    assert_eq!(done.len(), 3);
+    assert!(!done[1], "a chunk lent to a reader is not patched");
+    assert!(!done[2], "a missing chunk is not patched");
+    assert_eq!(owned(held), vec![Some(2u64.to_le_bytes().to_vec())]);
+    let back = owned(fresh().read_chunks(&f, &pk).unwrap());
+    let mut want1 = 1u64.to_le_bytes().to_vec();
+    if done[0] {
+        want1[0] = 0xEE;
+    }
+    assert_eq!(back, vec![Some(want1), Some(2u64.to_le_bytes().to_vec()), None]);
 
     // Truncating create and delete leave nothing behind.
     b.create_file(&f).unwrap();
@@ -144,7 +166,7 @@ fn daos_contract(cfg: Config) {
     let odd = format!("{}/sub dir/naïve {}.h5", unique("odd"), "x".repeat(150));
     b.create_file(&odd).unwrap();
     b.commit_meta(&odd, MetaCommit { header: b"h".to_vec(), upserts: vec![(1, b"r".to_vec())], deletes: vec![] }).unwrap();
-    b.write_chunks(&odd, vec![(key(3, &[1, 2]), vec![7u8; 100])]).unwrap();
+    b.write_chunks(&odd, bufs(vec![(key(3, &[1, 2]), vec![7u8; 100])])).unwrap();
     assert!(b.file_exists(&odd).unwrap());
     assert_eq!(owned(b.read_chunks(&odd, &[key(3, &[1, 2])]).unwrap()), vec![Some(vec![7u8; 100])]);
     b.delete_file(&odd).unwrap();

@@ -702,11 +702,11 @@ impl VolBackend for DaosBackend {
         Ok(got.into_iter().map(|c| c.map(bytes::Bytes::from)).collect())
     }
 
-    fn write_chunks(&self, file: &str, chunks: Vec<(ChunkKey, Vec<u8>)>) -> Result<()> {
+    fn write_chunks(&self, file: &str, chunks: Vec<(ChunkKey, crate::chunk_buf::ChunkBuf)>) -> Result<()> {
         if chunks.is_empty() {
             return Ok(());
         }
-        let chunks: Vec<(ChunkKey, bytes::Bytes)> = chunks.into_iter().map(|(k, b)| (k, bytes::Bytes::from(b))).collect();
+        let chunks: Vec<(ChunkKey, bytes::Bytes)> = chunks.into_iter().map(|(k, b)| (k, b.into_bytes())).collect();
         self.with_ctx(file, |c| self.write_in(c, &chunks))
     }
 

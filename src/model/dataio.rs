@@ -9,24 +9,19 @@
 //!
 //! Chunks of fixed-size types hold raw elements. Chunks of types with variable-length parts
 //! hold, per element, a little-endian u32 length followed by the element's encoding.
-use super::chunks::{Geometry, Piece};
+use super::chunks::{Geometry, Split};
 use super::objects::{chunk_name, Dataset, ObjKind};
 use super::open_file::OpenFile;
+use super::write_back;
 use crate::backend::{ChunkKey, ObjId};
 use crate::bail;
+use crate::chunk_buf::ChunkBuf;
 use crate::error::{Area, Result};
 use bytes::Bytes;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 pub fn geometry(d: &Dataset) -> Geometry {
     Geometry::new(&d.extent.dims, &d.chunk)
-}
-
-/// The chunks a selection touches, each with its stored key if it has been written.
-fn touched(file: &OpenFile, obj: ObjId, pieces: &[Piece]) -> Result<Vec<(Vec<u64>, Option<ChunkKey>)>> {
-    let coords = touched_coords(pieces);
-    let keys = stored_keys(file, obj, &coords)?;
-    Ok(coords.into_iter().zip(keys).collect())
 }
 
 /// The stored keys of chunks, from the dataset's live record (the caller's copy of the
@@ -47,12 +42,29 @@ fn chunk_table(file: &OpenFile, obj: ObjId) -> Result<Vec<ChunkKey>> {
     d.chunks.iter().map(|(n, &version)| Ok(ChunkKey { obj, coords: parse_chunk_name(n)?, version })).collect()
 }
 
-fn filled(n: u64, fill: &[u8], elem: usize) -> Vec<u8> {
-    if fill.iter().all(|&b| b == 0) || fill.len() != elem {
-        vec![0u8; n as usize * elem]
+/// A new chunk buffer for `file`'s backend: made to stay when the backend keeps it.
+fn new_chunk(file: &OpenFile, len: usize) -> ChunkBuf {
+    if file.backend.keeps_chunks_in_process() {
+        ChunkBuf::zeroed_resident(len)
     } else {
-        fill.repeat(n as usize)
+        ChunkBuf::zeroed(len)
     }
+}
+
+fn copy_chunk(file: &OpenFile, src: &[u8]) -> ChunkBuf {
+    if file.backend.keeps_chunks_in_process() {
+        ChunkBuf::copy_of_resident(src)
+    } else {
+        ChunkBuf::copy_of(src)
+    }
+}
+
+fn filled(file: &OpenFile, n: u64, fill: &[u8], elem: usize) -> ChunkBuf {
+    let mut b = new_chunk(file, n as usize * elem);
+    if fill.len() == elem && fill.iter().any(|&b| b != 0) {
+        fill_into(&mut b, fill, elem);
+    }
+    b
 }
 
 /// Reads the stored chunks among `keys`; the answer has one entry per key, `None` where the
@@ -74,24 +86,44 @@ fn fetch(file: &OpenFile, keys: &[Option<ChunkKey>]) -> Result<Vec<Option<Bytes>
 /// Stores new contents of chunks: each goes to the file's current write epoch, and the
 /// dataset's record then names that version; versions it replaces are dropped after the
 /// next commit.
-fn store(file: &OpenFile, obj: ObjId, chunks: Vec<(Vec<u64>, Vec<u8>)>) -> Result<()> {
+fn store(file: &OpenFile, obj: ObjId, chunks: Vec<(Vec<u64>, ChunkBuf)>) -> Result<()> {
+    if chunks.is_empty() {
+        return Ok(());
+    }
     let epoch = file.meta.read().write_epoch;
+    let names: Vec<Vec<u64>> = chunks.iter().map(|(c, _)| c.clone()).collect();
     let writes = chunks.into_iter().map(|(coords, b)| (ChunkKey { obj, coords, version: epoch }, b)).collect::<Vec<_>>();
-    let names: Vec<(String, Vec<u64>)> = writes.iter().map(|(k, _)| (chunk_name(&k.coords), k.coords.clone())).collect();
     file.backend.write_chunks(&file.key, writes)?;
+    name_versions(file, obj, names)?;
+    Ok(())
+}
+
+/// Makes the dataset's record name the current write epoch's version of each chunk; answers
+/// that epoch. Replaced versions become garbage of the next commit.
+fn name_versions(file: &OpenFile, obj: ObjId, coords: Vec<Vec<u64>>) -> Result<u64> {
     let mut m = file.meta.write();
+    let epoch = m.write_epoch;
     let mut replaced = Vec::new();
     if let ObjKind::Dataset(d) = &mut m.obj_mut(obj)?.kind {
-        for (name, coords) in names {
-            if let Some(old) = d.chunks.insert(name, epoch) {
+        for c in coords {
+            if let Some(old) = d.chunks.insert(chunk_name(&c), epoch) {
                 if old != epoch {
-                    replaced.push(ChunkKey { obj, coords, version: old });
+                    replaced.push(ChunkKey { obj, coords: c, version: old });
                 }
             }
         }
     }
     m.garbage.extend(replaced);
-    Ok(())
+    Ok(epoch)
+}
+
+/// Copies the pieces of chunk `c` between the packed buffer and the chunk's bytes.
+fn copy_pieces(split: &Split, order: &[usize], start: &[usize], c: usize, es: usize, chunk: &mut [u8], data: &[u8]) {
+    for &i in &order[start[c]..start[c + 1]] {
+        let p = &split.pieces[i];
+        chunk[p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es]
+            .copy_from_slice(&data[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es]);
+    }
 }
 
 fn check_size(obj: ObjId, coords: &[u64], c: &[u8], want: usize) -> Result<()> {
@@ -101,64 +133,169 @@ fn check_size(obj: ObjId, coords: &[u64], c: &[u8], want: usize) -> Result<()> {
     Ok(())
 }
 
+/// Fills `dst` with copies of the fill value (zeros when there is none).
+fn fill_into(dst: &mut [u8], fill: &[u8], elem: usize) {
+    if fill.len() != elem || fill.iter().all(|&b| b == 0) {
+        dst.fill(0);
+    } else {
+        for e in dst.chunks_exact_mut(elem) {
+            e.copy_from_slice(fill);
+        }
+    }
+}
+
 /// Reads the selected elements (given as runs in dataset order) into one packed buffer.
 pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], out: &mut [u8]) -> Result<()> {
     let g = geometry(d);
     let es = d.elem_size;
     let chunk_bytes = g.chunk_elems() as usize * es;
-    let pieces = g.pieces(runs);
-    let touched = touched(file, obj, &pieces)?;
-    let keys: Vec<Option<ChunkKey>> = touched.iter().map(|(_, k)| k.clone()).collect();
-    let mut chunks: HashMap<&[u64], Option<Bytes>> = HashMap::with_capacity(keys.len());
-    for ((coords, _), c) in touched.iter().zip(fetch(file, &keys)?) {
-        if let Some(c) = &c {
+    let split = g.split(runs);
+    let held = if file.write_back.is_empty() {
+        vec![false; split.chunks.len()]
+    } else {
+        let (order, start) = split.by_chunk();
+        file.write_back.visit(obj, &split.chunks, |c, chunk| {
+            for &i in &order[start[c]..start[c + 1]] {
+                let p = &split.pieces[i];
+                out[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es]
+                    .copy_from_slice(&chunk[p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es]);
+            }
+        })
+    };
+    let keys: Vec<Option<ChunkKey>> =
+        stored_keys(file, obj, &split.chunks)?.into_iter().zip(&held).map(|(k, &h)| if h { None } else { k }).collect();
+    let chunks = fetch(file, &keys)?;
+    for (coords, c) in split.chunks.iter().zip(&chunks) {
+        if let Some(c) = c {
             check_size(obj, coords, c, chunk_bytes)?;
         }
-        chunks.insert(coords, c);
     }
-    for p in &pieces {
+    for p in &split.pieces {
+        if held[p.chunk] {
+            continue;
+        }
         let dst = &mut out[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es];
-        match chunks.get(p.chunk.as_slice()).and_then(|c| c.as_ref()) {
+        match &chunks[p.chunk] {
             Some(c) => dst.copy_from_slice(&c[p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es]),
-            None => dst.copy_from_slice(&filled(p.len, &d.fill, es)),
+            None => fill_into(dst, &d.fill, es),
         }
     }
     Ok(())
 }
 
-/// Writes a packed buffer of elements to the selected places; a chunk written only in part
-/// is read first so the rest of it is kept.
+/// Writes a packed buffer of elements to the selected places. A chunk written only in part
+/// keeps the rest of its contents; where it lives decides the cost:
+/// - written since the last commit and held in process memory by the backend: changed there;
+/// - held in the file's write-back cache: changed there;
+/// - otherwise read (or made from the fill value), changed, and then held in the write-back
+///   cache, or stored at once by backends that keep chunks in process memory.
+/// Chunks written whole are stored at once.
 pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], data: &[u8]) -> Result<()> {
     let g = geometry(d);
     let es = d.elem_size;
     let per_chunk = g.chunk_elems();
     let chunk_bytes = per_chunk as usize * es;
-    let pieces = g.pieces(runs);
-    let mut covered: HashMap<&[u64], u64> = HashMap::new();
-    for p in &pieces {
-        *covered.entry(p.chunk.as_slice()).or_insert(0) += p.len;
-    }
-    let touched = touched(file, obj, &pieces)?;
-    let keys: Vec<Option<ChunkKey>> =
-        touched.iter().map(|(c, k)| if covered[c.as_slice()] < per_chunk { k.clone() } else { None }).collect();
-    let mut bufs: HashMap<Vec<u64>, Vec<u8>> = HashMap::with_capacity(keys.len());
-    for ((coords, _), old) in touched.iter().zip(fetch(file, &keys)?) {
-        let c = match old {
-            Some(c) => {
-                check_size(obj, coords, &c, chunk_bytes)?;
-                c.to_vec()
+    let split = g.split(runs);
+    let covered = split.covered();
+    let (order, start) = split.by_chunk();
+    let (stored, mut done) = patch_uncommitted(file, obj, &split, (&order, &start), chunk_bytes, es, data)?;
+    if !file.write_back.is_empty() {
+        let rest: Vec<usize> = (0..done.len()).filter(|&i| !done[i]).collect();
+        let coords: Vec<Vec<u64>> = rest.iter().map(|&i| split.chunks[i].clone()).collect();
+        let mut wrong_size = None;
+        let held = file.write_back.visit(obj, &coords, |j, chunk| {
+            if chunk.len() == chunk_bytes {
+                copy_pieces(&split, &order, &start, rest[j], es, chunk, data);
+            } else {
+                wrong_size = Some((rest[j], chunk.len()));
             }
-            None if covered[coords.as_slice()] < per_chunk => filled(per_chunk, &d.fill, es),
-            None => vec![0u8; chunk_bytes],
+        });
+        if let Some((c, len)) = wrong_size {
+            bail!(Area::Storage, "held chunk {:?} of object {obj} has {len} bytes, expected {chunk_bytes}", split.chunks[c]);
+        }
+        for (j, h) in held.into_iter().enumerate() {
+            done[rest[j]] = h;
+        }
+    }
+    let keys: Vec<Option<ChunkKey>> = stored
+        .into_iter()
+        .zip(&covered)
+        .zip(&done)
+        .map(|((k, &n), &done)| if !done && n < per_chunk { k } else { None })
+        .collect();
+    let hold = !file.backend.keeps_chunks_in_process();
+    let (mut whole, mut partial) = (Vec::new(), Vec::new());
+    for (c, ((old, &n), &done)) in fetch(file, &keys)?.into_iter().zip(&covered).zip(&done).enumerate() {
+        if done {
+            continue;
+        }
+        let mut buf = match old {
+            Some(b) => {
+                check_size(obj, &split.chunks[c], &b, chunk_bytes)?;
+                copy_chunk(file, &b)
+            }
+            None if n < per_chunk => filled(file, per_chunk, &d.fill, es),
+            None => new_chunk(file, chunk_bytes),
         };
-        bufs.insert(coords.clone(), c);
+        copy_pieces(&split, &order, &start, c, es, &mut buf, data);
+        if hold && n < per_chunk {
+            partial.push((split.chunks[c].clone(), buf));
+        } else {
+            whole.push((split.chunks[c].clone(), buf));
+        }
     }
-    for p in &pieces {
-        let c = bufs.get_mut(&p.chunk).expect("every piece's chunk has a buffer");
-        c[p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es]
-            .copy_from_slice(&data[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es]);
+    store(file, obj, whole)?;
+    if !partial.is_empty() {
+        let epoch = name_versions(file, obj, partial.iter().map(|(c, _)| c.clone()).collect())?;
+        write_back::hold(file, obj, partial.into_iter().map(|(c, b)| (c, epoch, b)).collect())?;
     }
-    store(file, obj, bufs.into_iter().collect())
+    Ok(())
+}
+
+/// Writes the pieces of chunks whose stored version is the current write epoch into the
+/// backend's buffers where it allows that. Answers the stored key of every chunk of the split
+/// and which chunks are done. The metadata lock is held throughout, so no commit can make the
+/// epoch's versions committed while they are being changed.
+fn patch_uncommitted(
+    file: &OpenFile,
+    obj: ObjId,
+    split: &Split,
+    (order, start): (&[usize], &[usize]),
+    chunk_bytes: usize,
+    es: usize,
+    data: &[u8],
+) -> Result<(Vec<Option<ChunkKey>>, Vec<bool>)> {
+    let m = file.meta.read();
+    let ObjKind::Dataset(d) = &m.obj(obj)?.kind else { bail!(Area::Dataset, "object {obj} is not a dataset") };
+    let stored: Vec<Option<ChunkKey>> = split
+        .chunks
+        .iter()
+        .map(|c| d.chunks.get(&chunk_name(c)).map(|&version| ChunkKey { obj, coords: c.clone(), version }))
+        .collect();
+    let mut patched = vec![false; stored.len()];
+    if !file.backend.keeps_chunks_in_process() {
+        return Ok((stored, patched));
+    }
+    let which: Vec<usize> = (0..stored.len()).filter(|&i| stored[i].as_ref().is_some_and(|k| k.version == m.write_epoch)).collect();
+    if which.is_empty() {
+        return Ok((stored, patched));
+    }
+    let keys: Vec<ChunkKey> = which.iter().filter_map(|&i| stored[i].clone()).collect();
+    let mut wrong_size = None;
+    let done = file.backend.patch_chunks(&file.key, &keys, &mut |j, buf| {
+        if buf.len() == chunk_bytes {
+            copy_pieces(split, order, start, which[j], es, buf, data);
+        } else {
+            wrong_size = Some((which[j], buf.len()));
+        }
+    })?;
+    if let Some((c, len)) = wrong_size {
+        bail!(Area::Storage, "stored chunk {:?} of object {obj} has {len} bytes, expected {chunk_bytes}", split.chunks[c]);
+    }
+    for (j, ok) in done.into_iter().enumerate() {
+        patched[which[j]] = ok;
+    }
+    Ok((stored, patched))
 }
 
 pub fn decode_vlen_chunk(obj: ObjId, coords: &[u64], bytes: &[u8], n: u64) -> Result<Vec<Vec<u8>>> {
@@ -207,18 +344,14 @@ fn load_vlen_chunks(file: &OpenFile, obj: ObjId, d: &Dataset, coords: &[Vec<u64>
     Ok(map)
 }
 
-fn touched_coords(pieces: &[Piece]) -> Vec<Vec<u64>> {
-    pieces.iter().map(|p| &p.chunk).collect::<BTreeSet<_>>().into_iter().cloned().collect()
-}
-
 /// Reads encoded elements; an element never written is an empty encoding.
 pub fn read_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]) -> Result<Vec<Vec<u8>>> {
-    let pieces = geometry(d).pieces(runs);
-    let chunks = load_vlen_chunks(file, obj, d, &touched_coords(&pieces))?;
-    let total: u64 = pieces.iter().map(|p| p.len).sum();
+    let split = geometry(d).split(runs);
+    let chunks = load_vlen_chunks(file, obj, d, &split.chunks)?;
+    let total: u64 = split.pieces.iter().map(|p| p.len).sum();
     let mut out = vec![Vec::new(); total as usize];
-    for p in &pieces {
-        let c = &chunks[&p.chunk];
+    for p in &split.pieces {
+        let c = &chunks[&split.chunks[p.chunk]];
         for k in 0..p.len {
             out[(p.buf_off + k) as usize] = c[(p.chunk_off + k) as usize].clone();
         }
@@ -227,20 +360,22 @@ pub fn read_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]) 
 }
 
 pub fn write_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], elems: Vec<Vec<u8>>) -> Result<()> {
-    let pieces = geometry(d).pieces(runs);
-    let mut chunks = load_vlen_chunks(file, obj, d, &touched_coords(&pieces))?;
-    for p in &pieces {
-        let c = chunks.get_mut(&p.chunk).expect("loaded");
+    let split = geometry(d).split(runs);
+    let mut chunks = load_vlen_chunks(file, obj, d, &split.chunks)?;
+    for p in &split.pieces {
+        let c = chunks.get_mut(&split.chunks[p.chunk]).expect("loaded");
         for k in 0..p.len {
             c[(p.chunk_off + k) as usize] = elems[(p.buf_off + k) as usize].clone();
         }
     }
-    store(file, obj, chunks.into_iter().map(|(c, e)| (c, encode_vlen_chunk(&e))).collect())
+    store(file, obj, chunks.into_iter().map(|(c, e)| (c, encode_vlen_chunk(&e).into())).collect())
 }
 
 /// After the extent changed: forgets chunks wholly outside it and resets the parts of edge
 /// chunks that fell outside, so growing again shows the fill value as HDF5 does.
 pub fn trim_to_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
+    // Edge chunks are read from the backend below, and chunks beyond the extent forgotten.
+    write_back::write_back(file, Some(obj))?;
     let g = geometry(d);
     let mut gone = Vec::new();
     let mut edge = Vec::new();
@@ -272,17 +407,17 @@ pub fn trim_to_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
                 for i in g.outside(c) {
                     e[i as usize] = d.fill.clone();
                 }
-                (c.clone(), encode_vlen_chunk(&e))
+                (c.clone(), encode_vlen_chunk(&e).into())
             })
             .collect()
     } else {
         let keys = stored_keys(file, obj, &edge)?;
-        let fill = filled(1, &d.fill, es);
+        let fill = filled(file, 1, &d.fill, es);
         let mut writes = Vec::new();
         for (c, b) in edge.iter().zip(fetch(file, &keys)?) {
             let Some(b) = b else { continue };
-            let mut b = b.to_vec();
             check_size(obj, c, &b, g.chunk_elems() as usize * es)?;
+            let mut b = copy_chunk(file, &b);
             for i in g.outside(c) {
                 b[i as usize * es..(i as usize + 1) * es].copy_from_slice(&fill);
             }
@@ -313,6 +448,7 @@ pub fn storage_size(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<u64> {
 /// Copies every stored chunk of dataset `src_obj` (described by `d`) to dataset `dst_obj`,
 /// possibly in another file.
 pub fn copy_chunks(src: &OpenFile, src_obj: ObjId, d: &Dataset, dst: &OpenFile, dst_obj: ObjId) -> Result<()> {
+    write_back::write_back(src, Some(src_obj))?;
     let coords: Vec<Vec<u64>> = d.chunks.keys().map(|n| parse_chunk_name(n)).collect::<Result<_>>()?;
     let keys: Vec<Option<ChunkKey>> = d
         .chunks
@@ -321,5 +457,9 @@ pub fn copy_chunks(src: &OpenFile, src_obj: ObjId, d: &Dataset, dst: &OpenFile, 
         .map(|(&version, c)| Some(ChunkKey { obj: src_obj, coords: c.clone(), version }))
         .collect();
     let data = fetch(src, &keys)?;
-    store(dst, dst_obj, coords.into_iter().zip(data).filter_map(|(c, b)| b.map(|b| (c, b.to_vec()))).collect())
+    store(dst, dst_obj, coords.into_iter().zip(data).filter_map(|(c, b)| b.map(|b| (c, copy_chunk(dst, &b)))).collect())
 }
+
+#[cfg(test)]
+#[path = "dataio_tests.rs"]
+mod tests;

@@ -6,3 +6,4 @@ pub mod namespace;
 pub mod objects;
 pub mod open_file;
 pub mod dataio;
+pub mod write_back;

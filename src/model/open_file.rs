@@ -1,6 +1,7 @@
 //! A file open in this process: its metadata in memory, the backend it lives in, and the
 //! process-wide table that makes a second open of the same file share the first one's state.
 use super::namespace::FileMeta;
+use super::write_back::{self, WriteBack};
 use crate::backend::{MetaCommit, VolBackend};
 use crate::config::Config;
 use crate::connectors::Location;
@@ -21,6 +22,8 @@ pub struct OpenFile {
     /// The configuration the file was opened with, for files reached through external links.
     pub cfg: Config,
     pub meta: RwLock<FileMeta>,
+    /// Partly written chunks not yet sent to the backend (see `write_back`).
+    pub write_back: WriteBack,
     pub fileno: u64,
     reg_key: String,
 }
@@ -52,6 +55,7 @@ impl OpenFile {
             backend: loc.backend,
             cfg,
             meta: RwLock::new(meta),
+            write_back: WriteBack::default(),
             fileno: NEXT_FILENO.fetch_add(1, Ordering::Relaxed),
             reg_key: reg_key.clone(),
         });
@@ -84,8 +88,9 @@ impl OpenFile {
     }
 
     /// Writes every metadata change since the last flush as one commit, then drops the chunks
-    /// of datasets that were deleted.
+    /// of datasets that were deleted. Held chunks go to the backend first: the commit names them.
     pub fn flush(&self) -> Result<()> {
+        write_back::write_back(self, None)?;
         let (commit, garbage) = {
             let mut m = self.meta.write();
             if !m.has_changes() && m.garbage.is_empty() {

@@ -171,6 +171,10 @@ impl Handle {
     /// `p` is a pointer made by `into_raw`, closed now and never used again.
     pub unsafe fn close(p: *mut c_void) -> Result<()> {
         let h = &*(p as *const Handle);
+        // A dataset's held chunks go to the backend at its close; on failure the handle stays.
+        if h.kind == Kind::Dataset {
+            crate::model::write_back::write_back(&h.file, Some(h.obj))?;
+        }
         if h.kind != Kind::File && !h.released.replace(true) {
             h.file.meta.write().closed(h.obj);
         }

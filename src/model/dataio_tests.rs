@@ -1,0 +1,262 @@
+//! The data path against the memory backend: what in-place changes may and may not touch.
+use super::*;
+use crate::backend::{MetaCommit, MetaSnapshot, VolBackend};
+use crate::config::Config;
+use crate::error::VolError;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use crate::connectors::memory::MemoryBackend;
+use crate::connectors::Location;
+use crate::model::namespace::FileMeta;
+use crate::model::objects::{Extent, Layout, SpaceKind};
+use crate::model::open_file::CreateMode;
+use std::sync::Arc;
+
+/// A writable file holding one dataset of 16 one-byte elements in chunks of 8.
+fn file_with_dataset(tag: &str) -> (Arc<OpenFile>, ObjId, Dataset) {
+    file_in(Arc::new(MemoryBackend::default()), tag)
+}
+
+fn dataset_record() -> Dataset {
+    Dataset {
+        dtype: vec![],
+        extent: Extent { kind: SpaceKind::Simple, dims: vec![16], maxdims: vec![16] },
+        dcpl: vec![],
+        layout: Layout::Chunked,
+        chunk: vec![8],
+        elem_size: 1,
+        vlen: false,
+        fill: vec![],
+        committed_type: None,
+        chunks: Default::default(),
+    }
+}
+
+fn file_in(backend: Arc<dyn VolBackend>, tag: &str) -> (Arc<OpenFile>, ObjId, Dataset) {
+    let loc = Location { backend, key: format!("dataio-test-{tag}") };
+    let f = OpenFile::create(loc, tag, Config::default(), CreateMode::Truncate, FileMeta::new(vec![], vec![], (false, false))).unwrap();
+    let d = dataset_record();
+    let id = f.meta.write().new_object(ObjKind::Dataset(d.clone()), false);
+    (f, id, d)
+}
+
+fn read_all(f: &OpenFile, id: ObjId, d: &Dataset) -> Vec<u8> {
+    let mut out = vec![0u8; 16];
+    read_fixed(f, id, d, &[(0, 16)], &mut out).unwrap();
+    out
+}
+
+/// The stored bytes of chunk `coords` at `version`, copied (a held `Bytes` would itself keep
+/// the chunk from being patched).
+fn stored(f: &OpenFile, id: ObjId, coords: &[u64], version: u64) -> Option<Vec<u8>> {
+    let k = ChunkKey { obj: id, coords: coords.to_vec(), version };
+    f.backend.read_chunks(&f.key, &[k]).unwrap().pop().unwrap().map(|b| b.to_vec())
+}
+
+/// Where the stored buffer of chunk `coords` lives, to tell a patch in place from a new buffer.
+fn address(f: &OpenFile, id: ObjId, coords: &[u64], version: u64) -> usize {
+    let k = ChunkKey { obj: id, coords: coords.to_vec(), version };
+    f.backend.read_chunks(&f.key, &[k]).unwrap().pop().unwrap().unwrap().as_ptr() as usize
+}
+
+fn version_of(f: &OpenFile, id: ObjId, coords: &[u64]) -> u64 {
+    let m = f.meta.read();
+    let ObjKind::Dataset(d) = &m.obj(id).unwrap().kind else { unreachable!() };
+    d.chunks[&chunk_name(coords)]
+}
+
+#[test]
+fn uncommitted_chunks_are_patched_in_place_and_reads_see_it() {
+    let (f, id, d) = file_with_dataset("in-place");
+    let all: Vec<u8> = (1..=16).collect();
+    write_fixed(&f, id, &d, &[(0, 16)], &all).unwrap();
+    let v = version_of(&f, id, &[0]);
+    let before = address(&f, id, &[0], v);
+    // Strided: every other element of the first chunk, then a whole-chunk overwrite.
+    write_fixed(&f, id, &d, &[(0, 1), (2, 1), (4, 1), (6, 1)], &[100, 102, 104, 106]).unwrap();
+    assert_eq!(version_of(&f, id, &[0]), v, "same epoch, same version");
+    assert_eq!(address(&f, id, &[0], v), before, "patched where it is, not copied");
+    assert_eq!(read_all(&f, id, &d), [100, 2, 102, 4, 104, 6, 106, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+    write_fixed(&f, id, &d, &[(8, 8)], &[0; 8]).unwrap();
+    assert_eq!(&read_all(&f, id, &d)[8..], &[0; 8]);
+}
+
+#[test]
+fn committed_versions_are_never_patched() {
+    let (f, id, d) = file_with_dataset("committed");
+    let all: Vec<u8> = (1..=16).collect();
+    write_fixed(&f, id, &d, &[(0, 16)], &all).unwrap();
+    let committed = version_of(&f, id, &[0]);
+    f.flush().unwrap();
+    // A partial and a whole-chunk write after the commit: both go to a new version.
+    write_fixed(&f, id, &d, &[(3, 2)], &[0xAA, 0xBB]).unwrap();
+    write_fixed(&f, id, &d, &[(8, 8)], &[7; 8]).unwrap();
+    let new = version_of(&f, id, &[0]);
+    assert_ne!(new, committed);
+    assert_eq!(version_of(&f, id, &[1]), new);
+    assert_eq!(stored(&f, id, &[0], committed).unwrap(), (1..=8).collect::<Vec<u8>>());
+    assert_eq!(stored(&f, id, &[1], committed).unwrap(), (9..=16).collect::<Vec<u8>>());
+    assert_eq!(read_all(&f, id, &d), [1, 2, 3, 0xAA, 0xBB, 6, 7, 8, 7, 7, 7, 7, 7, 7, 7, 7]);
+    // Further writes in the new epoch change the new version in place; the committed one
+    // stays until the next commit drops it.
+    write_fixed(&f, id, &d, &[(0, 1)], &[0xCC]).unwrap();
+    assert_eq!(stored(&f, id, &[0], committed).unwrap(), (1..=8).collect::<Vec<u8>>());
+    assert_eq!(stored(&f, id, &[0], new).unwrap(), [0xCC, 2, 3, 0xAA, 0xBB, 6, 7, 8]);
+    f.flush().unwrap();
+    assert_eq!(stored(&f, id, &[0], committed), None, "the replaced version is garbage after the commit");
+}
+
+#[test]
+fn a_chunk_a_reader_holds_is_replaced_not_changed() {
+    let (f, id, d) = file_with_dataset("held");
+    write_fixed(&f, id, &d, &[(0, 16)], &[5; 16]).unwrap();
+    let v = version_of(&f, id, &[0]);
+    let k = ChunkKey { obj: id, coords: vec![0], version: v };
+    let held = f.backend.read_chunks(&f.key, &[k]).unwrap().pop().unwrap().unwrap();
+    write_fixed(&f, id, &d, &[(1, 1)], &[9]).unwrap();
+    assert_eq!(&held[..], &[5; 8], "what a reader was handed never changes");
+    assert_eq!(&read_all(&f, id, &d)[..3], &[5, 9, 5]);
+}
+
+#[test]
+fn unwritten_chunks_read_as_fill_value() {
+    let (f, id, mut d) = file_with_dataset("fill");
+    d.fill = vec![0x42];
+    write_fixed(&f, id, &d, &[(2, 1)], &[1]).unwrap();
+    let got = read_all(&f, id, &d);
+    assert_eq!(&got[..4], &[0x42, 0x42, 1, 0x42]);
+    assert_eq!(&got[8..], &[0x42; 8]);
+}
+
+/// A store outside the process as the data path sees one (no in-place changes), counting
+/// chunk requests and failing writes on demand.
+#[derive(Default)]
+struct Remote {
+    inner: MemoryBackend,
+    chunk_reads: AtomicUsize,
+    chunk_writes: AtomicUsize,
+    fail_writes: AtomicBool,
+}
+
+impl VolBackend for Remote {
+    fn describe(&self) -> String {
+        "remote (test)".into()
+    }
+    fn file_exists(&self, file: &str) -> Result<bool> {
+        self.inner.file_exists(file)
+    }
+    fn create_file(&self, file: &str) -> Result<()> {
+        self.inner.create_file(file)
+    }
+    fn delete_file(&self, file: &str) -> Result<()> {
+        self.inner.delete_file(file)
+    }
+    fn load_meta(&self, file: &str) -> Result<Option<MetaSnapshot>> {
+        self.inner.load_meta(file)
+    }
+    fn commit_meta(&self, file: &str, commit: MetaCommit) -> Result<()> {
+        self.inner.commit_meta(file, commit)
+    }
+    fn read_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<Vec<Option<Bytes>>> {
+        self.chunk_reads.fetch_add(keys.len(), SeqCst);
+        self.inner.read_chunks(file, keys)
+    }
+    fn write_chunks(&self, file: &str, chunks: Vec<(ChunkKey, ChunkBuf)>) -> Result<()> {
+        if self.fail_writes.load(SeqCst) {
+            return Err(VolError::new(Area::Storage, "remote (test): write refused"));
+        }
+        self.chunk_writes.fetch_add(chunks.len(), SeqCst);
+        self.inner.write_chunks(file, chunks)
+    }
+    fn delete_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<()> {
+        self.inner.delete_chunks(file, keys)
+    }
+}
+
+fn remote_file(tag: &str) -> (Arc<Remote>, Arc<OpenFile>, ObjId, Dataset) {
+    let r = Arc::new(Remote::default());
+    let (f, id, d) = file_in(r.clone(), tag);
+    (r, f, id, d)
+}
+
+#[test]
+fn partly_written_chunks_are_held_read_back_and_stored_at_flush() {
+    let (r, f, id, d) = remote_file("held-flush");
+    // Two interleaved passes over chunk 0, then half of chunk 1: nothing goes to the store.
+    write_fixed(&f, id, &d, &[(0, 1), (2, 1), (4, 1), (6, 1)], &[10, 12, 14, 16]).unwrap();
+    write_fixed(&f, id, &d, &[(1, 1), (3, 1), (5, 1), (7, 1)], &[11, 13, 15, 17]).unwrap();
+    write_fixed(&f, id, &d, &[(8, 4)], &[20, 21, 22, 23]).unwrap();
+    assert_eq!((r.chunk_reads.load(SeqCst), r.chunk_writes.load(SeqCst)), (0, 0));
+    let want = [10, 11, 12, 13, 14, 15, 16, 17, 20, 21, 22, 23, 0, 0, 0, 0];
+    assert_eq!(read_all(&f, id, &d), want);
+    assert_eq!(r.chunk_reads.load(SeqCst), 0, "held chunks are read from the cache");
+    f.flush().unwrap();
+    assert_eq!(r.chunk_writes.load(SeqCst), 2);
+    assert!(f.write_back.is_empty());
+    let v = version_of(&f, id, &[0]);
+    assert_eq!(stored(&f, id, &[0], v).unwrap(), &want[..8]);
+    assert_eq!(stored(&f, id, &[1], v).unwrap(), &want[8..]);
+    assert_eq!(read_all(&f, id, &d), want);
+}
+
+#[test]
+fn whole_chunks_go_to_the_store_at_once() {
+    let (r, f, id, d) = remote_file("whole");
+    write_fixed(&f, id, &d, &[(0, 16)], &[3; 16]).unwrap();
+    assert_eq!(r.chunk_writes.load(SeqCst), 2);
+    assert!(f.write_back.is_empty());
+}
+
+#[test]
+fn a_committed_version_is_read_not_changed_and_the_new_one_is_held() {
+    let (r, f, id, d) = remote_file("after-commit");
+    write_fixed(&f, id, &d, &[(0, 16)], &(1..=16).collect::<Vec<u8>>()).unwrap();
+    f.flush().unwrap();
+    let committed = version_of(&f, id, &[0]);
+    write_fixed(&f, id, &d, &[(0, 1)], &[99]).unwrap();
+    assert_eq!(r.chunk_reads.load(SeqCst), 1, "the rest of the chunk comes from the committed version");
+    let new = version_of(&f, id, &[0]);
+    assert_ne!(new, committed);
+    assert_eq!(stored(&f, id, &[0], committed).unwrap(), (1..=8).collect::<Vec<u8>>());
+    assert_eq!(stored(&f, id, &[0], new), None, "held, not yet stored");
+    f.flush().unwrap();
+    assert_eq!(stored(&f, id, &[0], new).unwrap(), [99, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(stored(&f, id, &[0], committed), None, "replaced, dropped after the commit");
+}
+
+#[test]
+fn a_failed_write_back_keeps_the_chunks_and_the_commit_pending() {
+    let (r, f, id, d) = remote_file("fail");
+    write_fixed(&f, id, &d, &[(2, 2)], &[7, 8]).unwrap();
+    r.fail_writes.store(true, SeqCst);
+    assert!(f.flush().unwrap_err().msg.contains("write refused"));
+    assert!(!f.write_back.is_empty());
+    assert!(f.meta.read().has_changes(), "nothing committed");
+    assert_eq!(&read_all(&f, id, &d)[..4], &[0, 0, 7, 8]);
+    r.fail_writes.store(false, SeqCst);
+    f.flush().unwrap();
+    let v = version_of(&f, id, &[0]);
+    assert_eq!(stored(&f, id, &[0], v).unwrap(), [0, 0, 7, 8, 0, 0, 0, 0]);
+}
+
+#[test]
+fn a_dataset_close_stores_its_own_chunks_only() {
+    let (r, f, id, d) = remote_file("close");
+    let other = f.meta.write().new_object(ObjKind::Dataset(dataset_record()), false);
+    write_fixed(&f, id, &d, &[(0, 1)], &[1]).unwrap();
+    write_fixed(&f, other, &d, &[(0, 1)], &[2]).unwrap();
+    write_back::write_back(&f, Some(id)).unwrap();
+    assert_eq!(r.chunk_writes.load(SeqCst), 1);
+    assert_eq!(stored(&f, id, &[0], version_of(&f, id, &[0])).unwrap()[0], 1);
+    assert_eq!(stored(&f, other, &[0], version_of(&f, other, &[0])), None);
+    assert_eq!(read_all(&f, other, &d)[0], 2);
+}
+
+#[test]
+fn chunks_of_a_deleted_dataset_are_not_stored() {
+    let (r, f, id, d) = remote_file("deleted");
+    write_fixed(&f, id, &d, &[(0, 1)], &[1]).unwrap();
+    f.meta.write().objects.remove(&id);
+    f.flush().unwrap();
+    assert_eq!(r.chunk_writes.load(SeqCst), 0);
+    assert!(f.write_back.is_empty());
+}
