@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use crate::connectors::memory::MemoryBackend;
 use crate::connectors::Location;
 use crate::model::namespace::FileMeta;
-use crate::model::objects::{Extent, Layout, SpaceKind};
+use crate::model::objects::{shared, Extent, Layout, SpaceKind};
 use crate::model::open_file::CreateMode;
 use std::sync::Arc;
 
@@ -18,9 +18,9 @@ fn file_with_dataset(tag: &str) -> (Arc<OpenFile>, ObjId, Dataset) {
 
 fn dataset_record() -> Dataset {
     Dataset {
-        dtype: vec![],
+        dtype: shared(&[]),
         extent: Extent { kind: SpaceKind::Simple, dims: vec![16], maxdims: vec![16] },
-        dcpl: vec![],
+        dcpl: shared(&[]),
         layout: Layout::Chunked,
         chunk: vec![8],
         elem_size: 1,
@@ -33,9 +33,9 @@ fn dataset_record() -> Dataset {
 
 fn file_in(backend: Arc<dyn VolBackend>, tag: &str) -> (Arc<OpenFile>, ObjId, Dataset) {
     let loc = Location { backend, key: format!("dataio-test-{tag}") };
-    let f = OpenFile::create(loc, tag, Config::default(), CreateMode::Truncate, FileMeta::new(vec![], vec![], (false, false))).unwrap();
+    let f = OpenFile::create(loc, tag, Config::default(), CreateMode::Truncate, FileMeta::new(vec![], shared(&[]), (false, false))).unwrap();
     let d = dataset_record();
-    let id = f.meta.write().new_object(ObjKind::Dataset(d.clone()), false);
+    let id = f.meta.write().new_object(ObjKind::Dataset(Box::new(d.clone())), false);
     (f, id, d)
 }
 
@@ -241,7 +241,7 @@ fn a_failed_write_back_keeps_the_chunks_and_the_commit_pending() {
 #[test]
 fn a_dataset_close_stores_its_own_chunks_only() {
     let (r, f, id, d) = remote_file("close");
-    let other = f.meta.write().new_object(ObjKind::Dataset(dataset_record()), false);
+    let other = f.meta.write().new_object(ObjKind::Dataset(Box::new(dataset_record())), false);
     write_fixed(&f, id, &d, &[(0, 1)], &[1]).unwrap();
     write_fixed(&f, other, &d, &[(0, 1)], &[2]).unwrap();
     write_back::write_back(&f, Some(id)).unwrap();
