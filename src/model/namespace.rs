@@ -368,6 +368,7 @@ impl FileMeta {
             .attrs
             .by_name
             .values()
+            .map(|a| &**a)
             .find(|a| a.id == attr_id)
             .ok_or_else(|| VolError::new(Area::Attribute, "the attribute was deleted"))
     }
@@ -377,6 +378,7 @@ impl FileMeta {
             .attrs
             .by_name
             .values_mut()
+            .map(|a| &mut **a)
             .find(|a| a.id == attr_id)
             .ok_or_else(|| VolError::new(Area::Attribute, "the attribute was deleted"))
     }

@@ -88,17 +88,59 @@ thread_local! {
     /// Encodings of HDF5's default creation lists, which never change: most objects are made
     /// with them. Cleared when the connector terminates (a later library start may reuse ids).
     static DEFAULT_PLISTS: std::cell::RefCell<Vec<(hid_t, Shared)>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Encodings of HDF5's predefined datatypes (read-only, so they never change either),
+    /// and the ids of those types, found once.
+    static PREDEFINED_TYPES: std::cell::RefCell<(Vec<hid_t>, Vec<(hid_t, Shared)>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
-fn is_default_list(pid: hid_t) -> bool {
+/// The library's predefined datatypes that files are mostly made of.
+fn predefined_types() -> Vec<hid_t> {
+    use hdf5_sys::h5t::*;
+    vec![
+        *H5T_NATIVE_SCHAR, *H5T_NATIVE_UCHAR, *H5T_NATIVE_SHORT, *H5T_NATIVE_USHORT, *H5T_NATIVE_INT,
+        *H5T_NATIVE_UINT, *H5T_NATIVE_LONG, *H5T_NATIVE_ULONG, *H5T_NATIVE_LLONG, *H5T_NATIVE_ULLONG,
+        *H5T_NATIVE_FLOAT, *H5T_NATIVE_DOUBLE, *H5T_NATIVE_LDOUBLE, *H5T_NATIVE_INT8, *H5T_NATIVE_UINT8,
+        *H5T_NATIVE_INT16, *H5T_NATIVE_UINT16, *H5T_NATIVE_INT32, *H5T_NATIVE_UINT32, *H5T_NATIVE_INT64,
+        *H5T_NATIVE_UINT64, *H5T_NATIVE_HBOOL, *H5T_STD_I8LE, *H5T_STD_I8BE, *H5T_STD_U8LE, *H5T_STD_U8BE,
+        *H5T_STD_I16LE, *H5T_STD_I16BE, *H5T_STD_U16LE, *H5T_STD_U16BE, *H5T_STD_I32LE, *H5T_STD_I32BE,
+        *H5T_STD_U32LE, *H5T_STD_U32BE, *H5T_STD_I64LE, *H5T_STD_I64BE, *H5T_STD_U64LE, *H5T_STD_U64BE,
+        *H5T_IEEE_F32LE, *H5T_IEEE_F32BE, *H5T_IEEE_F64LE, *H5T_IEEE_F64BE, *H5T_C_S1,
+    ]
+}
+
+pub fn is_default_list(pid: hid_t) -> bool {
     use hdf5_sys::h5p::*;
     [*H5P_LST_ATTRIBUTE_CREATE, *H5P_LST_GROUP_CREATE, *H5P_LST_DATASET_CREATE, *H5P_LST_DATATYPE_CREATE, *H5P_LST_OBJECT_COPY]
         .contains(&pid)
 }
 
+/// Whether `tid` is one of the library's predefined (read-only, fixed-size, never committed)
+/// datatypes, whose questions have known answers.
+pub fn is_predefined_type(tid: hid_t) -> bool {
+    PREDEFINED_TYPES.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.0.is_empty() {
+            c.0 = predefined_types();
+        }
+        c.0.contains(&tid)
+    })
+}
+
 /// The encoding of a datatype, shared with every record holding the same.
 pub fn encode_type_shared(tid: hid_t) -> Result<Shared> {
-    Ok(shared(&encode_type(tid)?))
+    let known = match is_predefined_type(tid) {
+        true => Ok(PREDEFINED_TYPES.with(|c| c.borrow().1.iter().find(|(id, _)| *id == tid).map(|(_, b)| b.clone()))),
+        false => Err(()),
+    };
+    match known {
+        Ok(Some(b)) => Ok(b),
+        Ok(None) => {
+            let b = shared(&encode_type(tid)?);
+            PREDEFINED_TYPES.with(|c| c.borrow_mut().1.push((tid, b.clone())));
+            Ok(b)
+        }
+        Err(()) => Ok(shared(&encode_type(tid)?)),
+    }
 }
 
 pub fn encode_plist(pid: hid_t) -> Result<Shared> {
@@ -119,6 +161,7 @@ pub fn encode_plist(pid: hid_t) -> Result<Shared> {
 pub fn forget_default_plists() {
     // At process exit HDF5 may terminate the connector after thread-locals are gone.
     let _ = DEFAULT_PLISTS.try_with(|c| c.borrow_mut().clear());
+    let _ = PREDEFINED_TYPES.try_with(|c| *c.borrow_mut() = Default::default());
 }
 
 pub fn decode_plist(b: &[u8]) -> Result<Owned> {
@@ -131,20 +174,21 @@ pub fn decode_plist(b: &[u8]) -> Result<Owned> {
 }
 
 pub fn extent_of(space: hid_t) -> Result<Extent> {
-    // SAFETY: queries on a dataspace id the caller handed us.
+    const MAX_RANK: usize = 32;
+    let (mut dims, mut maxdims) = ([0u64; MAX_RANK], [0u64; MAX_RANK]);
+    // SAFETY: queries on a dataspace id the caller handed us; HDF5 writes at most its maximum
+    // rank (32) of dimensions into each array.
     unsafe {
         match H5Sget_simple_extent_type(space) {
             H5S_class_t::H5S_SCALAR => Ok(Extent { kind: SpaceKind::Scalar, dims: vec![], maxdims: vec![] }),
             H5S_class_t::H5S_NULL => Ok(Extent { kind: SpaceKind::Null, dims: vec![], maxdims: vec![] }),
             H5S_class_t::H5S_SIMPLE => {
-                let rank = H5Sget_simple_extent_ndims(space);
-                if rank < 0 {
+                let rank = H5Sget_simple_extent_dims(space, dims.as_mut_ptr(), maxdims.as_mut_ptr());
+                if rank < 0 || rank as usize > MAX_RANK {
                     bail!(Area::Dataset, "invalid dataspace");
                 }
-                let mut dims = vec![0u64; rank as usize];
-                let mut maxdims = vec![0u64; rank as usize];
-                H5Sget_simple_extent_dims(space, dims.as_mut_ptr(), maxdims.as_mut_ptr());
-                Ok(Extent { kind: SpaceKind::Simple, dims, maxdims })
+                let r = rank as usize;
+                Ok(Extent { kind: SpaceKind::Simple, dims: dims[..r].to_vec(), maxdims: maxdims[..r].to_vec() })
             }
             _ => bail!(Area::Dataset, "invalid dataspace"),
         }

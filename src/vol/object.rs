@@ -142,7 +142,7 @@ fn deep_copy(sf: &Arc<OpenFile>, src: ObjId, df: &Arc<OpenFile>, flags: u32) -> 
             let id = m.new_object(kind, o.track_attr_corder);
             if flags & COPY_WITHOUT_ATTR == 0 {
                 for a in o.attrs.by_name.values() {
-                    m.add_attr(id, a.clone())?;
+                    m.add_attr(id, (**a).clone())?;
                 }
             }
             map.insert(o.id, id);
@@ -158,7 +158,7 @@ fn deep_copy(sf: &Arc<OpenFile>, src: ObjId, df: &Arc<OpenFile>, flags: u32) -> 
             let src_type = used_types.get(&t)?;
             let n = m.new_object(src_type.kind.clone(), src_type.track_attr_corder);
             for a in src_type.attrs.by_name.values() {
-                m.add_attr(n, a.clone()).ok()?;
+                m.add_attr(n, (**a).clone()).ok()?;
             }
             type_map.insert(t, n);
             Some(n)
