@@ -964,6 +964,32 @@ static void suite_calib(void)
     free(keep);
     free(src);
     free(dst);
+
+    /* Latency of a dependent load at a random place, in a working set that fits in cache and in
+     * one the size of a big file's tables: what a lookup pays per memory access it cannot avoid */
+    size_t sets[2] = {64 << 10, (size_t)256 << 20};
+    const char *names[2] = {"latency-64KiB", "latency-256MiB"};
+    for (int w = 0; w < 2; w++) {
+        size_t n = sets[w] / sizeof(size_t), steps = 4000000;
+        size_t *next = malloc(n * sizeof(size_t));
+        if (!next)
+            die("out of memory");
+        /* one random cycle through every slot (Sattolo), so no access is predictable */
+        for (size_t i = 0; i < n; i++)
+            next[i] = i;
+        for (size_t i = n - 1; i > 0; i--) {
+            size_t j = (size_t)(xorshift() % i), t = next[i];
+            next[i] = next[j];
+            next[j] = t;
+        }
+        size_t at = 0;
+        t0 = now();
+        for (size_t i = 0; i < steps; i++)
+            at = next[at];
+        double secs = now() - t0;
+        emit("calib", "chase", names[w], 0, (long)steps, secs, "\"end\":%zu", at);
+        free(next);
+    }
 }
 /* ------------------------------------------------------------------------------------------ */
 
