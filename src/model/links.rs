@@ -7,8 +7,8 @@ use super::objects::Link;
 use crate::backend::ObjId;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
 use compact_str::CompactString;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Names up to 24 bytes sit inline, so a lookup compares them without one more memory access.
 type Name = CompactString;
@@ -42,8 +42,15 @@ pub const MAX_BUCKET: u64 = (1 << BUCKET_BITS) - 1;
 
 /// Most groups are leaves: an empty table is one null pointer, which keeps every object small
 /// (objects are looked up at random in big files, and each cache line they span costs).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct LinkTable(Option<Box<Tables>>);
+
+/// An emptied table equals one never allocated.
+impl PartialEq for LinkTable {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
 
 static EMPTY: once_cell::sync::Lazy<Tables> = once_cell::sync::Lazy::new(Tables::default);
 
