@@ -296,17 +296,21 @@ pub enum ObjKind {
     Datatype(NamedType),
 }
 
+/// Laid out as one aligned 128-byte block, the fields every lookup reads first: in a big file a
+/// call that reaches an object at random then waits for one memory access, not two or three
+/// (the hardware fetches a 128-byte pair of cache lines together).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[repr(C, align(128))]
 pub struct Object {
     pub id: ObjId,
-    pub kind: ObjKind,
-    pub attrs: Ordered<Attribute>,
     /// Number of hard links to the object.
     pub rc: u32,
     #[serde(default)]
     pub track_attr_corder: bool,
+    pub kind: ObjKind,
+    pub attrs: Ordered<Attribute>,
     #[serde(default)]
-    pub comment: Option<String>,
+    pub comment: Option<Box<String>>,
 }
 
 impl Object {
