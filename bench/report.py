@@ -500,7 +500,7 @@ for cfg in ("memory", "dir"):
         # What the growth amounts to in random loads far in memory, which a lookup among 10^6
         # objects cannot avoid: a few mean the growth is the memory hierarchy's, not the method's.
         loads = ""
-        if far and a is not None and b is not None and op != "flush100":
+        if far and a is not None and b is not None and op in ("open", "exists", "info") and b > a:
             loads = f"; +{fmt((b - a) * 1e3)} ns = {(b - a) * 1e3 / far:.1f} random loads of {fmt(far)} ns"
         target(f"scale {cfg}: {op} cost flat from {lo:,} to {hi:,} objects", ratio(b, a), FLAT, "<=",
                f"{fmt(a)} -> {fmt(b)} {'ms per flush' if op == 'flush100' else 'us per op'} (ratio <= {FLAT} counts as flat{loads})")
