@@ -3,7 +3,7 @@
 //! by bytes) and creation order. Stored, the links are split by creation order into buckets of
 //! `BUCKET_SLOTS`: bucket 0 lives in the group's own record, every other bucket in a record of
 //! its own, so a commit after a few changes rewrites a few buckets, never the whole group.
-use super::objects::Link;
+use super::objects::{list_names, nth_name, Link};
 use crate::backend::ObjId;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -182,24 +182,16 @@ impl Tables {
     }
     /// Names in the requested order.
     pub fn names(&self, by_corder: bool, decreasing: bool) -> Vec<String> {
-        let mut v: Vec<String> = if by_corder {
-            self.by_order.values().map(|n| n.to_string()).collect()
-        } else {
-            self.names.keys().map(|n| n.to_string()).collect()
-        };
-        if decreasing {
-            v.reverse();
+        match by_corder {
+            true => list_names(self.by_order.values(), decreasing),
+            false => list_names(self.names.keys(), decreasing),
         }
-        v
     }
     pub fn nth_name(&self, by_corder: bool, decreasing: bool, n: u64) -> Option<String> {
-        let n = usize::try_from(n).ok()?;
-        if n >= self.len() {
-            return None;
+        match by_corder {
+            true => nth_name(self.by_order.values(), decreasing, n),
+            false => nth_name(self.names.keys(), decreasing, n),
         }
-        let idx = if decreasing { self.len() - 1 - n } else { n };
-        let name = if by_corder { self.by_order.values().nth(idx) } else { self.names.keys().nth(idx) };
-        name.map(|n| n.to_string())
     }
 
     /// Every bucket that holds or held links, for a commit that must rewrite them all.

@@ -146,25 +146,32 @@ impl<T> Ordered<T> {
     }
     /// Names in the requested order.
     pub fn names(&self, by_corder: bool, decreasing: bool) -> Vec<String> {
-        let mut v: Vec<String> = if by_corder {
-            self.by_order.values().map(|n| n.to_string()).collect()
-        } else {
-            self.by_name.keys().map(|n| n.to_string()).collect()
-        };
-        if decreasing {
-            v.reverse();
+        match by_corder {
+            true => list_names(self.by_order.values(), decreasing),
+            false => list_names(self.by_name.keys(), decreasing),
         }
-        v
     }
     pub fn nth_name(&self, by_corder: bool, decreasing: bool, n: u64) -> Option<String> {
-        let n = usize::try_from(n).ok()?;
-        if n >= self.len() {
-            return None;
+        match by_corder {
+            true => nth_name(self.by_order.values(), decreasing, n),
+            false => nth_name(self.by_name.keys(), decreasing, n),
         }
-        let idx = if decreasing { self.len() - 1 - n } else { n };
-        let name = if by_corder { self.by_order.values().nth(idx) } else { self.by_name.keys().nth(idx) };
-        name.map(|n| n.to_string())
     }
+}
+
+/// The names an index lists, in its order or reversed (for attribute and link tables alike).
+pub fn list_names<'a>(names: impl DoubleEndedIterator<Item = &'a compact_str::CompactString>, decreasing: bool) -> Vec<String> {
+    match decreasing {
+        true => names.rev().map(|n| n.to_string()).collect(),
+        false => names.map(|n| n.to_string()).collect(),
+    }
+}
+
+/// The `n`th name an index lists, in its order or reversed.
+pub fn nth_name<'a>(mut names: impl DoubleEndedIterator<Item = &'a compact_str::CompactString>, decreasing: bool, n: u64) -> Option<String> {
+    let n = usize::try_from(n).ok()?;
+    let name = if decreasing { names.nth_back(n) } else { names.nth(n) };
+    name.map(|n| n.to_string())
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
