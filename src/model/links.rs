@@ -8,7 +8,8 @@ use crate::backend::ObjId;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use compact_str::CompactString;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Names up to 24 bytes sit inline, so a lookup compares them without one more memory access.
 type Name = CompactString;

@@ -8,7 +8,9 @@ use crate::backend::{ChunkKey, ObjId};
 use crate::bail;
 use crate::error::{Area, Result, VolError};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+// Object ids are hashed with foldhash: seeded per process like std's SipHash, and several times
+// faster on integers (the open counts are looked up on every handle open and close).
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 pub const ROOT_ID: ObjId = 1;
 const MAX_SOFT_DEPTH: usize = 32;
@@ -532,22 +534,47 @@ impl FileMeta {
         // Taken, not drained: a drained set keeps the capacity of its biggest commit, and
         // every later drain would walk all of it.
         let mut deletes: Vec<ObjId> = std::mem::take(&mut self.deleted).into_iter().collect();
-        for id in std::mem::take(&mut self.dirty) {
-            let Some(o) = self.objects.get_mut(&id) else { continue };
-            upserts.push((id, serde_json::to_vec(&*o).map_err(store_err)?));
-            let Some(g) = o.as_group_mut() else { continue };
-            for b in g.links.take_touched() {
-                if id > MAX_BUCKETED_OBJ || b > MAX_BUCKET {
-                    bail!(Area::Storage, "group {id} has too many objects or links to store ({b} buckets of links)");
-                }
-                match g.links.encode_bucket(id, b).map_err(store_err)? {
-                    Some(rec) => upserts.push((bucket_key(id, b), rec)),
-                    None => deletes.push(bucket_key(id, b)),
-                }
+        let dirty = std::mem::take(&mut self.dirty);
+        for (i, id) in dirty.iter().enumerate() {
+            if let Err(e) = self.encode_object(*id, &mut upserts, &mut deletes) {
+                // Nothing is lost: what was taken becomes pending again.
+                self.restore_changes(&upserts, &deletes);
+                self.dirty.extend(dirty.iter().skip(i));
+                return Err(e);
             }
         }
         self.header_dirty = false;
         Ok((header, upserts, deletes))
+    }
+
+    /// The records of object `id`: its own, and the buckets of its links that changed.
+    fn encode_object(&mut self, id: ObjId, upserts: &mut Vec<(ObjId, Vec<u8>)>, deletes: &mut Vec<ObjId>) -> Result<()> {
+        let Some(o) = self.objects.get_mut(&id) else { return Ok(()) };
+        let rec = serde_json::to_vec(&*o).map_err(store_err)?;
+        let Some(g) = o.as_group_mut() else {
+            upserts.push((id, rec));
+            return Ok(());
+        };
+        let touched = g.links.take_touched();
+        if touched.last().is_some_and(|b| *b > MAX_BUCKET) || (id > MAX_BUCKETED_OBJ && !touched.is_empty()) {
+            touched.iter().for_each(|b| g.links.retouch(*b));
+            bail!(Area::Storage, "group {id} has more objects or links than rustvol can store");
+        }
+        let mut recs = vec![(id, rec)];
+        let mut gone = Vec::new();
+        for b in &touched {
+            match g.links.encode_bucket(id, *b) {
+                Ok(Some(r)) => recs.push((bucket_key(id, *b), r)),
+                Ok(None) => gone.push(bucket_key(id, *b)),
+                Err(e) => {
+                    touched.iter().for_each(|b| g.links.retouch(*b));
+                    return Err(store_err(e));
+                }
+            }
+        }
+        upserts.extend(recs);
+        deletes.extend(gone);
+        Ok(())
     }
 
     pub fn has_changes(&self) -> bool {
@@ -780,5 +807,22 @@ mod tests {
         let (h, mut ups, _) = m.take_changes().unwrap();
         ups.push((bucket_key(77, 1), br#"{"group":77,"bucket":1,"links":[]}"#.to_vec()));
         assert!(FileMeta::from_records(&h, ups).unwrap_err().msg.contains("object 77"));
+    }
+
+    #[test]
+    fn a_commit_that_cannot_be_encoded_keeps_every_change_pending() {
+        let mut m = FileMeta::new(vec![], shared(&[]), (false, false));
+        m.take_changes().unwrap();
+        // An object id too large to name bucket records (no real file gets there).
+        m.header.next_id = MAX_BUCKETED_OBJ + 1;
+        let g = m.new_object(group(), false);
+        m.insert_link(ROOT_ID, "g", LinkTarget::Hard(g)).unwrap();
+        for i in 0..300 {
+            m.insert_link(g, &format!("s{i}"), LinkTarget::Soft("/".into())).unwrap();
+        }
+        assert!(m.take_changes().unwrap_err().msg.contains("more objects or links"));
+        assert!(m.has_changes() && m.dirty.contains(&g) && m.dirty.contains(&ROOT_ID));
+        // Still pending, still refused: nothing was dropped on the way.
+        assert!(m.take_changes().is_err());
     }
 }

@@ -1,19 +1,28 @@
-//! The objects of one file by id. Ids are handed out in sequence, so a vector indexed by id
-//! finds an object with one memory access, where a hash map needs two or three: this is on
-//! the path of every call that names an object, and in files of millions of objects those
-//! accesses are cache misses.
+//! The objects of one file by id. Ids are handed out in sequence, so objects live in a vector
+//! indexed by id: a lookup is one memory access to the object, where a hash map needs two or
+//! three, and this is on the path of every call that names an object (in files of millions of
+//! objects those accesses are cache misses). Ids are never reused, so a long-lived file can
+//! have ids far beyond its live objects, and a damaged record can carry any id: ids past what
+//! the vector may grow to (twice the live objects, plus a margin) go to a hash map instead, so
+//! memory follows the objects that exist, not the ids.
 use super::objects::Object;
 use crate::backend::ObjId;
+// Seeded per process like std's SipHash, several times faster on integers.
+use foldhash::HashMap;
+
+/// Ids the vector may always reach, whatever the number of live objects.
+const DENSE_MARGIN: usize = 4096;
 
 #[derive(Debug, Default)]
 pub struct ObjectTable {
-    slots: Vec<Option<Object>>,
+    dense: Vec<Option<Object>>,
+    sparse: HashMap<ObjId, Object>,
     len: usize,
 }
 
 impl ObjectTable {
     pub fn with_capacity(n: usize) -> ObjectTable {
-        ObjectTable { slots: Vec::with_capacity(n), len: 0 }
+        ObjectTable { dense: Vec::with_capacity(n), ..Default::default() }
     }
     pub fn len(&self) -> usize {
         self.len
@@ -21,41 +30,64 @@ impl ObjectTable {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+    fn slot(&self, id: ObjId) -> Option<usize> {
+        usize::try_from(id).ok().filter(|i| *i < self.dense.len())
+    }
     pub fn get(&self, id: &ObjId) -> Option<&Object> {
-        self.slots.get(usize::try_from(*id).ok()?)?.as_ref()
+        match self.slot(*id) {
+            Some(i) => self.dense[i].as_ref(),
+            None => self.sparse.get(id),
+        }
     }
     pub fn get_mut(&mut self, id: &ObjId) -> Option<&mut Object> {
-        self.slots.get_mut(usize::try_from(*id).ok()?)?.as_mut()
+        match self.slot(*id) {
+            Some(i) => self.dense[i].as_mut(),
+            None => self.sparse.get_mut(id),
+        }
     }
     pub fn contains_key(&self, id: &ObjId) -> bool {
         self.get(id).is_some()
     }
-    /// Callers bound `id` by the file's next id, so the table never grows past the ids in use.
     pub fn insert(&mut self, id: ObjId, o: Object) -> Option<Object> {
-        let i = usize::try_from(id).expect("object ids fit in memory");
-        if i >= self.slots.len() {
-            self.slots.resize_with(i + 1, || None);
-        }
-        let old = self.slots[i].replace(o);
+        let reach = 2 * self.len + DENSE_MARGIN;
+        let old = match usize::try_from(id) {
+            Ok(i) if i < self.dense.len() => self.dense[i].replace(o),
+            Ok(i) if i < reach => {
+                let from = self.dense.len();
+                self.dense.resize_with(i + 1, || None);
+                // Ids the vector now covers may have been placed in the map before.
+                if !self.sparse.is_empty() {
+                    for j in from..i {
+                        self.dense[j] = self.sparse.remove(&(j as ObjId));
+                    }
+                }
+                self.dense[i].replace(o)
+            }
+            _ => self.sparse.insert(id, o),
+        };
         if old.is_none() {
             self.len += 1;
         }
         old
     }
     pub fn remove(&mut self, id: &ObjId) -> Option<Object> {
-        let old = self.slots.get_mut(usize::try_from(*id).ok()?)?.take();
+        let old = match self.slot(*id) {
+            Some(i) => self.dense[i].take(),
+            None => self.sparse.remove(id),
+        };
         if old.is_some() {
             self.len -= 1;
         }
         old
     }
     pub fn values(&self) -> impl Iterator<Item = &Object> {
-        self.slots.iter().flatten()
+        self.dense.iter().flatten().chain(self.sparse.values())
     }
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Object> {
-        self.slots.iter_mut().flatten()
+        self.dense.iter_mut().flatten().chain(self.sparse.values_mut())
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +111,21 @@ mod tests {
         assert!(t.remove(&5).is_none());
         assert_eq!(t.values().map(|o| o.id).collect::<Vec<_>>(), vec![2]);
         assert_eq!(t.len(), 1);
+        // A far id goes to the map, not into a vector that long.
+        assert!(t.insert(1 << 60, o(1 << 60)).is_none());
+        assert!(t.dense.len() <= DENSE_MARGIN && t.get(&(1 << 60)).is_some());
+        // An id placed in the map moves to the vector when the vector grows over it.
+        let mid = (DENSE_MARGIN + 10) as ObjId;
+        assert!(t.insert(mid, o(mid)).is_none());
+        assert!(t.sparse.contains_key(&mid));
+        for id in 10..DENSE_MARGIN as ObjId {
+            t.insert(id, o(id));
+        }
+        assert!(t.insert(mid + 5, o(mid + 5)).is_none());
+        assert!(!t.sparse.contains_key(&mid) && t.get(&mid).map(|o| o.id) == Some(mid));
+        assert_eq!(t.len(), 1 + 1 + (DENSE_MARGIN - 10) + 2);
+        assert_eq!(t.values().count(), t.len());
+        t.remove(&(1 << 60));
+        assert_eq!(t.values().count(), t.len());
     }
 }
