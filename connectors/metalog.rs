@@ -269,4 +269,53 @@ mod tests {
         }
         assert!(rewritten < 10 * 10_000 * 20, "each byte is rewritten O(log n) times: {rewritten}");
     }
+
+    /// Blobs in a map, as a store keeps them.
+    #[derive(Default)]
+    struct MapStore(Mutex<HashMap<String, Vec<u8>>>);
+
+    impl BlobStore for MapStore {
+        fn label(&self) -> String {
+            "map".into()
+        }
+        fn get_many(&self, names: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+            Ok(names.iter().map(|n| self.0.lock().get(n).cloned()).collect())
+        }
+        fn put(&self, name: &str, bytes: Vec<u8>) -> Result<()> {
+            self.0.lock().insert(name.to_string(), bytes);
+            Ok(())
+        }
+        fn delete(&self, names: &[String]) -> Result<()> {
+            names.iter().for_each(|n| drop(self.0.lock().remove(n)));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn merged_segments_load_as_the_state_they_replace() {
+        let store = MapStore::default();
+        let log = MetaLog::default();
+        log.start("f");
+        let mut want: BTreeMap<ObjId, Vec<u8>> = BTreeMap::new();
+        let mut rng = 7u64;
+        for round in 0..300u64 {
+            // Commits of varied size: puts of new and old ids, deletes of some existing ones.
+            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let n = 1 + (rng >> 59) as u64 * if round % 50 == 0 { 40 } else { 1 };
+            let upserts: Vec<(ObjId, Vec<u8>)> = (0..n).map(|i| ((rng >> 20) % 200 + i, format!("{{\"r\":{round}}}").into_bytes())).collect();
+            let deletes: Vec<ObjId> = want.keys().copied().filter(|id| (id + round) % 23 == 0).take(2).collect();
+            for d in &deletes {
+                want.remove(d);
+            }
+            want.extend(upserts.iter().cloned());
+            let header = format!("{{\"g\":{round}}}").into_bytes();
+            log.commit("f", &store, MetaCommit { header: header.clone(), upserts, deletes }).unwrap();
+            let names = store.0.lock().keys().filter(|k| k.starts_with("meta/")).count();
+            assert!(names <= MAX_SEGMENTS, "{names} segments after commit {round}");
+            // What a fresh reader sees equals what was committed.
+            let snap = MetaLog::default().load("f", &store).unwrap().unwrap();
+            assert_eq!(snap.header, header);
+            assert_eq!(snap.records.into_iter().collect::<BTreeMap<_, _>>(), want, "after commit {round}");
+        }
+    }
 }

@@ -128,19 +128,15 @@ pub fn is_predefined_type(tid: hid_t) -> bool {
 
 /// The encoding of a datatype, shared with every record holding the same.
 pub fn encode_type_shared(tid: hid_t) -> Result<Shared> {
-    let known = match is_predefined_type(tid) {
-        true => Ok(PREDEFINED_TYPES.with(|c| c.borrow().1.iter().find(|(id, _)| *id == tid).map(|(_, b)| b.clone()))),
-        false => Err(()),
-    };
-    match known {
-        Ok(Some(b)) => Ok(b),
-        Ok(None) => {
-            let b = shared(&encode_type(tid)?);
-            PREDEFINED_TYPES.with(|c| c.borrow_mut().1.push((tid, b.clone())));
-            Ok(b)
-        }
-        Err(()) => Ok(shared(&encode_type(tid)?)),
+    if !is_predefined_type(tid) {
+        return Ok(shared(&encode_type(tid)?));
     }
+    if let Some(b) = PREDEFINED_TYPES.with(|c| c.borrow().1.iter().find(|(id, _)| *id == tid).map(|(_, b)| b.clone())) {
+        return Ok(b);
+    }
+    let b = shared(&encode_type(tid)?);
+    PREDEFINED_TYPES.with(|c| c.borrow_mut().1.push((tid, b.clone())));
+    Ok(b)
 }
 
 pub fn encode_plist(pid: hid_t) -> Result<Shared> {
