@@ -3,9 +3,10 @@
 //! ship THP in `madvise` mode, so nothing is huge unless asked). Blocks that big are the
 //! tables of objects and links of files with hundreds of thousands of objects, where a lookup
 //! at a random name misses the TLB as well as the cache with 4 KiB pages (huge pages took
-//! 15–20% off lookups in a group of 10^6 links). Chunk buffers stay below the line on purpose:
+//! 10–20% off lookups in a group of 10^6 links). Chunk buffers stay below the line on purpose:
 //! on virtual machines that hand free memory back to the host in 2 MiB blocks, a fresh huge
-//! page faults in slower than 4 KiB pages do (see `chunk_buf.rs`). Where THP is off, the advice
+//! page faults in slower than 4 KiB pages do (see `chunk_buf.rs`); temporary buffers above it
+//! (type conversion of big selections) pay that, about 6% there. Where THP is off, the advice
 //! is ignored and this is the system allocator.
 use std::alloc::{GlobalAlloc, Layout, System};
 
