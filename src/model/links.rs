@@ -135,15 +135,17 @@ impl Tables {
     /// Inserts with the creation order `link` already carries.
     pub fn insert_at(&mut self, name: String, link: Link) {
         let name = Name::from(name);
+        if let Some(old) = self.map.get(&name) {
+            // Replaced under the same name: its old slot is free again.
+            let c = old.corder;
+            self.by_order.remove(&c);
+            self.touched.insert(bucket_of(c));
+        }
         self.next_corder = self.next_corder.max(link.corder + 1);
         self.touched.insert(bucket_of(link.corder));
         self.by_order.insert(link.corder, name.clone());
         self.names.insert(name.clone(), link.clone());
-        if let Some(old) = self.map.insert(name, link) {
-            // Replaced under the same name: its old slot is free again.
-            self.by_order.remove(&old.corder);
-            self.touched.insert(bucket_of(old.corder));
-        }
+        self.map.insert(name, link);
     }
     pub fn remove(&mut self, name: &str) -> Option<Link> {
         let (_, link) = self.map.remove_entry(name)?;
