@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub mod hex_bytes {
-    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+    use serde::{de::Error, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
         const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -19,19 +19,38 @@ pub mod hex_bytes {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let s = String::deserialize(d)?;
-        if s.len() % 2 != 0 {
-            return Err(D::Error::custom("hex string of odd length"));
+        // Decoded from the record's own bytes where the reader can lend them: every type and
+        // property list of a file passes through here when it opens.
+        struct Hex;
+        impl serde::de::Visitor<'_> for Hex {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a hex string")
+            }
+            fn visit_str<E: Error>(self, s: &str) -> Result<Vec<u8>, E> {
+                decode(s.as_bytes()).map_err(E::custom)
+            }
         }
-        let digit = |c: u8| -> Result<u8, D::Error> {
+        d.deserialize_str(Hex)
+    }
+
+    fn decode(s: &[u8]) -> Result<Vec<u8>, &'static str> {
+        if s.len() % 2 != 0 {
+            return Err("hex string of odd length");
+        }
+        let digit = |c: u8| -> Result<u8, &'static str> {
             match c {
                 b'0'..=b'9' => Ok(c - b'0'),
                 b'a'..=b'f' => Ok(c - b'a' + 10),
                 b'A'..=b'F' => Ok(c - b'A' + 10),
-                _ => Err(D::Error::custom("bad hex digit")),
+                _ => Err("bad hex digit"),
             }
         };
-        s.as_bytes().chunks(2).map(|p| Ok(digit(p[0])? << 4 | digit(p[1])?)).collect()
+        let mut out = Vec::with_capacity(s.len() / 2);
+        for p in s.chunks_exact(2) {
+            out.push(digit(p[0])? << 4 | digit(p[1])?);
+        }
+        Ok(out)
     }
 }
 
@@ -348,5 +367,24 @@ impl Object {
             ObjKind::Dataset(_) => "dataset",
             ObjKind::Datatype(_) => "datatype",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize, Deserialize, PartialEq, Debug)]
+    struct H(#[serde(with = "hex_bytes")] Vec<u8>);
+
+    #[test]
+    fn hex_round_trips_and_refuses_garbage() {
+        let json = serde_json::to_string(&H(vec![0, 1, 0xab, 0xff])).unwrap();
+        assert_eq!(json, "\"0001abff\"");
+        assert_eq!(serde_json::from_str::<H>(&json).unwrap(), H(vec![0, 1, 0xab, 0xff]));
+        assert_eq!(serde_json::from_str::<H>("\"0A\"").unwrap(), H(vec![10]));
+        assert!(serde_json::from_str::<H>("\"abc\"").unwrap_err().to_string().contains("odd length"));
+        assert!(serde_json::from_str::<H>("\"zz\"").unwrap_err().to_string().contains("bad hex digit"));
+        assert!(serde_json::from_str::<H>("12").is_err());
     }
 }
