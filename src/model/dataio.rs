@@ -71,7 +71,7 @@ fn filled(file: &OpenFile, n: u64, fill: &[u8], elem: usize) -> ChunkBuf {
 /// chunk was never written.
 fn fetch(file: &OpenFile, keys: &[Option<ChunkKey>]) -> Result<Vec<Option<Bytes>>> {
     let wanted: Vec<ChunkKey> = keys.iter().flatten().cloned().collect();
-    let mut got = if wanted.is_empty() { Vec::new() } else { file.backend.read_chunks(&file.key, &wanted)? }.into_iter();
+    let mut got = if wanted.is_empty() { Vec::new() } else { fetch_stored(file, &wanted)? }.into_iter();
     keys.iter()
         .map(|k| match k {
             None => Ok(None),
@@ -81,6 +81,26 @@ fn fetch(file: &OpenFile, keys: &[Option<ChunkKey>]) -> Result<Vec<Option<Bytes>
             },
         })
         .collect()
+}
+
+/// Reads stored chunk versions, through the file's read cache for backends that keep chunks
+/// outside the process (the memory backend's chunks are already here).
+fn fetch_stored(file: &OpenFile, keys: &[ChunkKey]) -> Result<Vec<Option<Bytes>>> {
+    if file.backend.keeps_chunks_in_process() {
+        return file.backend.read_chunks(&file.key, keys);
+    }
+    let mut got = file.read_cache.get(keys);
+    let missing: Vec<ChunkKey> = keys.iter().zip(&got).filter(|(_, g)| g.is_none()).map(|(k, _)| k.clone()).collect();
+    if missing.is_empty() {
+        return Ok(got);
+    }
+    let fetched = file.backend.read_chunks(&file.key, &missing)?;
+    file.read_cache.put(missing.iter().cloned().zip(&fetched).filter_map(|(k, b)| Some((k, b.clone()?))));
+    let mut fetched = fetched.into_iter();
+    for g in got.iter_mut().filter(|g| g.is_none()) {
+        *g = fetched.next().flatten();
+    }
+    Ok(got)
 }
 
 /// Stores new contents of chunks: each goes to the file's current write epoch, and the
@@ -93,6 +113,7 @@ fn store(file: &OpenFile, obj: ObjId, chunks: Vec<(Vec<u64>, ChunkBuf)>) -> Resu
     let epoch = file.meta.read().write_epoch;
     let names: Vec<Vec<u64>> = chunks.iter().map(|(c, _)| c.clone()).collect();
     let writes = chunks.into_iter().map(|(coords, b)| (ChunkKey { obj, coords, version: epoch }, b)).collect::<Vec<_>>();
+    file.read_cache.forget(writes.iter().map(|(k, _)| k));
     file.backend.write_chunks(&file.key, writes)?;
     name_versions(file, obj, names)?;
     Ok(())

@@ -260,3 +260,21 @@ fn chunks_of_a_deleted_dataset_are_not_stored() {
     assert_eq!(r.chunk_writes.load(SeqCst), 0);
     assert!(f.write_back.is_empty());
 }
+
+#[test]
+fn chunks_read_again_come_from_the_read_cache_and_writes_replace_them() {
+    let (r, f, id, d) = remote_file("read-cache");
+    write_fixed(&f, id, &d, &[(0, 16)], &[5; 16]).unwrap();
+    assert_eq!(read_all(&f, id, &d), [5; 16]);
+    assert_eq!(read_all(&f, id, &d), [5; 16]);
+    assert_eq!(r.chunk_reads.load(SeqCst), 2, "two chunks, each fetched once");
+    // The same version written again (same epoch, whole chunk): the cached copy goes.
+    write_fixed(&f, id, &d, &[(0, 8)], &[6; 8]).unwrap();
+    assert_eq!(read_all(&f, id, &d)[..8], [6; 8]);
+    // Written in part, held, then stored at flush: reads see it before and after.
+    write_fixed(&f, id, &d, &[(8, 1)], &[7]).unwrap();
+    assert_eq!(read_all(&f, id, &d)[8..10], [7, 5]);
+    f.flush().unwrap();
+    let got = read_all(&f, id, &d);
+    assert_eq!((got[7], got[8], got[9]), (6, 7, 5));
+}

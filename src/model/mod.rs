@@ -5,5 +5,6 @@ pub mod object_table;
 pub mod namespace;
 pub mod objects;
 pub mod open_file;
+pub mod read_cache;
 pub mod dataio;
 pub mod write_back;

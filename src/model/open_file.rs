@@ -1,6 +1,7 @@
 //! A file open in this process: its metadata in memory, the backend it lives in, and the
 //! process-wide table that makes a second open of the same file share the first one's state.
 use super::namespace::FileMeta;
+use super::read_cache::ReadCache;
 use super::write_back::{self, WriteBack};
 use crate::backend::{MetaCommit, VolBackend};
 use crate::config::Config;
@@ -24,6 +25,8 @@ pub struct OpenFile {
     pub meta: RwLock<FileMeta>,
     /// Partly written chunks not yet sent to the backend (see `write_back`).
     pub write_back: WriteBack,
+    /// Chunks recently fetched from the backend (see `read_cache`).
+    pub read_cache: ReadCache,
     pub fileno: u64,
     reg_key: String,
 }
@@ -56,6 +59,7 @@ impl OpenFile {
             cfg,
             meta: RwLock::new(meta),
             write_back: WriteBack::default(),
+            read_cache: ReadCache::default(),
             fileno: NEXT_FILENO.fetch_add(1, Ordering::Relaxed),
             reg_key: reg_key.clone(),
         });

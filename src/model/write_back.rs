@@ -168,6 +168,7 @@ fn send(file: &OpenFile, entries: Vec<(ChunkKey, ChunkBuf)>) -> Result<()> {
     // Shared bytes, so the entries can be held again (without a copy) if the write fails.
     let keep: Vec<(ChunkKey, bytes::Bytes)> = live.into_iter().map(|(k, b)| (k, b.into_bytes())).collect();
     let writes = keep.iter().map(|(k, b)| (k.clone(), ChunkBuf::shared(b.clone()))).collect();
+    file.read_cache.forget(keep.iter().map(|(k, _)| k));
     match file.backend.write_chunks(&file.key, writes) {
         Ok(()) => Ok(()),
         Err(e) => {
