@@ -78,8 +78,6 @@ pub unsafe extern "C" fn create(
             if acpl > 0 && !super::h5util::is_default_list(acpl) {
                 hdf5_sys::h5p::H5Pget_char_encoding(acpl, &mut cset);
             }
-            // Most attributes have a predefined type: never committed, never variable-length.
-            let predefined = super::h5util::is_predefined_type(type_id);
             let attr = Attribute {
                 id: 0,
                 name: name.clone(),
@@ -89,8 +87,8 @@ pub unsafe extern "C" fn create(
                 data: vec![],
                 corder: 0,
                 utf8: cset == hdf5_sys::h5t::H5T_cset_t::H5T_CSET_UTF8,
-                committed_type: if predefined { None } else { super::committed::of_type(h, type_id)? },
-                fixed: predefined || super::vlen::Shape::of(type_id)?.is_none(),
+                committed_type: super::committed::of_type(h, type_id)?,
+                fixed: super::vlen::Shape::of(type_id)?.is_none(),
             };
             let dtype = attr.dtype.clone();
             let fixed = attr.fixed;

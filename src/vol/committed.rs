@@ -13,7 +13,8 @@ use std::sync::Arc;
 /// # Safety
 /// `type_id` is a datatype id from HDF5.
 pub unsafe fn of_type(h: &Handle, type_id: hid_t) -> Result<Option<ObjId>> {
-    if hdf5_sys::h5t::H5Tcommitted(type_id) <= 0 {
+    // A predefined type is never committed.
+    if super::h5util::is_predefined_type(type_id) || hdf5_sys::h5t::H5Tcommitted(type_id) <= 0 {
         return Ok(None);
     }
     let p = H5VLobject(type_id);

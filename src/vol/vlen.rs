@@ -49,6 +49,10 @@ impl Shape {
 
     /// `None` when the type has no variable-length part.
     pub fn of(tid: hid_t) -> Result<Option<Shape>> {
+        // The library's predefined types (most of what files hold) need no questions.
+        if super::h5util::is_predefined_type(tid) {
+            return Ok(None);
+        }
         let s = shape(tid)?;
         Ok(if matches!(s, Shape::Fixed) { None } else { Some(s) })
     }
