@@ -250,6 +250,13 @@ pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]
         if done {
             continue;
         }
+        // A chunk written whole by one piece is copied once, without zeroing a buffer first.
+        let one_piece = (n == per_chunk && start[c + 1] - start[c] == 1).then(|| &split.pieces[order[start[c]]]);
+        if let Some(p) = one_piece {
+            let buf = copy_chunk(file, &data[p.buf_off as usize * es..p.buf_off as usize * es + chunk_bytes]);
+            whole.push((split.chunks[c].clone(), buf));
+            continue;
+        }
         let mut buf = match old {
             Some(b) => {
                 check_size(obj, &split.chunks[c], &b, chunk_bytes)?;
