@@ -3,12 +3,12 @@
 //! by bytes) and creation order. Stored, the links are split by creation order into buckets of
 //! `BUCKET_SLOTS`: bucket 0 lives in the group's own record, every other bucket in a record of
 //! its own, so a commit after a few changes rewrites a few buckets, never the whole group.
-use super::objects::{list_names, nth_name, Link};
+use super::objects::{list_names, nth_name, KindTag, Link, LinkTarget};
 use crate::backend::ObjId;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use super::name_index::NameIndex;
 use compact_str::CompactString;
-use foldhash::HashMap;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Names up to 24 bytes sit inline, so a lookup compares them without one more memory access.
@@ -89,11 +89,30 @@ impl LinkTable {
     pub fn settle_loaded(&mut self) -> bool {
         self.0.as_mut().is_some_and(|t| t.settle_loaded())
     }
+    /// Gives each hard link the kind of its object (see `Link::kind`); returns a link whose
+    /// object `kind_of` does not know, and its target.
+    pub fn learn_kinds(&mut self, kind_of: impl Fn(ObjId) -> Option<KindTag>) -> Option<(String, ObjId)> {
+        let t = self.0.as_mut()?;
+        for (name, l) in t.names.iter_mut() {
+            if let LinkTarget::Hard(id) = l.target {
+                match kind_of(id) {
+                    Some(k) => l.kind = Some(k),
+                    None => return Some((name.to_string(), id)),
+                }
+            }
+        }
+        for l in t.map.values_mut() {
+            if let LinkTarget::Hard(id) = l.target {
+                l.kind = kind_of(id);
+            }
+        }
+        None
+    }
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Tables {
-    map: HashMap<Name, Link>,
+    map: NameIndex,
     /// The links again, in name order: listing a big group then walks memory in order
     /// instead of probing the hash index once per link.
     names: BTreeMap<Name, Link>,
@@ -148,7 +167,7 @@ impl Tables {
         self.map.insert(name, link);
     }
     pub fn remove(&mut self, name: &str) -> Option<Link> {
-        let (_, link) = self.map.remove_entry(name)?;
+        let (_, link) = self.map.remove(name)?;
         self.names.remove(name);
         self.by_order.remove(&link.corder);
         self.touched.insert(bucket_of(link.corder));
@@ -171,8 +190,8 @@ impl Tables {
     }
     /// Links in the requested order.
     pub fn ordered(&self, by_corder: bool, decreasing: bool) -> Box<dyn Iterator<Item = (&str, &Link)> + '_> {
-        fn pair<'a>(map: &'a HashMap<Name, Link>, n: &'a Name) -> (&'a str, &'a Link) {
-            (&**n, &map[n])
+        fn pair<'a>(map: &'a NameIndex, n: &'a Name) -> (&'a str, &'a Link) {
+            (&**n, map.get(n).expect("every ordered name is indexed"))
         }
         let map = &self.map;
         let get = move |n| pair(map, n);
@@ -221,7 +240,7 @@ impl Tables {
     }
     fn bucket(&self, bucket: u64) -> impl Iterator<Item = (&str, &Link)> + '_ {
         let lo = bucket as i64 * BUCKET_SLOTS;
-        self.by_order.range(lo..lo + BUCKET_SLOTS).map(|(_, n)| (&**n, &self.map[n]))
+        self.by_order.range(lo..lo + BUCKET_SLOTS).map(|(_, n)| (&**n, self.map.get(n).expect("every ordered name is indexed")))
     }
     /// The stored form of bucket `bucket`; `None` when it holds no link (its record goes).
     pub fn encode_bucket(&self, group: ObjId, bucket: u64) -> serde_json::Result<Option<Vec<u8>>> {
@@ -315,7 +334,7 @@ mod tests {
     use crate::model::objects::LinkTarget;
 
     fn link(id: ObjId) -> Link {
-        Link { target: LinkTarget::Hard(id), corder: 0, utf8: false }
+        Link::new(LinkTarget::Hard(id))
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! HDF5 semantics written once for every backend, in safe Rust.
 pub mod chunks;
 pub mod links;
+pub mod name_index;
 pub mod object_table;
 pub mod namespace;
 pub mod objects;

@@ -84,9 +84,9 @@ impl FileMeta {
             ROOT_ID,
             ObjKind::Group(Group { links: LinkTable::default(), gcpl: root_gcpl, track_corder }),
         );
-        root.rc = 1;
         root.track_attr_corder = track_attrs;
         m.objects.insert(ROOT_ID, root);
+        m.objects.set_rc(ROOT_ID, 1);
         m.dirty.insert(ROOT_ID);
         m
     }
@@ -106,6 +106,32 @@ impl FileMeta {
         self.objects
             .get_mut(&id)
             .ok_or_else(|| VolError::new(Area::Object, format!("object {id} does not exist (deleted?)")))
+    }
+
+    /// The kind and hard-link count of `id`, reached through a link that knew it as `linked`
+    /// (then, usually, without reading the object: see `ObjectTable::kind_rc`).
+    pub fn kind_rc(&self, id: ObjId, linked: Option<KindTag>) -> Result<(KindTag, u32)> {
+        self.objects
+            .kind_rc(id, linked)
+            .ok_or_else(|| VolError::new(Area::Object, format!("object {id} does not exist (deleted?)")))
+    }
+
+    /// That `id` (known as `linked` to the link that led to it) is a group.
+    pub fn check_group(&self, id: ObjId, linked: Option<KindTag>) -> Result<()> {
+        match self.kind_rc(id, linked)?.0 {
+            KindTag::Group => Ok(()),
+            k => bail!(Area::Group, "object {id} is a {}, not a group", k.name()),
+        }
+    }
+
+    /// Adds `delta` to the hard-link count of `id` (not below 0) and returns the new count.
+    pub fn change_rc(&mut self, id: ObjId, delta: i64) -> Result<u32> {
+        let rc = self
+            .objects
+            .add_rc(id, delta)
+            .ok_or_else(|| VolError::new(Area::Object, format!("object {id} does not exist (deleted?)")))?;
+        self.dirty.insert(id);
+        Ok(rc)
     }
 
     pub fn group(&self, id: ObjId) -> Result<&Group> {
@@ -140,14 +166,21 @@ impl FileMeta {
 
     /// Follows `path` from `start` (or from the root when absolute).
     pub fn resolve(&self, start: ObjId, path: &str) -> Result<Resolved> {
+        self.resolve_depth(start, path, 0).map(|(r, _)| r)
+    }
+
+    /// As `resolve`, with the kind the last hard link followed knows for its object (None
+    /// when the path ends where it started, or the link has not learnt it).
+    pub fn resolve_linked(&self, start: ObjId, path: &str) -> Result<(Resolved, Option<KindTag>)> {
         self.resolve_depth(start, path, 0)
     }
 
-    fn resolve_depth(&self, start: ObjId, path: &str, depth: usize) -> Result<Resolved> {
+    fn resolve_depth(&self, start: ObjId, path: &str, depth: usize) -> Result<(Resolved, Option<KindTag>)> {
         if depth > MAX_SOFT_DEPTH {
             bail!(Area::Link, "too many levels of soft links resolving {path:?}");
         }
         let mut cur = if path.starts_with('/') { self.root() } else { start };
+        let mut kind = None;
         // Walked without collecting the components: this runs for every call that names an
         // object. What follows a component is only needed when the walk leaves this file.
         let mut pos = 0;
@@ -165,22 +198,22 @@ impl FileMeta {
                 bail!(Area::Link, "object {comp:?} doesn't exist (path {path:?})");
             };
             match &link.target {
-                LinkTarget::Hard(id) => cur = *id,
+                LinkTarget::Hard(id) => (cur, kind) = (*id, link.kind),
                 LinkTarget::Soft(target) => match self.resolve_depth(cur, target, depth + 1)? {
-                    Resolved::Local(id) => cur = id,
-                    Resolved::External { file, path: p } => {
-                        return Ok(Resolved::External { file, path: join(&p, &rest()) })
+                    (Resolved::Local(id), k) => (cur, kind) = (id, k),
+                    (Resolved::External { file, path: p }, _) => {
+                        return Ok((Resolved::External { file, path: join(&p, &rest()) }, None))
                     }
                 },
-                LinkTarget::External { file, path: p } => {
-                    return Ok(Resolved::External { file: file.clone(), path: join(p, &rest()) })
+                LinkTarget::External(e) => {
+                    return Ok((Resolved::External { file: e.file.clone(), path: join(&e.path, &rest()) }, None))
                 }
-                LinkTarget::UserDefined { class, .. } => {
-                    bail!(Area::Link, "{comp:?} is a user-defined link of class {class}, which rustvol cannot traverse")
+                LinkTarget::UserDefined(u) => {
+                    bail!(Area::Link, "{comp:?} is a user-defined link of class {}, which rustvol cannot traverse", u.class)
                 }
             }
         }
-        Ok(Resolved::Local(cur))
+        Ok((Resolved::Local(cur), kind))
     }
 
     pub fn resolve_local(&self, start: ObjId, path: &str) -> Result<ObjId> {
@@ -230,11 +263,13 @@ impl FileMeta {
         if self.group(parent)?.links.get(name).is_some() {
             bail!(Area::Link, "a link named {name:?} already exists");
         }
-        if let LinkTarget::Hard(id) = target {
-            self.obj_mut(id)?.rc += 1;
+        let mut link = Link::new(target);
+        if let LinkTarget::Hard(id) = link.target {
+            link.kind = Some(self.obj(id)?.tag());
+            self.change_rc(id, 1)?;
         }
         let g = self.group_mut(parent)?;
-        Ok(g.links.insert(name.to_string(), Link { target, corder: 0, utf8: false }))
+        Ok(g.links.insert(name.to_string(), link))
     }
 
     pub fn link(&self, parent: ObjId, name: &str) -> Result<&Link> {
@@ -255,8 +290,7 @@ impl FileMeta {
     }
 
     pub fn drop_ref(&mut self, id: ObjId) -> Result<()> {
-        let o = self.obj_mut(id)?;
-        o.rc = o.rc.saturating_sub(1);
+        self.change_rc(id, -1)?;
         self.collect_if_unreachable(id);
         Ok(())
     }
@@ -264,8 +298,11 @@ impl FileMeta {
     /// Deletes `id` if nothing links to it and no handle has it open; a deleted group
     /// releases the objects it links to.
     pub fn collect_if_unreachable(&mut self, id: ObjId) {
-        let Some(o) = self.objects.get(&id) else { return };
-        if o.rc > 0 || self.open.get(&id).copied().unwrap_or(0) > 0 || id == self.root() {
+        if !self.objects.rc_may_differ_from_one(id) {
+            return; // one link keeps it
+        }
+        let Some((_, rc)) = self.objects.kind_rc(id, None) else { return };
+        if rc > 0 || self.open.get(&id).copied().unwrap_or(0) > 0 || id == self.root() {
             return;
         }
         let o = self.objects.remove(&id).expect("present");
@@ -279,8 +316,7 @@ impl FileMeta {
                 self.deleted.extend(g.links.stored_buckets().into_iter().map(|b| bucket_key(id, b)));
                 for (_, link) in g.links.iter() {
                     if let LinkTarget::Hard(child) = link.target {
-                        if let Some(c) = self.objects.get_mut(&child) {
-                            c.rc = c.rc.saturating_sub(1);
+                        if self.objects.add_rc(child, -1).is_some() {
                             self.dirty.insert(child);
                             self.collect_if_unreachable(child);
                         }
@@ -412,16 +448,14 @@ impl FileMeta {
     /// One more user (a dataset or attribute) of a committed datatype.
     pub fn hold_type(&mut self, tid: Option<ObjId>) -> Result<()> {
         if let Some(t) = tid {
-            self.obj_mut(t)?.rc += 1;
+            self.change_rc(t, 1)?;
         }
         Ok(())
     }
 
     /// One user less of a committed datatype.
     fn release_type(&mut self, tid: Option<ObjId>) {
-        if let Some(c) = tid.and_then(|t| self.objects.get_mut(&t)) {
-            c.rc = c.rc.saturating_sub(1);
-            let t = c.id;
+        if let Some(t) = tid.filter(|t| self.objects.add_rc(*t, -1).is_some()) {
             self.dirty.insert(t);
             self.collect_if_unreachable(t);
         }
@@ -649,15 +683,17 @@ impl FileMeta {
         if !matches!(objects.get(&header.root).map(|o| &o.kind), Some(ObjKind::Group(_))) {
             bail!(Area::Storage, "the root group record {} is missing or not a group", header.root);
         }
-        for o in objects.values() {
-            if let ObjKind::Group(g) = &o.kind {
-                for (name, l) in g.links.iter() {
-                    if let LinkTarget::Hard(t) = l.target {
-                        if !objects.contains_key(&t) {
-                            bail!(Area::Storage, "link {name:?} of object {} points at missing object {t}", o.id);
-                        }
-                    }
-                }
+        // Every hard link must reach an object, and learns its kind (see `Link::kind`).
+        let groups: Vec<ObjId> = objects.values().filter(|o| o.as_group().is_some()).map(|o| o.id).collect();
+        for id in groups {
+            let Some(g) = objects.get_mut(&id).and_then(|o| o.as_group_mut()) else { continue };
+            let mut links = std::mem::take(&mut g.links);
+            let missing = links.learn_kinds(|t| objects.get(&t).map(|o| o.tag()));
+            if let Some((name, t)) = missing {
+                bail!(Area::Storage, "link {name:?} of object {id} points at missing object {t}");
+            }
+            if let Some(g) = objects.get_mut(&id).and_then(|o| o.as_group_mut()) {
+                g.links = links;
             }
         }
         Ok(FileMeta {
@@ -702,7 +738,7 @@ mod tests {
         assert_eq!(m.resolve(c, "/a//b/./c/").unwrap(), Resolved::Local(c));
         m.insert_link(ROOT_ID, "s", LinkTarget::Soft("/a/b".into())).unwrap();
         assert_eq!(m.resolve(ROOT_ID, "s/c").unwrap(), Resolved::Local(c));
-        m.insert_link(ROOT_ID, "e", LinkTarget::External { file: "f.h5".into(), path: "/x".into() }).unwrap();
+        m.insert_link(ROOT_ID, "e", LinkTarget::external("f.h5".into(), "/x".into())).unwrap();
         assert_eq!(
             m.resolve(ROOT_ID, "e/y/z").unwrap(),
             Resolved::External { file: "f.h5".into(), path: "/x/y/z".into() }

@@ -5,10 +5,16 @@
 //! have ids far beyond its live objects, and a damaged record can carry any id: ids past what
 //! the vector may grow to (twice the live objects, plus a margin) go to a hash map instead, so
 //! memory follows the objects that exist, not the ids.
-use super::objects::Object;
+//!
+//! Most objects have exactly one hard link. The table keeps the ids of those that do not (and
+//! of objects deleted while links may still name them), so that a call reaching an object
+//! through a link that knows the object's kind (`Link::kind`) can answer "what is it, how many
+//! links" without reading it: `H5Oget_info` (basic fields), `H5Oget_type`, `H5Gopen` and the
+//! close that follows cost one memory access, the link's, in a group of any size.
+use super::objects::{KindTag, Object};
 use crate::backend::ObjId;
 // Seeded per process like std's SipHash, several times faster on integers.
-use foldhash::HashMap;
+use foldhash::{HashMap, HashSet};
 
 /// Ids the vector may always reach, whatever the number of live objects.
 const DENSE_MARGIN: usize = 4096;
@@ -18,6 +24,8 @@ pub struct ObjectTable {
     dense: Vec<Option<Object>>,
     sparse: HashMap<ObjId, Object>,
     len: usize,
+    /// Live objects whose hard-link count is not 1, and objects deleted while links may remain.
+    irregular: HashSet<ObjId>,
 }
 
 impl ObjectTable {
@@ -39,6 +47,47 @@ impl ObjectTable {
             None => self.sparse.get(id),
         }
     }
+    /// The kind and hard-link count of `id`, reached through a hard link that recorded the
+    /// kind `linked`: when `id` has that one link, answered without reading the object.
+    pub fn kind_rc(&self, id: ObjId, linked: Option<KindTag>) -> Option<(KindTag, u32)> {
+        match linked {
+            Some(kind) if !self.irregular.contains(&id) => {
+                debug_assert_eq!(self.get(&id).map(|o| (o.tag(), o.rc())), Some((kind, 1)), "object {id}");
+                Some((kind, 1))
+            }
+            _ => self.get(&id).map(|o| (o.tag(), o.rc())),
+        }
+    }
+    /// Whether `id` has more or fewer than one hard link, when that is answered without
+    /// reading it: false means one link, or no such object.
+    pub fn rc_may_differ_from_one(&self, id: ObjId) -> bool {
+        self.irregular.contains(&id)
+    }
+    /// Sets the hard-link count of object `id`; false when there is no such object.
+    pub fn set_rc(&mut self, id: ObjId, rc: u32) -> bool {
+        let Some(o) = self.get_mut(&id) else { return false };
+        o.set_rc_in_table(rc);
+        if rc == 1 {
+            self.irregular.remove(&id);
+        } else {
+            self.irregular.insert(id);
+        }
+        true
+    }
+    /// Adds `delta` to the hard-link count of object `id` (not below 0) and returns the new
+    /// count; None when there is no such object.
+    pub fn add_rc(&mut self, id: ObjId, delta: i64) -> Option<u32> {
+        let rc = (self.get(&id)?.rc() as i64 + delta).clamp(0, u32::MAX as i64) as u32;
+        self.set_rc(id, rc);
+        Some(rc)
+    }
+    /// Records that links may still name `id`, deleted although they were not all removed
+    /// (an application lowered its count): those links must not answer for it.
+    pub fn forget_linked(&mut self, id: ObjId) {
+        self.irregular.insert(id);
+    }
+    /// The object, to change anything but its hard-link count (see `set_rc`); its kind is
+    /// fixed at creation.
     pub fn get_mut(&mut self, id: &ObjId) -> Option<&mut Object> {
         match self.slot(*id) {
             Some(i) => self.dense[i].as_mut(),
@@ -49,6 +98,11 @@ impl ObjectTable {
         self.get(id).is_some()
     }
     pub fn insert(&mut self, id: ObjId, o: Object) -> Option<Object> {
+        if o.rc() == 1 {
+            self.irregular.remove(&id);
+        } else {
+            self.irregular.insert(id);
+        }
         let reach = 2 * self.len + DENSE_MARGIN;
         let old = match usize::try_from(id) {
             Ok(i) if i < self.dense.len() => self.dense[i].replace(o),
@@ -77,12 +131,14 @@ impl ObjectTable {
         };
         if old.is_some() {
             self.len -= 1;
+            self.irregular.remove(id);
         }
         old
     }
     pub fn values(&self) -> impl Iterator<Item = &Object> {
         self.dense.iter().flatten().chain(self.sparse.values())
     }
+    /// Objects to change anything but their hard-link counts (see `set_rc`).
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Object> {
         self.dense.iter_mut().flatten().chain(self.sparse.values_mut())
     }

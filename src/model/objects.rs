@@ -91,17 +91,37 @@ pub mod hex_shared {
     }
 }
 
+/// The rare kinds are boxed so that a link, with its name, fills one cache line in a group's
+/// name index (boxed or not, serde writes the same record).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub enum LinkTarget {
     Hard(ObjId),
     Soft(String),
-    External { file: String, path: String },
+    External(Box<ExternalTarget>),
     /// A user-defined link class: kept and reported as given, never traversed.
-    UserDefined {
-        class: i32,
-        #[serde(with = "hex_bytes")]
-        value: Vec<u8>,
-    },
+    UserDefined(Box<UserTarget>),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ExternalTarget {
+    pub file: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UserTarget {
+    pub class: i32,
+    #[serde(with = "hex_bytes")]
+    pub value: Vec<u8>,
+}
+
+impl LinkTarget {
+    pub fn external(file: String, path: String) -> LinkTarget {
+        LinkTarget::External(Box::new(ExternalTarget { file, path }))
+    }
+    pub fn user_defined(class: i32, value: Vec<u8>) -> LinkTarget {
+        LinkTarget::UserDefined(Box::new(UserTarget { class, value }))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -110,6 +130,17 @@ pub struct Link {
     pub corder: i64,
     #[serde(default)]
     pub utf8: bool,
+    /// For a hard link, the kind of its object, once known (set when the link is made and
+    /// when a file is read; never stored, since a kind never changes): calls that name an
+    /// object then learn its kind without reading it.
+    #[serde(skip)]
+    pub kind: Option<KindTag>,
+}
+
+impl Link {
+    pub fn new(target: LinkTarget) -> Link {
+        Link { target, corder: 0, utf8: false, kind: None }
+    }
 }
 
 /// Entries kept both by name (byte order, as HDF5 sorts names) and by creation order.
@@ -322,6 +353,24 @@ pub enum ObjKind {
     Datatype(NamedType),
 }
 
+/// What kind of object, without what it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KindTag {
+    Group,
+    Dataset,
+    Datatype,
+}
+
+impl KindTag {
+    pub fn name(self) -> &'static str {
+        match self {
+            KindTag::Group => "group",
+            KindTag::Dataset => "dataset",
+            KindTag::Datatype => "datatype",
+        }
+    }
+}
+
 /// Laid out as one aligned 128-byte block, the fields every lookup reads first: in a big file a
 /// call that reaches an object at random then waits for one memory access, not two or three
 /// (the hardware fetches a 128-byte pair of cache lines together).
@@ -329,8 +378,9 @@ pub enum ObjKind {
 #[repr(C, align(128))]
 pub struct Object {
     pub id: ObjId,
-    /// Number of hard links to the object.
-    pub rc: u32,
+    /// Number of hard links to the object (plus users, for a committed datatype). Changed only
+    /// through `ObjectTable`, which tracks the objects where it is not 1.
+    rc: u32,
     #[serde(default)]
     pub track_attr_corder: bool,
     pub kind: ObjKind,
@@ -342,6 +392,20 @@ pub struct Object {
 impl Object {
     pub fn new(id: ObjId, kind: ObjKind) -> Object {
         Object { id, kind, attrs: Ordered::default(), rc: 0, track_attr_corder: false, comment: None }
+    }
+    pub fn rc(&self) -> u32 {
+        self.rc
+    }
+    /// Only `ObjectTable` calls this, so that what it tracks follows.
+    pub(super) fn set_rc_in_table(&mut self, rc: u32) {
+        self.rc = rc;
+    }
+    pub fn tag(&self) -> KindTag {
+        match &self.kind {
+            ObjKind::Group(_) => KindTag::Group,
+            ObjKind::Dataset(_) => KindTag::Dataset,
+            ObjKind::Datatype(_) => KindTag::Datatype,
+        }
     }
     pub fn as_group(&self) -> Option<&Group> {
         match &self.kind {
@@ -362,11 +426,7 @@ impl Object {
         }
     }
     pub fn type_name(&self) -> &'static str {
-        match &self.kind {
-            ObjKind::Group(_) => "group",
-            ObjKind::Dataset(_) => "dataset",
-            ObjKind::Datatype(_) => "datatype",
-        }
+        self.tag().name()
     }
 }
 

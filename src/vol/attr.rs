@@ -251,7 +251,7 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_attr_get_args_t, 
                         (t, n)
                     } else if let (Kind::Attr(_), H5VL_OBJECT_BY_SELF) = (h.kind, g.loc_params.type_) {
                         let at = attr_of(h)?;
-                        (Target { file: h.file.clone(), obj: h.obj, path: h.path.clone(), readonly: false }, at.name)
+                        (Target { file: h.file.clone(), obj: h.obj, path: h.path.clone(), readonly: false, kind: None }, at.name)
                     } else {
                         (locate(h, &g.loc_params)?, cstr(g.attr_name, "attribute name")?)
                     };
@@ -323,7 +323,7 @@ unsafe fn iterate(h: &Handle, t: Target, it: &H5VL_attr_iterate_args_t) -> Resul
     if start > names.len() {
         bail!(Area::Attribute, "iteration index {start} is out of range ({} attributes)", names.len());
     }
-    let (oh, ty) = super::object::open_target(Target { file: t.file.clone(), obj: t.obj, path: t.path.clone(), readonly: t.readonly }, h.writable)?;
+    let (oh, ty) = super::object::open_target(Target { file: t.file.clone(), obj: t.obj, path: t.path.clone(), readonly: t.readonly, kind: None }, h.writable)?;
     let hid = super::handle::register_for_callback(oh, ty)?;
     let mut ret = 0;
     let mut done = start;

@@ -49,7 +49,7 @@ pub unsafe extern "C" fn open(
             let base = locate(h, loc)?;
             let name = super::h5util::cstr(name, "group name")?;
             let t = super::handle::resolve_path_as(&base.file, base.obj, &base.path, &name, gapl)?;
-            t.file.meta.read().group(t.obj)?;
+            t.file.meta.read().check_group(t.obj, t.kind)?;
             Ok(Handle::new(t.file, Kind::Group, t.obj, h.writable && !t.readonly, t.path).into_raw())
         }
     })

@@ -7,7 +7,7 @@ use crate::bail;
 use crate::error::{Area, Result, VolError};
 use crate::ffi::vol_bindings::*;
 use crate::model::namespace::Resolved;
-use crate::model::objects::Shared;
+use crate::model::objects::{KindTag, Shared};
 use crate::model::open_file::OpenFile;
 use dashmap::DashMap;
 use once_cell::sync::Lazy;
@@ -253,6 +253,8 @@ pub struct Target {
     /// Reached through an external link that the link access list opens read-only
     /// (`H5Pset_elink_acc_flags`).
     pub readonly: bool,
+    /// What the hard link that led here knows the object to be (see `Link::kind`).
+    pub kind: Option<KindTag>,
 }
 
 /// Whether a link access list (or an object access list, which is one) asks for files reached
@@ -280,9 +282,11 @@ pub fn resolve_path_as(file: &Arc<OpenFile>, start: ObjId, start_path: &str, pat
     let mut path = std::borrow::Cow::Borrowed(path);
     let mut abs = join_path(start_path, &path);
     for _ in 0..16 {
-        let r = file.meta.read().resolve(start, &path)?;
+        let (r, kind) = file.meta.read().resolve_linked(start, &path)?;
         match r {
-            Resolved::Local(obj) => return Ok(Target { file, obj, path: abs, readonly: crossed && elink_readonly(apl) }),
+            Resolved::Local(obj) => {
+                return Ok(Target { file, obj, path: abs, readonly: crossed && elink_readonly(apl), kind })
+            }
             Resolved::External { file: f, path: p } => {
                 let other = external_file(&file, &f).map_err(|e| {
                     VolError::new(Area::Link, format!("unable to follow external link into {f:?}: {}", e.msg))
@@ -324,7 +328,7 @@ fn external_file(from: &Arc<OpenFile>, target: &str) -> Result<Arc<OpenFile>> {
 pub unsafe fn locate(h: &Handle, loc: *const H5VL_loc_params_t) -> Result<Target> {
     let loc = &*loc;
     match loc.type_ {
-        H5VL_OBJECT_BY_SELF => Ok(Target { file: h.file.clone(), obj: h.obj, path: h.path.clone(), readonly: false }),
+        H5VL_OBJECT_BY_SELF => Ok(Target { file: h.file.clone(), obj: h.obj, path: h.path.clone(), readonly: false, kind: None }),
         H5VL_OBJECT_BY_NAME => {
             let lapl = loc.loc_data.loc_by_name.lapl_id;
             check_plist(lapl, "link access")?;
@@ -351,7 +355,7 @@ pub unsafe fn locate(h: &Handle, loc: *const H5VL_loc_params_t) -> Result<Target
                 bail!(Area::Object, "no object with token {id} in {:?}", h.file.name);
             }
             // A path is found only if asked for (H5Iget_name): finding one walks the file.
-            Ok(Target { file: h.file.clone(), obj: id, path: String::new(), readonly: false })
+            Ok(Target { file: h.file.clone(), obj: id, path: String::new(), readonly: false, kind: None })
         }
         t => bail!(Area::Object, "unknown location type {t}"),
     }
@@ -375,7 +379,7 @@ pub unsafe fn create_linked(
     let Some(name) = super::h5util::opt_cstr(name) else {
         base.file.meta.read().group(base.obj)?;
         let id = base.file.meta.write().new_object(kind, track_attr_corder);
-        return Ok(Target { file: base.file, obj: id, path: String::new(), readonly: false });
+        return Ok(Target { file: base.file, obj: id, path: String::new(), readonly: false, kind: None });
     };
     check_plist(lcpl, "link creation")?;
     let inter = if lcpl > 0 {
@@ -408,7 +412,7 @@ pub unsafe fn create_linked(
     }
     drop(m);
     let path = join_path(&parent_path, &last);
-    Ok(Target { file, obj: id, path, readonly: false })
+    Ok(Target { file, obj: id, path, readonly: false, kind: None })
 }
 
 /// HDF5 passes an application's invalid property list id through to the connector.

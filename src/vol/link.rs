@@ -137,8 +137,8 @@ pub unsafe extern "C" fn create(
                     // External links with a well-formed value are followed; any other
                     // user-defined link is kept as given, as HDF5 keeps it.
                     let target = match (ud.type_ == H5L_TYPE_EXTERNAL).then(|| unpack_external(buf)) {
-                        Some(Ok((file, path))) => LinkTarget::External { file, path },
-                        _ => LinkTarget::UserDefined { class: ud.type_, value: buf.to_vec() },
+                        Some(Ok((file, path))) => LinkTarget::external(file, path),
+                        _ => LinkTarget::user_defined(ud.type_, buf.to_vec()),
                     };
                     insert(Handle::from_raw(obj)?, loc, lcpl, target, None)
                 }
@@ -177,8 +177,8 @@ fn link_value(l: &Link) -> Vec<u8> {
             v.push(0);
             v
         }
-        LinkTarget::External { file, path } => pack_external(file, path),
-        LinkTarget::UserDefined { value, .. } => value.clone(),
+        LinkTarget::External(e) => pack_external(&e.file, &e.path),
+        LinkTarget::UserDefined(u) => u.value.clone(),
     }
 }
 
@@ -196,13 +196,13 @@ pub fn link_info(l: &Link, tracked: bool) -> H5L_info2_t {
             info.type_ = H5L_TYPE_SOFT;
             info.u.val_size = link_value(l).len();
         }
-        LinkTarget::External { .. } => {
+        LinkTarget::External(_) => {
             info.type_ = H5L_TYPE_EXTERNAL;
             info.u.val_size = link_value(l).len();
         }
-        LinkTarget::UserDefined { class, value } => {
-            info.type_ = *class;
-            info.u.val_size = value.len();
+        LinkTarget::UserDefined(u) => {
+            info.type_ = u.class;
+            info.u.val_size = u.value.len();
         }
     }
     info

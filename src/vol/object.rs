@@ -8,7 +8,7 @@ use crate::bail;
 use crate::error::{Area, Result};
 use crate::ffi::vol_bindings::*;
 use crate::model::dataio;
-use crate::model::objects::{LinkTarget, ObjKind, Object};
+use crate::model::objects::{KindTag, LinkTarget, ObjKind, Object};
 use crate::model::open_file::OpenFile;
 use std::collections::HashMap;
 use std::ffi::{c_char, c_void};
@@ -51,20 +51,26 @@ pub unsafe extern "C" fn open(
     })
 }
 
-fn h5o_type(o: &Object) -> H5O_type_t {
-    match o.kind {
-        ObjKind::Group(_) => H5O_TYPE_GROUP,
-        ObjKind::Dataset(_) => H5O_TYPE_DATASET,
-        ObjKind::Datatype(_) => H5O_TYPE_NAMED_DATATYPE,
+fn h5o_type(kind: KindTag) -> H5O_type_t {
+    match kind {
+        KindTag::Group => H5O_TYPE_GROUP,
+        KindTag::Dataset => H5O_TYPE_DATASET,
+        KindTag::Datatype => H5O_TYPE_NAMED_DATATYPE,
     }
 }
 
-pub fn object_info(file: &OpenFile, o: &Object) -> H5O_info2_t {
+/// Everything `H5O_INFO_BASIC` asks for, which the object table answers without the object.
+fn basic_info(file: &OpenFile, id: ObjId, kind: KindTag, rc: u32) -> H5O_info2_t {
     let mut info = H5O_info2_t::default();
     info.fileno = file.fileno as _;
-    info.token = super::token::encode(o.id);
-    info.type_ = h5o_type(o);
-    info.rc = o.rc;
+    info.token = super::token::encode(id);
+    info.type_ = h5o_type(kind);
+    info.rc = rc;
+    info
+}
+
+pub fn object_info(file: &OpenFile, o: &Object) -> H5O_info2_t {
+    let mut info = basic_info(file, o.id, o.tag(), o.rc());
     info.num_attrs = o.attrs.len() as u64;
     info
 }
@@ -299,12 +305,17 @@ pub unsafe extern "C" fn get(
                 }
                 H5VL_OBJECT_GET_TYPE => {
                     let t = locate(h, loc)?;
-                    *a.args.get_type.obj_type = h5o_type(t.file.meta.read().obj(t.obj)?);
+                    *a.args.get_type.obj_type = h5o_type(t.file.meta.read().kind_rc(t.obj, t.kind)?.0);
                 }
                 H5VL_OBJECT_GET_INFO => {
                     let t = locate(h, loc)?;
                     let m = t.file.meta.read();
-                    *a.args.get_info.oinfo = object_info(&t.file, m.obj(t.obj)?);
+                    *a.args.get_info.oinfo = if a.args.get_info.fields & hdf5_sys::h5o::H5O_INFO_NUM_ATTRS == 0 {
+                        let (kind, rc) = m.kind_rc(t.obj, t.kind)?;
+                        basic_info(&t.file, t.obj, kind, rc)
+                    } else {
+                        object_info(&t.file, m.obj(t.obj)?)
+                    };
                 }
                 op => bail!(Area::Object, "unknown object get operation {op}"),
             }
@@ -331,9 +342,12 @@ pub unsafe extern "C" fn specific(
                     let t = locate(h, loc)?;
                     let mut m = t.file.meta.write();
                     let delta = a.args.change_rc.delta;
-                    let o = m.obj_mut(t.obj)?;
-                    o.rc = (o.rc as i64 + delta as i64).max(0) as u32;
+                    m.change_rc(t.obj, delta as i64)?;
                     m.collect_if_unreachable(t.obj);
+                    if m.objects.get(&t.obj).is_none() {
+                        // Deleted with links left (as HDF5 allows): they dangle, and must say so.
+                        m.objects.forget_linked(t.obj);
+                    }
                 }
                 H5VL_OBJECT_EXISTS => {
                     if (*loc).type_ == H5VL_OBJECT_BY_NAME {
@@ -371,7 +385,7 @@ unsafe fn visit(h: &Handle, loc: *const H5VL_loc_params_t, v: &H5VL_object_visit
             let Ok(o) = m.obj(id) else { continue };
             object_info(&t.file, o)
         };
-        let (nh, ty) = open_target(Target { file: t.file.clone(), obj: id, path, readonly: t.readonly }, h.writable)?;
+        let (nh, ty) = open_target(Target { file: t.file.clone(), obj: id, path, readonly: t.readonly, kind: None }, h.writable)?;
         let hid = super::handle::register_for_callback(nh, ty)?;
         let cname = std::ffi::CString::new(rel).unwrap_or_default();
         let ret = op(hid, cname.as_ptr(), &info, v.op_data);
