@@ -134,6 +134,17 @@ impl FileMeta {
         Ok(rc)
     }
 
+    /// `H5Oincr_refcount`/`H5Odecr_refcount`: the count may drop below the links, and the
+    /// object go with links left (as HDF5 allows), which then dangle.
+    pub fn change_rc_on_request(&mut self, id: ObjId, delta: i64) -> Result<()> {
+        self.change_rc(id, delta)?;
+        self.collect_if_unreachable(id);
+        if !self.objects.contains_key(&id) {
+            self.objects.forget_linked(id);
+        }
+        Ok(())
+    }
+
     pub fn group(&self, id: ObjId) -> Result<&Group> {
         let o = self.obj(id)?;
         o.as_group()
@@ -787,6 +798,41 @@ mod tests {
         bad[0].1.truncate(5);
         assert!(FileMeta::from_records(&h, bad).unwrap_err().msg.contains("corrupt"));
         assert!(FileMeta::from_records(b"{}", ups).is_err());
+        // A file read back knows the kinds of its links' objects without reading them.
+        let (r, kind) = m2.resolve_linked(ROOT_ID, "/g").unwrap();
+        assert_eq!((r, kind), (Resolved::Local(g), Some(KindTag::Group)));
+        assert_eq!(m2.kind_rc(g, kind).unwrap(), (KindTag::Group, 1));
+    }
+
+    #[test]
+    fn link_counts_answered_from_links_follow_every_change() {
+        let mut m = FileMeta::new(vec![], shared(&[]), (false, false));
+        let g = m.new_object(group(), false);
+        let t = m.new_object(ObjKind::Datatype(NamedType { dtype: vec![], tcpl: vec![] }), false);
+        m.insert_link(ROOT_ID, "g", LinkTarget::Hard(g)).unwrap();
+        m.insert_link(ROOT_ID, "t", LinkTarget::Hard(t)).unwrap();
+        let linked = |m: &FileMeta, path| {
+            let (r, kind) = m.resolve_linked(ROOT_ID, path)?;
+            let Resolved::Local(id) = r else { panic!("local") };
+            m.kind_rc(id, kind)
+        };
+        assert_eq!(linked(&m, "g").unwrap(), (KindTag::Group, 1));
+        assert_eq!(linked(&m, "t").unwrap(), (KindTag::Datatype, 1));
+        // A second link, and a user of the committed type, are counted.
+        m.insert_link(ROOT_ID, "g2", LinkTarget::Hard(g)).unwrap();
+        m.hold_type(Some(t)).unwrap();
+        assert_eq!(linked(&m, "g").unwrap(), (KindTag::Group, 2));
+        assert_eq!(linked(&m, "t").unwrap(), (KindTag::Datatype, 2));
+        m.release_type(Some(t));
+        m.remove_link(ROOT_ID, "g2").unwrap();
+        assert_eq!(linked(&m, "g").unwrap(), (KindTag::Group, 1));
+        assert_eq!(linked(&m, "t").unwrap(), (KindTag::Datatype, 1));
+        m.change_rc_on_request(g, 1).unwrap();
+        assert_eq!(linked(&m, "g").unwrap(), (KindTag::Group, 2));
+        // Lowered to nothing on request, the object goes, and its link answers that.
+        m.change_rc_on_request(g, -2).unwrap();
+        assert!(!m.objects.contains_key(&g));
+        assert!(linked(&m, "g").unwrap_err().msg.contains("does not exist"));
     }
 
     /// Applies a commit to a record map, as a store does.

@@ -341,13 +341,7 @@ pub unsafe extern "C" fn specific(
                     h.check_writable()?;
                     let t = locate(h, loc)?;
                     let mut m = t.file.meta.write();
-                    let delta = a.args.change_rc.delta;
-                    m.change_rc(t.obj, delta as i64)?;
-                    m.collect_if_unreachable(t.obj);
-                    if m.objects.get(&t.obj).is_none() {
-                        // Deleted with links left (as HDF5 allows): they dangle, and must say so.
-                        m.objects.forget_linked(t.obj);
-                    }
+                    m.change_rc_on_request(t.obj, a.args.change_rc.delta as i64)?;
                 }
                 H5VL_OBJECT_EXISTS => {
                     if (*loc).type_ == H5VL_OBJECT_BY_NAME {
