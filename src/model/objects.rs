@@ -445,6 +445,24 @@ mod tests {
     struct H(#[serde(with = "hex_bytes")] Vec<u8>);
 
     #[test]
+    fn boxed_link_targets_keep_the_stored_form() {
+        // Records written before the rare targets were boxed, read and written back unchanged.
+        for rec in [
+            r#"{"target":{"External":{"file":"f.h5","path":"/a"}},"corder":3,"utf8":true}"#,
+            r#"{"target":{"UserDefined":{"class":65,"value":"0aff"}},"corder":0,"utf8":false}"#,
+            r#"{"target":{"Soft":"/x/y"},"corder":1,"utf8":false}"#,
+            r#"{"target":{"Hard":7},"corder":2,"utf8":false}"#,
+        ] {
+            let l: Link = serde_json::from_str(rec).unwrap();
+            assert_eq!(serde_json::to_string(&l).unwrap(), rec);
+        }
+        let l: Link = serde_json::from_str(r#"{"target":{"External":{"file":"f.h5","path":"/a"}},"corder":3}"#).unwrap();
+        assert_eq!(l.target, LinkTarget::external("f.h5".into(), "/a".into()));
+        // A link and its name fill one cache line in a group's name index.
+        assert!(std::mem::size_of::<Link>() <= 40);
+    }
+
+    #[test]
     fn hex_round_trips_and_refuses_garbage() {
         let json = serde_json::to_string(&H(vec![0, 1, 0xab, 0xff])).unwrap();
         assert_eq!(json, "\"0001abff\"");
