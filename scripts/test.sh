@@ -10,7 +10,7 @@
 #   6. tests/s3/faults.sh                (unreachable endpoint, missing bucket, bad credentials,
 #                                         denied permission, server stopping mid-write)
 #   7. tests/python/                     (h5py example scripts on memory, dir, s3; h5py's own
-#                                         test suite through rustvol on dir, >= 650 passed)
+#                                         test suite through rustvol on dir, >= 750 passed)
 #   8. tests/daos/run.sh                 (API tests, examples, tools, conformance and failure
 #                                         checks through backend=daos, against the DAOS stand-in)
 # and ends with one line "N passed, N failed". Exits non-zero if anything failed.

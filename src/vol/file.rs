@@ -122,10 +122,10 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_file_get_args_t, 
             let a = &mut *args;
             match a.op_type {
                 H5VL_FILE_GET_FAPL => {
-                    a.args.get_fapl.fapl_id = match &h.apl {
-                        Some(f) => check(H5Pcopy(f.id), Area::File, "copy the fapl")?,
-                        // A file reached through an external link: a list that selects rustvol
-                        // with the configuration the file was opened with.
+                    a.args.get_fapl.fapl_id = match h.apl.as_ref().map(|f| f.id).or_else(|| super::handle::fapl_of(h.file.fileno)) {
+                        Some(f) => check(H5Pcopy(f), Area::File, "copy the fapl")?,
+                        // A file reached through an external link from a file whose list is
+                        // not known: a list that selects rustvol with the file's configuration.
                         None => {
                             let fapl = Owned::plist(check(
                                 hdf5_sys::h5p::H5Pcreate(*hdf5_sys::h5p::H5P_CLS_FILE_ACCESS),

@@ -80,6 +80,39 @@ static REPORT_REQUESTS: Lazy<bool> = Lazy::new(|| std::env::var_os("RUSTVOL_STAT
 /// The file handles HDF5 holds per open file, so `H5Iget_file_id` finds an existing one.
 static FILE_HANDLES: Lazy<DashMap<u64, Vec<usize>>> = Lazy::new(DashMap::new);
 
+/// By file number, the access lists of files first opened by following an external link: as
+/// HDF5 does, such a file is opened with the link access list's `H5Pset_elink_fapl`, else with
+/// the list of the file holding the link, and `H5Fget_access_plist` returns that list.
+static ELINK_FAPLS: Lazy<DashMap<u64, Owned>> = Lazy::new(DashMap::new);
+
+/// The access list file `fileno` was opened with, when one is known.
+pub fn fapl_of(fileno: u64) -> Option<hid_t> {
+    let opened = FILE_HANDLES.get(&fileno).and_then(|v| v.first().copied());
+    // SAFETY: the pointers in FILE_HANDLES are live handles (removed as they close).
+    let apl = opened.and_then(|p| unsafe { (*(p as *const Handle)).apl.as_ref().map(|a| a.id) });
+    apl.or_else(|| ELINK_FAPLS.get(&fileno).map(|f| f.id))
+}
+
+/// Keeps the list that file `to`, reached from `from` through an external link with link
+/// access list `lapl`, counts as opened with (unless it was open already).
+fn remember_elink_fapl(from: &OpenFile, to: &OpenFile, lapl: hid_t) -> Result<()> {
+    if fapl_of(to.fileno).is_some() {
+        return Ok(());
+    }
+    // SAFETY: a query of a property list id from HDF5; a failure returns a negative id.
+    let own = if lapl > 0 { unsafe { hdf5_sys::h5p::H5Pget_elink_fapl(lapl) } } else { -1 };
+    let fapl = if own > 0 {
+        Owned::plist(own)
+    } else if let Some(parent) = fapl_of(from.fileno) {
+        // SAFETY: `parent` is the live access list of an open file handle or of this map.
+        Owned::plist(super::h5util::check(unsafe { hdf5_sys::h5p::H5Pcopy(parent) }, Area::File, "copy the fapl")?)
+    } else {
+        return Ok(());
+    };
+    ELINK_FAPLS.insert(to.fileno, fapl);
+    Ok(())
+}
+
 impl Handle {
     pub fn new(file: Arc<OpenFile>, kind: Kind, obj: ObjId, writable: bool, path: String) -> Handle {
         if kind != Kind::File {
@@ -197,6 +230,9 @@ impl Handle {
             }
             FILE_HANDLES.remove_if(&h.file.fileno, |_, v| v.is_empty());
         }
+        if last {
+            ELINK_FAPLS.remove(&h.file.fileno);
+        }
         Ok(())
     }
 
@@ -262,9 +298,11 @@ pub struct Target {
 pub fn elink_readonly(lapl: hid_t) -> bool {
     let mut flags = 0u32;
     // SAFETY: a query on a property list id from HDF5.
+    // Read-only with or without SWMR_READ; H5F_ACC_DEFAULT means the holder's own mode.
     lapl > 0
         && unsafe { hdf5_sys::h5p::H5Pget_elink_acc_flags(lapl, &mut flags) } >= 0
-        && flags == hdf5_sys::h5f::H5F_ACC_RDONLY
+        && flags != hdf5_sys::h5f::H5F_ACC_DEFAULT
+        && flags & hdf5_sys::h5f::H5F_ACC_RDWR == 0
 }
 
 /// Follows `path` from object `start` of `file`, through external links into other files of
@@ -291,6 +329,7 @@ pub fn resolve_path_as(file: &Arc<OpenFile>, start: ObjId, start_path: &str, pat
                 let other = external_file(&file, &f).map_err(|e| {
                     VolError::new(Area::Link, format!("unable to follow external link into {f:?}: {}", e.msg))
                 })?;
+                remember_elink_fapl(&file, &other, apl)?;
                 start = other.meta.read().root();
                 file = other;
                 crossed = true;

@@ -12,7 +12,7 @@
 # runs in a forked child (tests/python/forked_plugin.py), so a test that crashes the process
 # counts as one failure.  The failures listed in tests/python/h5py_expected_failures.txt, with
 # reasons, are expected; the last line is "N passed, N failed" where failed counts only the
-# others.  Exit status non-zero if fewer than RUSTVOL_H5PY_MIN_PASSED (650) pass or a failure is
+# others.  Exit status non-zero if fewer than RUSTVOL_H5PY_MIN_PASSED (750) pass or a failure is
 # not in the list.
 #
 # Environment: RUSTVOL_SUITE_PATCH=0 runs without rustvol.patch_h5py (to measure what the
@@ -28,7 +28,7 @@ if [ -z "$INFO" ]; then
   echo "usage: $0 INFO   (e.g. \"backend=dir;root=/tmp/store\", or \"native\")" >&2
   exit 2
 fi
-MIN_PASSED=${RUSTVOL_H5PY_MIN_PASSED:-650}
+MIN_PASSED=${RUSTVOL_H5PY_MIN_PASSED:-750}
 PY=$RUSTVOL_VENV/bin/python
 if [ ! -x "$PY" ]; then
   echo "run_h5py_suite: no venv at $RUSTVOL_VENV (run scripts/setup-python.sh)" >&2
