@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "hdf5.h"
 
 #define CHECK(expr)                                                                    \
@@ -93,6 +94,8 @@ static void write_file(const char *filename)
         hid_t space = H5Screate_simple(2, dims, NULL);
         hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
         CHECK(H5Pset_chunk(dcpl, 2, chunk));
+        /* no object times for this one (they are kept by default) */
+        CHECK(H5Pset_obj_track_times(dcpl, 0));
         hid_t dset = H5Dcreate2(run, "counts", H5T_STD_I32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
         CHECK(dset);
         CHECK(H5Dwrite(dset, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data));
@@ -262,6 +265,21 @@ static void read_file(const char *filename)
         CHECK(H5Sclose(space));
         CHECK(H5Tclose(type));
         CHECK(H5Dclose(dset));
+    }
+
+    /* Object times: kept when the creation list tracks them, as it does by default */
+    {
+        const char *names[2] = {"run1/counts", "run1/temperature"};
+        time_t now = time(NULL);
+        for (int i = 0; i < 2; i++) {
+            H5O_info2_t oi;
+            CHECK(H5Oget_info_by_name3(exp, names[i], &oi, H5O_INFO_TIME, H5P_DEFAULT));
+            if (oi.ctime == 0)
+                printf("/experiment/%s: no object times\n", names[i]);
+            else
+                printf("/experiment/%s: changed %s\n", names[i],
+                       oi.ctime <= now && now - oi.ctime < 3600 ? "within the last hour" : "at a wrong time");
+        }
     }
 
     CHECK(H5Gclose(exp));

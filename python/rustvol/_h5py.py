@@ -395,8 +395,9 @@ def _h5g_get_objinfo(obj, name=b".", follow_link=1):
             if li.type != h5l.TYPE_HARD:
                 return GroupStat((0, 0), (0, 0), 0, h5g.LINK, 0, li.u)
         oi = object_info(obj, name)
+    # H5Gget_objinfo's "mtime" is the object's change time (H5Gdeprec.c).
     return GroupStat((oi.fileno, 0), (oi.addr, 0), oi.rc, _H5G_TYPE.get(oi.type, h5g.UNKNOWN),
-                     oi.mtime, 0)
+                     oi.ctime, 0)
 
 
 def _h5r_create(loc, name, ref_type, space=None):

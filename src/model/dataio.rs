@@ -198,7 +198,7 @@ pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
         let dst = &mut out[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es];
         match &chunks[p.chunk] {
             Some(c) => dst.copy_from_slice(&c[p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es]),
-            None => fill_into(dst, &d.fill, es),
+            None => fill_into(dst, d.unwritten_fill(), es),
         }
     }
     Ok(())
@@ -262,7 +262,7 @@ pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]
                 check_size(obj, &split.chunks[c], &b, chunk_bytes)?;
                 copy_chunk(file, &b)
             }
-            None if n < per_chunk => filled(file, per_chunk, &d.fill, es),
+            None if n < per_chunk => filled(file, per_chunk, d.unwritten_fill(), es),
             None => new_chunk(file, chunk_bytes),
         };
         copy_pieces(&split, &order, &start, c, es, &mut buf, data);
@@ -440,7 +440,7 @@ pub fn trim_to_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
             .collect()
     } else {
         let keys = stored_keys(file, obj, &edge)?;
-        let fill = filled(file, 1, &d.fill, es);
+        let fill = filled(file, 1, d.unwritten_fill(), es);
         let mut writes = Vec::new();
         for (c, b) in edge.iter().zip(fetch(file, &keys)?) {
             let Some(b) = b else { continue };

@@ -26,6 +26,7 @@ fn dataset_record() -> Dataset {
         elem_size: 1,
         vlen: false,
         fill: vec![],
+        fill_never: false,
         committed_type: None,
         chunks: Default::default(),
     }
@@ -62,6 +63,20 @@ fn version_of(f: &OpenFile, id: ObjId, coords: &[u64]) -> u64 {
     let m = f.meta.read();
     let ObjKind::Dataset(d) = &m.obj(id).unwrap().kind else { unreachable!() };
     d.chunks[&chunk_name(coords)]
+}
+
+#[test]
+fn unwritten_elements_read_as_the_fill_value_unless_fill_time_is_never() {
+    for never in [false, true] {
+        let (f, _, mut d) = file_with_dataset(if never { "fill-never" } else { "fill-ifset" });
+        d.fill = vec![4];
+        d.fill_never = never;
+        let id = f.meta.write().new_object(ObjKind::Dataset(Box::new(d.clone())), false);
+        // Half of chunk 0 written; chunk 1 never.
+        write_fixed(&f, id, &d, &[(0, 4)], &[1, 2, 3, 4]).unwrap();
+        let v = if never { 0 } else { 4 };
+        assert_eq!(read_all(&f, id, &d), [&[1, 2, 3, 4][..], &[v; 12]].concat(), "never: {never}");
+    }
 }
 
 #[test]

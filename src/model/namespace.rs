@@ -85,6 +85,7 @@ impl FileMeta {
             ObjKind::Group(Group { links: LinkTable::default(), gcpl: root_gcpl, track_corder }),
         );
         root.track_attr_corder = track_attrs;
+        root.times = Some(Box::new(Times::born_now()));
         m.objects.insert(ROOT_ID, root);
         m.objects.set_rc(ROOT_ID, 1);
         m.dirty.insert(ROOT_ID);
@@ -166,6 +167,22 @@ impl FileMeta {
         self.objects.insert(id, o);
         self.dirty.insert(id);
         id
+    }
+
+    /// Starts keeping the times of `id` (a new object whose creation list tracks them).
+    pub fn track_times(&mut self, id: ObjId) -> Result<()> {
+        self.obj_mut(id)?.times = Some(Box::new(Times::born_now()));
+        Ok(())
+    }
+
+    /// A change to the attributes or extent of `id`: its access and change times move, as
+    /// HDF5 moves them when it rewrites an object header that tracks times.
+    pub fn touch(&mut self, id: ObjId) -> Result<()> {
+        if let Some(t) = self.obj_mut(id)?.times.as_deref_mut() {
+            let now = Times::now();
+            (t.atime, t.ctime) = (now, now);
+        }
+        Ok(())
     }
 
     pub fn next_attr_id(&mut self) -> u64 {
@@ -254,6 +271,8 @@ impl FileMeta {
                     ObjKind::Group(Group { links: LinkTable::default(), gcpl: shared(gcpl), track_corder: false }),
                     false,
                 );
+                // Made with the default creation list, which tracks times.
+                self.track_times(g)?;
                 self.insert_link(cur, comp, LinkTarget::Hard(g))?;
             }
             cur = match self.resolve(cur, comp)? {
@@ -422,7 +441,9 @@ impl FileMeta {
             .ok_or_else(|| VolError::new(Area::Attribute, "the attribute was deleted"))
     }
 
+    /// The attribute, to change it (which counts as a change of its owner).
     pub fn attr_by_id_mut(&mut self, owner: ObjId, attr_id: u64) -> Result<&mut Attribute> {
+        self.touch(owner)?;
         self.obj_mut(owner)?
             .attrs
             .by_name
@@ -441,6 +462,7 @@ impl FileMeta {
         }
         let id = self.next_attr_id();
         attr.id = id;
+        self.touch(owner)?;
         let o = self.obj_mut(owner)?;
         let c = o.attrs.next_corder;
         attr.corder = c;
@@ -450,6 +472,7 @@ impl FileMeta {
 
     pub fn delete_attr(&mut self, owner: ObjId, name: &str) -> Result<()> {
         let corder = self.attr(owner, name)?.corder;
+        self.touch(owner)?;
         if let Some(a) = self.obj_mut(owner)?.attrs.remove(name, corder) {
             self.release_type(a.committed_type);
         }
@@ -477,6 +500,7 @@ impl FileMeta {
             bail!(Area::Attribute, "an attribute named {new:?} already exists");
         }
         let corder = self.attr(owner, old)?.corder;
+        self.touch(owner)?;
         let o = self.obj_mut(owner)?;
         let mut a = o.attrs.remove(old, corder).expect("checked");
         a.name = new.to_string();
@@ -808,7 +832,7 @@ mod tests {
     fn link_counts_answered_from_links_follow_every_change() {
         let mut m = FileMeta::new(vec![], shared(&[]), (false, false));
         let g = m.new_object(group(), false);
-        let t = m.new_object(ObjKind::Datatype(NamedType { dtype: vec![], tcpl: vec![] }), false);
+        let t = m.new_object(ObjKind::Datatype(Box::new(NamedType { dtype: vec![], tcpl: vec![] })), false);
         m.insert_link(ROOT_ID, "g", LinkTarget::Hard(g)).unwrap();
         m.insert_link(ROOT_ID, "t", LinkTarget::Hard(t)).unwrap();
         let linked = |m: &FileMeta, path| {
@@ -833,6 +857,40 @@ mod tests {
         m.change_rc_on_request(g, -2).unwrap();
         assert!(!m.objects.contains_key(&g));
         assert!(linked(&m, "g").unwrap_err().msg.contains("does not exist"));
+    }
+
+    #[test]
+    fn object_times_start_at_creation_and_move_with_attribute_changes() {
+        let mut m = FileMeta::new(vec![], shared(&[]), (false, false));
+        let plain = m.new_object(group(), false);
+        assert!(m.obj(plain).unwrap().times.is_none(), "kept only when asked");
+        let g = m.new_object(group(), false);
+        m.track_times(g).unwrap();
+        let t = *m.obj(g).unwrap().times.as_deref().unwrap();
+        assert!(t.btime > 1_700_000_000 && t == Times { atime: t.btime, mtime: t.btime, ctime: t.btime, btime: t.btime });
+        let old = Times { atime: 10, mtime: 10, ctime: 10, btime: 10 };
+        m.obj_mut(g).unwrap().times = Some(Box::new(old));
+        let attr = Attribute {
+            id: 0,
+            name: "a".into(),
+            dtype: shared(&[]),
+            extent: Extent { kind: SpaceKind::Scalar, dims: vec![], maxdims: vec![] },
+            acpl: shared(&[]),
+            data: vec![],
+            corder: 0,
+            utf8: false,
+            committed_type: None,
+            fixed: true,
+        };
+        m.add_attr(g, attr).unwrap();
+        let t = *m.obj(g).unwrap().times.as_deref().unwrap();
+        assert!(t.atime > 10 && t.ctime > 10 && t.mtime == 10 && t.btime == 10, "{t:?}");
+        // Stored and read back with the object; an object without times stores none.
+        let (h, ups, _) = m.take_changes().unwrap();
+        assert!(ups.iter().any(|(_, r)| String::from_utf8_lossy(r).contains("\"times\":{")));
+        let m2 = FileMeta::from_records(&h, ups).unwrap();
+        assert_eq!(m2.obj(g).unwrap().times.as_deref(), Some(&t));
+        assert!(m2.obj(plain).unwrap().times.is_none());
     }
 
     /// Applies a commit to a record map, as a store does.

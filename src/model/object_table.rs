@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn slots_follow_ids() {
         let mut t = ObjectTable::default();
-        let o = |id| Object::new(id, crate::model::objects::ObjKind::Datatype(crate::model::objects::NamedType { dtype: vec![], tcpl: vec![] }));
+        let o = |id| Object::new(id, crate::model::objects::ObjKind::Datatype(Box::new(crate::model::objects::NamedType { dtype: vec![], tcpl: vec![] })));
         assert!(t.insert(5, o(5)).is_none());
         assert!(t.insert(2, o(2)).is_none());
         assert_eq!((t.len(), t.get(&5).map(|o| o.id), t.get(&3).is_none(), t.get(&u64::MAX).is_none()), (2, Some(5), true, true));

@@ -303,6 +303,10 @@ pub struct Dataset {
     /// One element of fill value in the file type (fixed-size types only); zeros when absent.
     #[serde(with = "hex_bytes")]
     pub fill: Vec<u8>,
+    /// Fill time "never" (`H5Pset_fill_time`): unwritten elements are undefined, and read as
+    /// zeros rather than as the fill value.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fill_never: bool,
     /// The dataset's type is a committed datatype of this file.
     #[serde(default)]
     pub committed_type: Option<ObjId>,
@@ -323,8 +327,17 @@ impl Dataset {
             elem_size: self.elem_size,
             vlen: self.vlen,
             fill: self.fill.clone(),
+            fill_never: self.fill_never,
             committed_type: self.committed_type,
             chunks: BTreeMap::new(),
+        }
+    }
+    /// What elements never written hold (fixed-size types).
+    pub fn unwritten_fill(&self) -> &[u8] {
+        if self.fill_never {
+            &[]
+        } else {
+            &self.fill
         }
     }
 }
@@ -357,7 +370,8 @@ pub struct Group {
 pub enum ObjKind {
     Group(Group),
     Dataset(Box<Dataset>),
-    Datatype(NamedType),
+    /// Boxed, as datasets are: objects stay one 128-byte block (see `Object`).
+    Datatype(Box<NamedType>),
 }
 
 /// What kind of object, without what it holds.
@@ -394,11 +408,36 @@ pub struct Object {
     pub attrs: Ordered<Attribute>,
     #[serde(default)]
     pub comment: Option<Box<String>>,
+    /// Kept when the object's creation list tracks times (`H5Pset_obj_track_times`, on by
+    /// default); written into the record only then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<Box<Times>>,
+}
+
+/// An object's times, in seconds since 1970, as `H5Oget_info` reports them. As HDF5 does for
+/// objects that track times: all four are the creation time at first, and a change to the
+/// object's attributes or extent moves the access and change times.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Default)]
+pub struct Times {
+    pub atime: i64,
+    pub mtime: i64,
+    pub ctime: i64,
+    pub btime: i64,
+}
+
+impl Times {
+    pub fn now() -> i64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    }
+    pub fn born_now() -> Times {
+        let t = Times::now();
+        Times { atime: t, mtime: t, ctime: t, btime: t }
+    }
 }
 
 impl Object {
     pub fn new(id: ObjId, kind: ObjKind) -> Object {
-        Object { id, kind, attrs: Ordered::default(), rc: 0, track_attr_corder: false, comment: None }
+        Object { id, kind, attrs: Ordered::default(), rc: 0, track_attr_corder: false, comment: None, times: None }
     }
     pub fn rc(&self) -> u32 {
         self.rc

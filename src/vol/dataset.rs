@@ -2,7 +2,7 @@
 //! type conversion; several datasets at once for H5Dread_multi/H5Dwrite_multi), get, set_extent.
 use super::guard;
 use super::h5util::{check, cstr, decode_plist, encode_plist, encode_type_shared, extent_of, npoints, runs, space_of, Owned};
-use super::handle::{create_linked, locate, tracks_attr_order, Handle, Kind};
+use super::handle::{create_linked, locate, Handle, Kind};
 use super::transfer::{self, MemSide};
 use super::vlen::Shape;
 use crate::bail;
@@ -111,6 +111,12 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
     } else {
         encode_plist(dcpl)?
     };
+    let mut time = H5D_fill_time_t::H5D_FILL_TIME_IFSET;
+    let fill_never = hdf5_sys::h5p::H5Pget_fill_time(dcpl, &mut time) >= 0 && time == H5D_fill_time_t::H5D_FILL_TIME_NEVER;
+    if fill_never && hdf5_sys::h5t::H5Tdetect_class(type_id, hdf5_sys::h5t::H5T_class_t::H5T_VLEN) > 0 {
+        // As HDF5 refuses it: a variable-length element must always hold something valid.
+        bail!(Area::Dataset, "fill time \"never\" is not allowed for a variable-length type");
+    }
     Ok(Dataset {
         dtype: encode_type_shared(type_id)?,
         extent,
@@ -120,6 +126,7 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
         elem_size,
         vlen,
         fill,
+        fill_never,
         committed_type: None,
         chunks: Default::default(),
     })
@@ -148,7 +155,7 @@ pub unsafe extern "C" fn create(
             let dtype = d.dtype.clone();
             let vlen = d.vlen;
             let committed = d.committed_type;
-            let t = create_linked(h, loc, name, lcpl, ObjKind::Dataset(Box::new(d)), tracks_attr_order(dcpl))?;
+            let t = create_linked(h, loc, name, lcpl, ObjKind::Dataset(Box::new(d)), dcpl)?;
             super::committed::hold(&t.file, committed)?;
             let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable && !t.readonly, t.path).with_known_type(dtype, vlen)?;
             n.apl = keep_dapl(dapl)?;
@@ -447,6 +454,7 @@ unsafe fn set_extent(h: &Handle, size: *const u64) -> Result<()> {
         if let ObjKind::Dataset(x) = &mut m.obj_mut(h.obj)?.kind {
             x.extent = nd.extent.clone();
         }
+        m.touch(h.obj)?;
     }
     if shrunk {
         dataio::trim_to_extent(&h.file, h.obj, &nd)?;

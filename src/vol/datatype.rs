@@ -1,7 +1,7 @@
 //! Committed (named) datatype callbacks.
 use super::guard;
 use super::h5util::{cstr, decode_plist, encode_plist, encode_type};
-use super::handle::{create_linked, locate, tracks_attr_order, Handle, Kind};
+use super::handle::{create_linked, locate, Handle, Kind};
 use crate::bail;
 use crate::error::Area;
 use crate::ffi::vol_bindings::*;
@@ -25,8 +25,8 @@ pub unsafe extern "C" fn commit(
             let h = Handle::from_raw(obj)?;
             super::handle::check_plist(tcpl, "datatype creation")?;
             super::handle::check_plist(tapl, "datatype access")?;
-            let kind = ObjKind::Datatype(NamedType { dtype: encode_type(type_id)?, tcpl: encode_plist(tcpl)?.to_vec() });
-            let t = create_linked(h, loc, name, lcpl, kind, tracks_attr_order(tcpl))?;
+            let kind = ObjKind::Datatype(Box::new(NamedType { dtype: encode_type(type_id)?, tcpl: encode_plist(tcpl)?.to_vec() }));
+            let t = create_linked(h, loc, name, lcpl, kind, tcpl)?;
             Ok(Handle::new(t.file, Kind::Datatype, t.obj, h.writable && !t.readonly, t.path).into_raw())
         }
     })

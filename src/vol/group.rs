@@ -1,7 +1,7 @@
 //! Group callbacks.
 use super::guard;
 use super::h5util::{decode_plist, encode_plist};
-use super::handle::{create_linked, locate, tracks_attr_order, Handle, Kind};
+use super::handle::{create_linked, locate, Handle, Kind};
 use crate::bail;
 use crate::error::Area;
 use crate::ffi::vol_bindings::*;
@@ -27,7 +27,7 @@ pub unsafe extern "C" fn create(
             let mut crt = 0u32;
             hdf5_sys::h5p::H5Pget_link_creation_order(gcpl, &mut crt);
             let kind = ObjKind::Group(Group { links: Default::default(), gcpl: encode_plist(gcpl)?, track_corder: crt & 1 != 0 });
-            let t = create_linked(h, loc, name, lcpl, kind, tracks_attr_order(gcpl))?;
+            let t = create_linked(h, loc, name, lcpl, kind, gcpl)?;
             Ok(Handle::new(t.file, Kind::Group, t.obj, h.writable && !t.readonly, t.path).into_raw())
         }
     })

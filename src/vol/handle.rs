@@ -400,8 +400,9 @@ pub unsafe fn locate(h: &Handle, loc: *const H5VL_loc_params_t) -> Result<Target
     }
 }
 
-/// Creates a new object and, unless `name` is NULL (anonymous create), links it at `name`
-/// relative to `loc`, creating missing groups on the way when the lcpl asks for it.
+/// Creates a new object as creation list `ocpl` asks and, unless `name` is NULL (anonymous
+/// create), links it at `name` relative to `loc`, creating missing groups on the way when the
+/// lcpl asks for it.
 ///
 /// # Safety
 /// `loc` points at valid location parameters; `lcpl` is a link creation plist id or negative.
@@ -411,13 +412,20 @@ pub unsafe fn create_linked(
     name: *const std::ffi::c_char,
     lcpl: hid_t,
     kind: crate::model::objects::ObjKind,
-    track_attr_corder: bool,
+    ocpl: hid_t,
 ) -> Result<Target> {
     h.check_writable()?;
     let base = locate(h, loc)?;
+    let new_object = |m: &mut crate::model::namespace::FileMeta| -> Result<ObjId> {
+        let id = m.new_object(kind, tracks_attr_order(ocpl));
+        if tracks_times(ocpl) {
+            m.track_times(id)?;
+        }
+        Ok(id)
+    };
     let Some(name) = super::h5util::opt_cstr(name) else {
         base.file.meta.read().group(base.obj)?;
-        let id = base.file.meta.write().new_object(kind, track_attr_corder);
+        let id = new_object(&mut base.file.meta.write())?;
         return Ok(Target { file: base.file, obj: id, path: String::new(), readonly: false, kind: None });
     };
     check_plist(lcpl, "link creation")?;
@@ -444,7 +452,7 @@ pub unsafe fn create_linked(
         }
     };
     let mut m = file.meta.write();
-    let id = m.new_object(kind, track_attr_corder);
+    let id = new_object(&mut m)?;
     if let Err(e) = m.insert_link(parent, &last, crate::model::objects::LinkTarget::Hard(id)) {
         m.collect_if_unreachable(id);
         return Err(e);
@@ -468,9 +476,23 @@ pub fn check_plist(id: hid_t, what: &str) -> Result<()> {
 
 /// Creation-order tracking asked for by an object creation plist (gcpl, dcpl, tcpl).
 pub fn tracks_attr_order(ocpl: hid_t) -> bool {
+    if super::h5util::is_default_list(ocpl) {
+        return false;
+    }
     let mut f = 0u32;
     // SAFETY: query on a plist id from HDF5.
     ocpl > 0 && unsafe { hdf5_sys::h5p::H5Pget_attr_creation_order(ocpl, &mut f) } >= 0 && f & 1 != 0
+}
+
+/// Time tracking asked for by an object creation plist (on in HDF5's defaults).
+pub fn tracks_times(ocpl: hid_t) -> bool {
+    if ocpl <= 0 || super::h5util::is_default_list(ocpl) {
+        return true;
+    }
+    let mut f: hdf5_sys::h5::hbool_t = 1;
+    // SAFETY: query on a plist id from HDF5.
+    let r = unsafe { hdf5_sys::h5p::H5Pget_obj_track_times(ocpl, &mut f) };
+    r < 0 || f != 0
 }
 
 pub fn forget_type_equality() {

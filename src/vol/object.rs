@@ -72,6 +72,9 @@ fn basic_info(file: &OpenFile, id: ObjId, kind: KindTag, rc: u32) -> H5O_info2_t
 pub fn object_info(file: &OpenFile, o: &Object) -> H5O_info2_t {
     let mut info = basic_info(file, o.id, o.tag(), o.rc());
     info.num_attrs = o.attrs.len() as u64;
+    if let Some(t) = &o.times {
+        (info.atime, info.mtime, info.ctime, info.btime) = (t.atime, t.mtime, t.ctime, t.btime);
+    }
     info
 }
 
@@ -151,6 +154,8 @@ fn deep_copy(sf: &Arc<OpenFile>, src: ObjId, df: &Arc<OpenFile>, flags: u32) -> 
                     m.add_attr(id, (**a).clone())?;
                 }
             }
+            // As HDF5 does, the copy has the times of its source.
+            m.obj_mut(id)?.times = o.times.clone();
             map.insert(o.id, id);
         }
         // As HDF5 does, a copy uses the copy of its committed datatype when that is part of
@@ -310,7 +315,8 @@ pub unsafe extern "C" fn get(
                 H5VL_OBJECT_GET_INFO => {
                     let t = locate(h, loc)?;
                     let m = t.file.meta.read();
-                    *a.args.get_info.oinfo = if a.args.get_info.fields & hdf5_sys::h5o::H5O_INFO_NUM_ATTRS == 0 {
+                    let needs_object = hdf5_sys::h5o::H5O_INFO_NUM_ATTRS | hdf5_sys::h5o::H5O_INFO_TIME;
+                    *a.args.get_info.oinfo = if a.args.get_info.fields & needs_object == 0 {
                         let (kind, rc) = m.kind_rc(t.obj, t.kind)?;
                         basic_info(&t.file, t.obj, kind, rc)
                     } else {
