@@ -8,7 +8,9 @@
 //! chunks untouched, and a chunk never written is known without asking the store.
 //!
 //! Chunks of fixed-size types hold raw elements. Chunks of types with variable-length parts
-//! hold, per element, a little-endian u32 length followed by the element's encoding.
+//! hold, per element, a little-endian u32 length followed by the element's encoding. Either
+//! goes to the store through the dataset's filters (`filters.rs`); everything here but `fetch`,
+//! `store` and the write-back cache's sending sees chunks as they are before filtering.
 use super::chunks::{Geometry, Split};
 use super::objects::{chunk_name, Dataset, ObjKind};
 use super::open_file::OpenFile;
@@ -16,7 +18,8 @@ use super::write_back;
 use crate::backend::{ChunkKey, ObjId};
 use crate::bail;
 use crate::chunk_buf::ChunkBuf;
-use crate::error::{Area, Result};
+use crate::error::{Area, Result, VolError};
+use super::filters;
 use bytes::Bytes;
 use std::collections::HashMap;
 
@@ -67,9 +70,29 @@ fn filled(file: &OpenFile, n: u64, fill: &[u8], elem: usize) -> ChunkBuf {
     b
 }
 
-/// Reads the stored chunks among `keys`; the answer has one entry per key, `None` where the
-/// chunk was never written.
-fn fetch(file: &OpenFile, keys: &[Option<ChunkKey>]) -> Result<Vec<Option<Bytes>>> {
+/// Reads the chunks among `keys` of dataset `d`, unfiltered; the answer has one entry per key,
+/// `None` where the chunk was never written.
+fn fetch(file: &OpenFile, d: &Dataset, keys: &[Option<ChunkKey>]) -> Result<Vec<Option<Bytes>>> {
+    let got = fetch_raw(file, keys)?;
+    if d.filters.is_empty() {
+        return Ok(got);
+    }
+    let chunk_bytes = geometry(d).chunk_elems() as usize * d.elem_size;
+    got.into_iter()
+        .zip(keys)
+        .map(|(b, k)| {
+            let (Some(b), Some(k)) = (b, k) else { return Ok(None) };
+            // Encoded elements have no fixed size; deflate expands at most about 1,032 times.
+            let limit = if d.vlen { b.len().saturating_mul(1100) } else { chunk_bytes };
+            filters::decode(&d.filters, &b, limit).map(|v| Some(Bytes::from(v))).map_err(|e| {
+                VolError::new(Area::Storage, format!("chunk {:?} (version {}) of object {}: {}", k.coords, k.version, k.obj, e.msg))
+            })
+        })
+        .collect()
+}
+
+/// The stored forms of the chunks among `keys`, filtered as they are in the store.
+fn fetch_raw(file: &OpenFile, keys: &[Option<ChunkKey>]) -> Result<Vec<Option<Bytes>>> {
     let wanted: Vec<ChunkKey> = keys.iter().flatten().cloned().collect();
     let mut got = if wanted.is_empty() { Vec::new() } else { fetch_stored(file, &wanted)? }.into_iter();
     keys.iter()
@@ -103,10 +126,23 @@ fn fetch_stored(file: &OpenFile, keys: &[ChunkKey]) -> Result<Vec<Option<Bytes>>
     Ok(got)
 }
 
-/// Stores new contents of chunks: each goes to the file's current write epoch, and the
-/// dataset's record then names that version; versions it replaces are dropped after the
-/// next commit.
-fn store(file: &OpenFile, obj: ObjId, chunks: Vec<(Vec<u64>, ChunkBuf)>) -> Result<()> {
+/// Stores new contents of chunks of dataset `d` through its filters: each goes to the file's
+/// current write epoch, and the dataset's record then names that version; versions it
+/// replaces are dropped after the next commit.
+fn store(file: &OpenFile, obj: ObjId, d: &Dataset, chunks: Vec<(Vec<u64>, ChunkBuf)>) -> Result<()> {
+    store_raw(file, obj, filter_all(&d.filters, chunks))
+}
+
+/// Chunks in their stored form.
+pub fn filter_all<K>(filters: &[filters::Filter], chunks: Vec<(K, ChunkBuf)>) -> Vec<(K, ChunkBuf)> {
+    if filters.is_empty() {
+        return chunks;
+    }
+    chunks.into_iter().map(|(k, b)| (k, filters::encode(filters, &b).into())).collect()
+}
+
+/// `store` for chunks already in their stored form.
+fn store_raw(file: &OpenFile, obj: ObjId, chunks: Vec<(Vec<u64>, ChunkBuf)>) -> Result<()> {
     if chunks.is_empty() {
         return Ok(());
     }
@@ -185,7 +221,7 @@ pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
     };
     let keys: Vec<Option<ChunkKey>> =
         stored_keys(file, obj, &split.chunks)?.into_iter().zip(&held).map(|(k, &h)| if h { None } else { k }).collect();
-    let chunks = fetch(file, &keys)?;
+    let chunks = fetch(file, d, &keys)?;
     for (coords, c) in split.chunks.iter().zip(&chunks) {
         if let Some(c) = c {
             check_size(obj, coords, c, chunk_bytes)?;
@@ -246,7 +282,7 @@ pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]
         .collect();
     let hold = !file.backend.keeps_chunks_in_process();
     let (mut whole, mut partial) = (Vec::new(), Vec::new());
-    for (c, ((old, &n), &done)) in fetch(file, &keys)?.into_iter().zip(&covered).zip(&done).enumerate() {
+    for (c, ((old, &n), &done)) in fetch(file, d, &keys)?.into_iter().zip(&covered).zip(&done).enumerate() {
         if done {
             continue;
         }
@@ -272,7 +308,7 @@ pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]
             whole.push((split.chunks[c].clone(), buf));
         }
     }
-    store(file, obj, whole)?;
+    store(file, obj, d, whole)?;
     if !partial.is_empty() {
         let epoch = name_versions(file, obj, partial.iter().map(|(c, _)| c.clone()).collect())?;
         write_back::hold(file, obj, partial.into_iter().map(|(c, b)| (c, epoch, b)).collect())?;
@@ -301,7 +337,8 @@ fn patch_uncommitted(
         .map(|c| d.chunks.get(&chunk_name(c)).map(|&version| ChunkKey { obj, coords: c.clone(), version }))
         .collect();
     let mut patched = vec![false; stored.len()];
-    if !file.backend.keeps_chunks_in_process() {
+    // Filtered chunks are not stored as elements, so they cannot be changed in place.
+    if !file.backend.keeps_chunks_in_process() || !d.filters.is_empty() {
         return Ok((stored, patched));
     }
     let which: Vec<usize> = (0..stored.len()).filter(|&i| stored[i].as_ref().is_some_and(|k| k.version == m.write_epoch)).collect();
@@ -361,7 +398,7 @@ fn load_vlen_chunks(file: &OpenFile, obj: ObjId, d: &Dataset, coords: &[Vec<u64>
     let per_chunk = geometry(d).chunk_elems();
     let keys = stored_keys(file, obj, coords)?;
     let mut map = HashMap::with_capacity(coords.len());
-    for (c, b) in coords.iter().zip(fetch(file, &keys)?) {
+    for (c, b) in coords.iter().zip(fetch(file, d, &keys)?) {
         let elems = match b {
             Some(b) => decode_vlen_chunk(obj, c, &b, per_chunk)?,
             // `fill` is the fill value's encoding (empty: zeros, as HDF5's default).
@@ -396,7 +433,7 @@ pub fn write_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
             c[(p.chunk_off + k) as usize] = elems[(p.buf_off + k) as usize].clone();
         }
     }
-    store(file, obj, chunks.into_iter().map(|(c, e)| (c, encode_vlen_chunk(&e).into())).collect())
+    store(file, obj, d, chunks.into_iter().map(|(c, e)| (c, encode_vlen_chunk(&e).into())).collect())
 }
 
 /// After the extent changed: forgets chunks wholly outside it and resets the parts of edge
@@ -442,7 +479,7 @@ pub fn trim_to_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
         let keys = stored_keys(file, obj, &edge)?;
         let fill = filled(file, 1, d.unwritten_fill(), es);
         let mut writes = Vec::new();
-        for (c, b) in edge.iter().zip(fetch(file, &keys)?) {
+        for (c, b) in edge.iter().zip(fetch(file, d, &keys)?) {
             let Some(b) = b else { continue };
             check_size(obj, c, &b, g.chunk_elems() as usize * es)?;
             let mut b = copy_chunk(file, &b);
@@ -453,7 +490,7 @@ pub fn trim_to_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
         }
         writes
     };
-    store(file, obj, writes)
+    store(file, obj, d, writes)
 }
 
 pub fn parse_chunk_name(name: &str) -> Result<Vec<u64>> {
@@ -463,18 +500,20 @@ pub fn parse_chunk_name(name: &str) -> Result<Vec<u64>> {
         .map_err(|_| crate::error::VolError::new(Area::Storage, format!("bad chunk name {name:?} in a dataset record")))
 }
 
-/// Bytes stored for a dataset's elements.
+/// Bytes stored for a dataset's elements (after its filters, as HDF5 counts them).
 pub fn storage_size(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<u64> {
-    let table = chunk_table(file, obj)?;
-    if d.vlen {
-        let keys: Vec<Option<ChunkKey>> = table.into_iter().map(Some).collect();
-        return Ok(fetch(file, &keys)?.iter().flatten().map(|c| c.len() as u64).sum());
+    if d.vlen || !d.filters.is_empty() {
+        // Sizes vary: the stored chunks are read, so held ones go to the store first.
+        write_back::write_back(file, Some(obj))?;
+        let keys: Vec<Option<ChunkKey>> = chunk_table(file, obj)?.into_iter().map(Some).collect();
+        return Ok(fetch_raw(file, &keys)?.iter().flatten().map(|c| c.len() as u64).sum());
     }
+    let table = chunk_table(file, obj)?;
     Ok(table.len() as u64 * geometry(d).chunk_elems() * d.elem_size as u64)
 }
 
 /// Copies every stored chunk of dataset `src_obj` (described by `d`) to dataset `dst_obj`,
-/// possibly in another file.
+/// possibly in another file, as stored: the copy has the same filters.
 pub fn copy_chunks(src: &OpenFile, src_obj: ObjId, d: &Dataset, dst: &OpenFile, dst_obj: ObjId) -> Result<()> {
     write_back::write_back(src, Some(src_obj))?;
     let coords: Vec<Vec<u64>> = d.chunks.keys().map(|n| parse_chunk_name(n)).collect::<Result<_>>()?;
@@ -484,8 +523,8 @@ pub fn copy_chunks(src: &OpenFile, src_obj: ObjId, d: &Dataset, dst: &OpenFile, 
         .zip(&coords)
         .map(|(&version, c)| Some(ChunkKey { obj: src_obj, coords: c.clone(), version }))
         .collect();
-    let data = fetch(src, &keys)?;
-    store(dst, dst_obj, coords.into_iter().zip(data).filter_map(|(c, b)| b.map(|b| (c, copy_chunk(dst, &b)))).collect())
+    let data = fetch_raw(src, &keys)?;
+    store_raw(dst, dst_obj, coords.into_iter().zip(data).filter_map(|(c, b)| b.map(|b| (c, copy_chunk(dst, &b)))).collect())
 }
 
 #[cfg(test)]

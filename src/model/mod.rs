@@ -8,4 +8,5 @@ pub mod objects;
 pub mod open_file;
 pub mod read_cache;
 pub mod dataio;
+pub mod filters;
 pub mod write_back;

@@ -307,6 +307,9 @@ pub struct Dataset {
     /// zeros rather than as the fill value.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fill_never: bool,
+    /// The filters applied to every stored chunk, in pipeline order (`filters.rs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<super::filters::Filter>,
     /// The dataset's type is a committed datatype of this file.
     #[serde(default)]
     pub committed_type: Option<ObjId>,
@@ -328,6 +331,7 @@ impl Dataset {
             vlen: self.vlen,
             fill: self.fill.clone(),
             fill_never: self.fill_never,
+            filters: self.filters.clone(),
             committed_type: self.committed_type,
             chunks: BTreeMap::new(),
         }

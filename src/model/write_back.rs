@@ -8,6 +8,7 @@
 //! backend when the cache grows past its budget (least recently used first), when a dataset
 //! closes (its entries), and before every commit (all of them), so a commit never names a
 //! version the store does not hold. Nothing here is durable before that, and need not be.
+use super::filters::Filter;
 use super::objects::{chunk_name, ObjKind};
 use super::open_file::OpenFile;
 use crate::backend::{ChunkKey, ObjId};
@@ -152,13 +153,17 @@ fn send(file: &OpenFile, entries: Vec<(ChunkKey, ChunkBuf)>) -> Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
-    let live: Vec<(ChunkKey, ChunkBuf)> = {
+    // With each, the filters its dataset stores chunks through.
+    let live: Vec<(ChunkKey, ChunkBuf, Vec<Filter>)> = {
         let m = file.meta.read();
         entries
             .into_iter()
-            .filter(|(k, _)| match m.objects.get(&k.obj).map(|o| &o.kind) {
-                Some(ObjKind::Dataset(d)) => d.chunks.get(&chunk_name(&k.coords)) == Some(&k.version),
-                _ => false,
+            .filter_map(|(k, b)| match m.objects.get(&k.obj).map(|o| &o.kind) {
+                Some(ObjKind::Dataset(d)) if d.chunks.get(&chunk_name(&k.coords)) == Some(&k.version) => {
+                    let f = d.filters.clone();
+                    Some((k, b, f))
+                }
+                _ => None,
             })
             .collect()
     };
@@ -166,8 +171,12 @@ fn send(file: &OpenFile, entries: Vec<(ChunkKey, ChunkBuf)>) -> Result<()> {
         return Ok(());
     }
     // Shared bytes, so the entries can be held again (without a copy) if the write fails.
-    let keep: Vec<(ChunkKey, bytes::Bytes)> = live.into_iter().map(|(k, b)| (k, b.into_bytes())).collect();
-    let writes = keep.iter().map(|(k, b)| (k.clone(), ChunkBuf::shared(b.clone()))).collect();
+    let keep: Vec<(ChunkKey, bytes::Bytes, Vec<Filter>)> = live.into_iter().map(|(k, b, f)| (k, b.into_bytes(), f)).collect();
+    let writes = keep
+        .iter()
+        .flat_map(|(k, b, f)| super::dataio::filter_all(f, vec![(k.clone(), ChunkBuf::shared(b.clone()))]))
+        .collect();
+    let keep: Vec<(ChunkKey, bytes::Bytes)> = keep.into_iter().map(|(k, b, _)| (k, b)).collect();
     file.read_cache.forget(keep.iter().map(|(k, _)| k));
     match file.backend.write_chunks(&file.key, writes) {
         Ok(()) => Ok(()),

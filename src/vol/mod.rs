@@ -53,6 +53,7 @@ pub const CAP_FLAGS: u64 = (H5VL_CAP_FLAG_ATTR_BASIC
     | H5VL_CAP_FLAG_SOFT_LINKS) as u64
     | H5VL_CAP_FLAG_FILL_VALUES
     | H5VL_CAP_FLAG_TRACK_TIMES
+    | H5VL_CAP_FLAG_FILTERS
     | H5VL_CAP_FLAG_UD_LINKS;
 
 /// The class table, built once; HDF5 copies it on registration.
