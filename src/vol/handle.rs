@@ -297,8 +297,8 @@ pub struct Target {
 /// through external links to be opened read-only.
 pub fn elink_readonly(lapl: hid_t) -> bool {
     let mut flags = 0u32;
-    // SAFETY: a query on a property list id from HDF5.
     // Read-only with or without SWMR_READ; H5F_ACC_DEFAULT means the holder's own mode.
+    // SAFETY: a query on a property list id from HDF5.
     lapl > 0
         && unsafe { hdf5_sys::h5p::H5Pget_elink_acc_flags(lapl, &mut flags) } >= 0
         && flags != hdf5_sys::h5f::H5F_ACC_DEFAULT
