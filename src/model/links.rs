@@ -255,34 +255,43 @@ impl Tables {
         }
         serde_json::to_vec(&Out { group, bucket, links: self.bucket(bucket).collect() }).map(Some)
     }
-    /// Adds the links of a stored bucket record of group `group`.
-    pub fn load_bucket(&mut self, group: ObjId, bucket: u64, rec: &[u8]) -> Result<(), String> {
-        #[derive(Deserialize)]
-        struct In {
-            group: ObjId,
-            bucket: u64,
-            links: Vec<(String, Link)>,
-        }
-        let r: In = serde_json::from_slice(rec).map_err(|e| e.to_string())?;
-        if r.group != group || r.bucket != bucket {
-            return Err(format!("it describes bucket {} of object {}", r.bucket, r.group));
-        }
-        for (name, link) in r.links {
+    /// Adds the links of bucket `bucket` (as `parse_bucket` read them).
+    pub fn add_bucket(&mut self, bucket: u64, links: Vec<(String, Link)>) -> Result<(), String> {
+        for (name, link) in links {
             if bucket_of(link.corder) != bucket {
                 return Err(format!("link {name:?} has creation order {} outside the bucket", link.corder));
             }
-            if self.map.contains_key(&*name) || self.by_order.contains_key(&link.corder) {
+            if self.map.contains_key(&name) || self.by_order.contains_key(&link.corder) {
                 return Err(format!("link {name:?} or its creation order {} is stored twice", link.corder));
             }
             self.insert_at(name, link);
         }
         Ok(())
     }
+    /// Adds the links of a stored bucket record of group `group`.
+    pub fn load_bucket(&mut self, group: ObjId, bucket: u64, rec: &[u8]) -> Result<(), String> {
+        self.add_bucket(bucket, parse_bucket(group, bucket, rec)?)
+    }
     /// After loading: nothing is pending except what an older layout left inline.
     pub fn settle_loaded(&mut self) -> bool {
         self.touched.clear();
         std::mem::take(&mut self.loaded_unsplit)
     }
+}
+
+/// The links of a stored bucket record, which must be bucket `bucket` of group `group`.
+pub fn parse_bucket(group: ObjId, bucket: u64, rec: &[u8]) -> Result<Vec<(String, Link)>, String> {
+    #[derive(Deserialize)]
+    struct In {
+        group: ObjId,
+        bucket: u64,
+        links: Vec<(String, Link)>,
+    }
+    let r: In = serde_json::from_slice(rec).map_err(|e| e.to_string())?;
+    if r.group != group || r.bucket != bucket {
+        return Err(format!("it describes bucket {} of object {}", r.bucket, r.group));
+    }
+    Ok(r.links)
 }
 
 /// In the group record: bucket 0 only, plus the next creation order.

@@ -6,6 +6,7 @@ pub mod object_table;
 pub mod namespace;
 pub mod objects;
 pub mod open_file;
+pub mod parallel;
 pub mod read_cache;
 pub mod dataio;
 pub mod filters;

@@ -1,7 +1,7 @@
 //! One file's metadata in memory: the object table, path resolution and the link and
 //! attribute operations HDF5 defines on it. Mutations mark objects dirty; `flush` writes
 //! exactly those back.
-use super::links::{bucket_key, parse_bucket_key, LinkTable, MAX_BUCKET, MAX_BUCKETED_OBJ};
+use super::links::{bucket_key, parse_bucket, parse_bucket_key, LinkTable, MAX_BUCKET, MAX_BUCKETED_OBJ};
 use super::object_table::ObjectTable;
 use super::objects::*;
 use crate::backend::{ChunkKey, ObjId};
@@ -599,51 +599,52 @@ impl FileMeta {
         self.header.epoch = self.write_epoch;
         self.write_epoch += 1;
         let header = serde_json::to_vec(&self.header).map_err(store_err)?;
-        let mut upserts = Vec::with_capacity(self.dirty.len());
         // Taken, not drained: a drained set keeps the capacity of its biggest commit, and
         // every later drain would walk all of it.
-        let mut deletes: Vec<ObjId> = std::mem::take(&mut self.deleted).into_iter().collect();
+        let deleted: Vec<ObjId> = std::mem::take(&mut self.deleted).into_iter().collect();
         let dirty = std::mem::take(&mut self.dirty);
-        for (i, id) in dirty.iter().enumerate() {
-            if let Err(e) = self.encode_object(*id, &mut upserts, &mut deletes) {
-                // Nothing is lost: what was taken becomes pending again.
-                self.restore_changes(&upserts, &deletes);
-                self.dirty.extend(dirty.iter().skip(i));
-                return Err(e);
+        // What each changed object writes: its record, and for a group the link buckets that
+        // changed (taken from it here, so the encoding below only reads).
+        let mut work = Vec::with_capacity(dirty.len());
+        let mut failed = None;
+        for &id in &dirty {
+            let Some(o) = self.objects.get_mut(&id) else { continue };
+            let touched = o.as_group_mut().map(|g| g.links.take_touched()).unwrap_or_default();
+            if touched.last().is_some_and(|b| *b > MAX_BUCKET) || (id > MAX_BUCKETED_OBJ && !touched.is_empty()) {
+                failed.get_or_insert_with(|| VolError::new(Area::Storage, format!("group {id} has more objects or links than rustvol can store")));
             }
+            work.push((id, touched));
         }
-        self.header_dirty = false;
-        Ok((header, upserts, deletes))
-    }
-
-    /// The records of object `id`: its own, and the buckets of its links that changed.
-    fn encode_object(&mut self, id: ObjId, upserts: &mut Vec<(ObjId, Vec<u8>)>, deletes: &mut Vec<ObjId>) -> Result<()> {
-        let Some(o) = self.objects.get_mut(&id) else { return Ok(()) };
-        let rec = serde_json::to_vec(&*o).map_err(store_err)?;
-        let Some(g) = o.as_group_mut() else {
-            upserts.push((id, rec));
-            return Ok(());
-        };
-        let touched = g.links.take_touched();
-        if touched.last().is_some_and(|b| *b > MAX_BUCKET) || (id > MAX_BUCKETED_OBJ && !touched.is_empty()) {
-            touched.iter().for_each(|b| g.links.retouch(*b));
-            bail!(Area::Storage, "group {id} has more objects or links than rustvol can store");
-        }
-        let mut recs = vec![(id, rec)];
-        let mut gone = Vec::new();
-        for b in &touched {
-            match g.links.encode_bucket(id, *b) {
-                Ok(Some(r)) => recs.push((bucket_key(id, *b), r)),
-                Ok(None) => gone.push(bucket_key(id, *b)),
-                Err(e) => {
-                    touched.iter().for_each(|b| g.links.retouch(*b));
-                    return Err(store_err(e));
+        let mut upserts = Vec::with_capacity(work.len());
+        let mut deletes = deleted.clone();
+        if failed.is_none() {
+            let objects = &self.objects;
+            for r in super::parallel::map(&work, |(id, touched)| encode_object(objects, *id, touched)) {
+                match r {
+                    Ok((recs, gone)) => {
+                        upserts.extend(recs);
+                        deletes.extend(gone);
+                    }
+                    Err(e) => {
+                        failed.get_or_insert(e);
+                    }
                 }
             }
         }
-        upserts.extend(recs);
-        deletes.extend(gone);
-        Ok(())
+        if let Some(e) = failed {
+            // Nothing is lost: everything taken becomes pending again.
+            for (id, touched) in &work {
+                if let Some(g) = self.objects.get_mut(id).and_then(|o| o.as_group_mut()) {
+                    touched.iter().for_each(|b| g.links.retouch(*b));
+                }
+            }
+            self.dirty.extend(dirty);
+            self.deleted.extend(deleted);
+            self.header_dirty = true;
+            return Err(e);
+        }
+        self.header_dirty = false;
+        Ok((header, upserts, deletes))
     }
 
     pub fn has_changes(&self) -> bool {
@@ -681,28 +682,41 @@ impl FileMeta {
             bail!(Area::Storage, "file header names format {:?} version {}, expected {FORMAT_NAME:?} version {FORMAT_VERSION}", header.format, header.version);
         }
         let mut objects = ObjectTable::with_capacity(header.next_id.min(records.len() as u64 * 2) as usize);
-        let mut buckets = Vec::new();
-        for (id, rec) in records {
-            if let Some((group, b)) = parse_bucket_key(id) {
-                buckets.push((group, b, rec));
-                continue;
-            }
-            let o: Object = serde_json::from_slice(&rec)
-                .map_err(|e| VolError::new(Area::Storage, format!("corrupt record of object {id}: {e}")))?;
-            if o.id != id {
-                bail!(Area::Storage, "record stored under object {id} describes object {}", o.id);
-            }
-            if id >= header.next_id {
-                bail!(Area::Storage, "object {id} is beyond the header's next id {}", header.next_id);
-            }
-            objects.insert(id, o);
+        // Parsed in parallel (the bulk of opening a big file), then put in place in order.
+        enum Parsed {
+            Object(Object),
+            Bucket(ObjId, u64, Vec<(String, Link)>),
         }
-        for (group, b, rec) in buckets {
+        let parsed = super::parallel::map(&records, |(id, rec)| match parse_bucket_key(*id) {
+            Some((group, b)) => parse_bucket(group, b, rec)
+                .map(|links| Parsed::Bucket(group, b, links))
+                .map_err(|e| VolError::new(Area::Storage, format!("corrupt bucket {b} of the links of group {group}: {e}"))),
+            None => match serde_json::from_slice::<Object>(rec) {
+                Ok(o) if o.id == *id => Ok(Parsed::Object(o)),
+                Ok(o) => Err(VolError::new(Area::Storage, format!("record stored under object {id} describes object {}", o.id))),
+                Err(e) => Err(VolError::new(Area::Storage, format!("corrupt record of object {id}: {e}"))),
+            },
+        });
+        drop(records);
+        let mut buckets = Vec::new();
+        for p in parsed {
+            match p? {
+                Parsed::Object(o) => {
+                    let id = o.id;
+                    if id >= header.next_id {
+                        bail!(Area::Storage, "object {id} is beyond the header's next id {}", header.next_id);
+                    }
+                    objects.insert(id, o);
+                }
+                Parsed::Bucket(group, b, links) => buckets.push((group, b, links)),
+            }
+        }
+        for (group, b, links) in buckets {
             let Some(g) = objects.get_mut(&group).and_then(|o| o.as_group_mut()) else {
                 bail!(Area::Storage, "bucket {b} of links belongs to object {group}, which is missing or not a group");
             };
             g.links
-                .load_bucket(group, b, &rec)
+                .add_bucket(b, links)
                 .map_err(|e| VolError::new(Area::Storage, format!("corrupt bucket {b} of the links of group {group}: {e}")))?;
         }
         let mut dirty = HashSet::new();
@@ -753,6 +767,23 @@ fn join(base: &str, rest: &[&str]) -> String {
 
 fn store_err(e: serde_json::Error) -> VolError {
     VolError::new(Area::Storage, format!("cannot encode a metadata record: {e}"))
+}
+
+/// The records object `id` writes: its own, and those of the link buckets `touched` (a bucket
+/// left empty is deleted instead). Only reads, so objects encode in parallel.
+fn encode_object(objects: &ObjectTable, id: ObjId, touched: &[u64]) -> Result<(Vec<(ObjId, Vec<u8>)>, Vec<ObjId>)> {
+    let Some(o) = objects.get(&id) else { return Ok((Vec::new(), Vec::new())) };
+    let mut recs = vec![(id, serde_json::to_vec(o).map_err(store_err)?)];
+    let mut gone = Vec::new();
+    if let Some(g) = o.as_group() {
+        for &b in touched {
+            match g.links.encode_bucket(id, b).map_err(store_err)? {
+                Some(r) => recs.push((bucket_key(id, b), r)),
+                None => gone.push(bucket_key(id, b)),
+            }
+        }
+    }
+    Ok((recs, gone))
 }
 
 #[cfg(test)]
@@ -891,6 +922,41 @@ mod tests {
         let m2 = FileMeta::from_records(&h, ups).unwrap();
         assert_eq!(m2.obj(g).unwrap().times.as_deref(), Some(&t));
         assert!(m2.obj(plain).unwrap().times.is_none());
+    }
+
+    #[test]
+    fn many_records_encode_and_parse_in_parallel_as_one_by_one() {
+        let mut m = FileMeta::new(vec![], shared(&[]), (true, false));
+        let top = m.new_object(group(), false);
+        m.insert_link(ROOT_ID, "top", LinkTarget::Hard(top)).unwrap();
+        for i in 0..3000 {
+            let g = m.new_object(group(), false);
+            m.insert_link(top, &format!("g{i}"), LinkTarget::Hard(g)).unwrap();
+        }
+        let (h, ups, dels) = m.take_changes().unwrap();
+        assert!(ups.len() > 3000 && dels.is_empty());
+        // Records come back in the order taken, whatever the threads did.
+        let again: Vec<ObjId> = ups.iter().map(|(id, _)| *id).collect();
+        let m2 = FileMeta::from_records(&h, ups).unwrap();
+        assert_eq!(m2.group(top).unwrap().links.len(), 3000);
+        assert_eq!(m2.group(top).unwrap().links, m.group(top).unwrap().links);
+        assert_eq!(m2.resolve(ROOT_ID, "/top/g2999").unwrap(), m.resolve(ROOT_ID, "/top/g2999").unwrap());
+        assert!(again.windows(2).all(|w| w[0] != w[1]));
+        // Every record written again; a damaged one among thousands is reported by its id.
+        let mut m2 = m2;
+        m2.dirty = m2.objects.values().map(|o| o.id).collect();
+        for o in m2.objects.values_mut() {
+            if let Some(g) = o.as_group_mut() {
+                g.links.touch_all();
+            }
+        }
+        let (h, mut ups, _) = m2.take_changes().unwrap();
+        assert!(ups.len() > 3000);
+        let k = ups.len() / 2;
+        let id = ups[k].0;
+        ups[k].1.truncate(3);
+        let e = FileMeta::from_records(&h, ups).unwrap_err();
+        assert!(e.msg.contains(&format!("{id}")), "{}", e.msg);
     }
 
     /// Applies a commit to a record map, as a store does.

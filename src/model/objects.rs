@@ -62,8 +62,33 @@ pub type Shared = std::sync::Arc<[u8]>;
 static INTERNED: once_cell::sync::Lazy<parking_lot::Mutex<std::collections::HashSet<Shared>>> =
     once_cell::sync::Lazy::new(Default::default);
 
+thread_local! {
+    /// The encodings this thread interned last: records parsed in parallel at open ask for the
+    /// same few again and again, and the global set's lock would have them take turns.
+    static RECENT: std::cell::RefCell<std::collections::HashSet<Shared>> = Default::default();
+}
+
+/// Entries the per-thread set keeps before it starts over.
+const RECENT_MAX: usize = 64;
+
 /// The shared copy of `bytes`.
 pub fn shared(bytes: &[u8]) -> Shared {
+    // At process exit the thread-locals may be gone: the global set still answers.
+    if let Ok(Some(s)) = RECENT.try_with(|r| r.borrow().get(bytes).cloned()) {
+        return s;
+    }
+    let s = shared_globally(bytes);
+    let _ = RECENT.try_with(|r| {
+        let mut r = r.borrow_mut();
+        if r.len() >= RECENT_MAX {
+            r.clear();
+        }
+        r.insert(s.clone());
+    });
+    s
+}
+
+fn shared_globally(bytes: &[u8]) -> Shared {
     let mut set = INTERNED.lock();
     if let Some(s) = set.get(bytes) {
         return s.clone();
