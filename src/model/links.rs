@@ -89,15 +89,16 @@ impl LinkTable {
     pub fn settle_loaded(&mut self) -> bool {
         self.0.as_mut().is_some_and(|t| t.settle_loaded())
     }
-    /// Gives each hard link the kind of its object (see `Link::kind`); returns a link whose
-    /// object `kind_of` does not know, and its target.
-    pub fn learn_kinds(&mut self, kind_of: impl Fn(ObjId) -> Option<KindTag>) -> Option<(String, ObjId)> {
-        let t = self.0.as_mut()?;
+    /// Gives each hard link the kind of its object (see `Link::kind`); returns the links whose
+    /// object `kind_of` does not know (they dangle), with their targets.
+    pub fn learn_kinds(&mut self, kind_of: impl Fn(ObjId) -> Option<KindTag>) -> Vec<(String, ObjId)> {
+        let Some(t) = self.0.as_mut() else { return Vec::new() };
+        let mut dangling = Vec::new();
         for (name, l) in t.names.iter_mut() {
             if let LinkTarget::Hard(id) = l.target {
-                match kind_of(id) {
-                    Some(k) => l.kind = Some(k),
-                    None => return Some((name.to_string(), id)),
+                l.kind = kind_of(id);
+                if l.kind.is_none() {
+                    dangling.push((name.to_string(), id));
                 }
             }
         }
@@ -106,7 +107,7 @@ impl LinkTable {
                 l.kind = kind_of(id);
             }
         }
-        None
+        dangling
     }
 }
 

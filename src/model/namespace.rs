@@ -140,9 +140,6 @@ impl FileMeta {
     pub fn change_rc_on_request(&mut self, id: ObjId, delta: i64) -> Result<()> {
         self.change_rc(id, delta)?;
         self.collect_if_unreachable(id);
-        if !self.objects.contains_key(&id) {
-            self.objects.forget_linked(id);
-        }
         Ok(())
     }
 
@@ -732,14 +729,15 @@ impl FileMeta {
         if !matches!(objects.get(&header.root).map(|o| &o.kind), Some(ObjKind::Group(_))) {
             bail!(Area::Storage, "the root group record {} is missing or not a group", header.root);
         }
-        // Every hard link must reach an object, and learns its kind (see `Link::kind`).
+        // Every hard link learns the kind of its object (see `Link::kind`). One whose object is
+        // gone (an application lowered the object's count below its links, as HDF5 allows)
+        // stays, and says so when followed, as natively; the rest of the file is unharmed.
         let groups: Vec<ObjId> = objects.values().filter(|o| o.as_group().is_some()).map(|o| o.id).collect();
         for id in groups {
             let Some(g) = objects.get_mut(&id).and_then(|o| o.as_group_mut()) else { continue };
             let mut links = std::mem::take(&mut g.links);
-            let missing = links.learn_kinds(|t| objects.get(&t).map(|o| o.tag()));
-            if let Some((name, t)) = missing {
-                bail!(Area::Storage, "link {name:?} of object {id} points at missing object {t}");
+            for (name, t) in links.learn_kinds(|t| objects.get(&t).map(|o| o.tag())) {
+                log::warn!("link {name:?} of object {id} points at object {t}, which no longer exists");
             }
             if let Some(g) = objects.get_mut(&id).and_then(|o| o.as_group_mut()) {
                 g.links = links;
@@ -888,6 +886,21 @@ mod tests {
         m.change_rc_on_request(g, -2).unwrap();
         assert!(!m.objects.contains_key(&g));
         assert!(linked(&m, "g").unwrap_err().msg.contains("does not exist"));
+        // The same when the object was open at the time and goes at its close, and when two
+        // links named it: the one left dangles.
+        let h = m.new_object(group(), false);
+        m.insert_link(ROOT_ID, "h", LinkTarget::Hard(h)).unwrap();
+        m.insert_link(ROOT_ID, "h2", LinkTarget::Hard(h)).unwrap();
+        m.opened(h);
+        m.change_rc_on_request(h, -2).unwrap();
+        assert_eq!(linked(&m, "h").unwrap(), (KindTag::Group, 0), "kept while open");
+        m.closed(h);
+        assert!(linked(&m, "h2").unwrap_err().msg.contains("does not exist"));
+        // A file holding a dangling link still opens; the link still dangles.
+        let (hdr, ups, _) = m.take_changes().unwrap();
+        let m2 = FileMeta::from_records(&hdr, ups).unwrap();
+        assert!(linked(&m2, "h").unwrap_err().msg.contains("does not exist"));
+        assert_eq!(linked(&m2, "t").unwrap(), (KindTag::Datatype, 1));
     }
 
     #[test]

@@ -6,11 +6,13 @@
 //! the vector may grow to (twice the live objects, plus a margin) go to a hash map instead, so
 //! memory follows the objects that exist, not the ids.
 //!
-//! Most objects have exactly one hard link. The table keeps the ids of those that do not (and
-//! of objects deleted while links may still name them), so that a call reaching an object
-//! through a link that knows the object's kind (`Link::kind`) can answer "what is it, how many
-//! links" without reading it: `H5Oget_info` (basic fields), `H5Oget_type`, `H5Gopen` and the
-//! close that follows cost one memory access, the link's, in a group of any size.
+//! Most objects have exactly one hard link. The table keeps the ids of those that do not, and
+//! a bitmap of the ids that are live (an eighth of a byte per id, so it stays in cache), so
+//! that a call reaching an object through a link that knows the object's kind (`Link::kind`)
+//! can answer "is it there, what is it, how many links" without reading it: `H5Oget_info`
+//! (basic fields), `H5Oget_type`, `H5Gopen` and the close that follows cost one memory access,
+//! the link's, in a group of any size. (A link can outlive its object when an application
+//! lowers the count with `H5Odecr_refcount`; the bitmap then says the object is gone.)
 use super::objects::{KindTag, Object};
 use crate::backend::ObjId;
 // Seeded per process like std's SipHash, several times faster on integers.
@@ -24,8 +26,10 @@ pub struct ObjectTable {
     dense: Vec<Option<Object>>,
     sparse: HashMap<ObjId, Object>,
     len: usize,
-    /// Live objects whose hard-link count is not 1, and objects deleted while links may remain.
+    /// Live objects whose hard-link count is not 1.
     irregular: HashSet<ObjId>,
+    /// Bit `id` set: object `id` is live and in `dense`.
+    live: Vec<u64>,
 }
 
 impl ObjectTable {
@@ -51,7 +55,7 @@ impl ObjectTable {
     /// kind `linked`: when `id` has that one link, answered without reading the object.
     pub fn kind_rc(&self, id: ObjId, linked: Option<KindTag>) -> Option<(KindTag, u32)> {
         match linked {
-            Some(kind) if !self.irregular.contains(&id) => {
+            Some(kind) if self.is_live_dense(id) && !self.irregular.contains(&id) => {
                 debug_assert_eq!(self.get(&id).map(|o| (o.tag(), o.rc())), Some((kind, 1)), "object {id}");
                 Some((kind, 1))
             }
@@ -81,10 +85,18 @@ impl ObjectTable {
         self.set_rc(id, rc);
         Some(rc)
     }
-    /// Records that links may still name `id`, deleted although they were not all removed
-    /// (an application lowered its count): those links must not answer for it.
-    pub fn forget_linked(&mut self, id: ObjId) {
-        self.irregular.insert(id);
+    fn is_live_dense(&self, id: ObjId) -> bool {
+        self.slot(id).is_some_and(|i| self.live[i / 64] >> (i % 64) & 1 != 0)
+    }
+    fn set_live(&mut self, i: usize, live: bool) {
+        if self.live.len() <= i / 64 {
+            self.live.resize(i / 64 + 1, 0);
+        }
+        if live {
+            self.live[i / 64] |= 1 << (i % 64);
+        } else {
+            self.live[i / 64] &= !(1 << (i % 64));
+        }
     }
     /// The object, to change anything but its hard-link count (see `set_rc`); its kind is
     /// fixed at creation.
@@ -105,7 +117,10 @@ impl ObjectTable {
         }
         let reach = 2 * self.len + DENSE_MARGIN;
         let old = match usize::try_from(id) {
-            Ok(i) if i < self.dense.len() => self.dense[i].replace(o),
+            Ok(i) if i < self.dense.len() => {
+                self.set_live(i, true);
+                self.dense[i].replace(o)
+            }
             Ok(i) if i < reach => {
                 let from = self.dense.len();
                 self.dense.resize_with(i + 1, || None);
@@ -113,8 +128,11 @@ impl ObjectTable {
                 if !self.sparse.is_empty() {
                     for j in from..i {
                         self.dense[j] = self.sparse.remove(&(j as ObjId));
+                        let live = self.dense[j].is_some();
+                        self.set_live(j, live);
                     }
                 }
+                self.set_live(i, true);
                 self.dense[i].replace(o)
             }
             _ => self.sparse.insert(id, o),
@@ -126,7 +144,10 @@ impl ObjectTable {
     }
     pub fn remove(&mut self, id: &ObjId) -> Option<Object> {
         let old = match self.slot(*id) {
-            Some(i) => self.dense[i].take(),
+            Some(i) => {
+                self.set_live(i, false);
+                self.dense[i].take()
+            }
             None => self.sparse.remove(id),
         };
         if old.is_some() {

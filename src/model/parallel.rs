@@ -17,9 +17,19 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     let per = items.len().div_ceil(threads);
     let f = &f;
     std::thread::scope(|s| {
-        let parts: Vec<_> = items.chunks(per).map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<R>>())).collect();
-        // A panic in a part is raised again here, on the caller's thread.
-        parts.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+        // A part whose thread cannot start (a limit on threads, memory) is done here instead.
+        let parts: Vec<_> = items
+            .chunks(per)
+            .map(|part| std::thread::Builder::new().spawn_scoped(s, move || part.iter().map(f).collect::<Vec<R>>()).map_err(|_| part))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| match p {
+                // A panic in a part is raised again here, on the caller's thread.
+                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                Err(part) => part.iter().map(f).collect(),
+            })
+            .collect()
     })
 }
 

@@ -114,7 +114,7 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
     };
     let mut time = H5D_fill_time_t::H5D_FILL_TIME_IFSET;
     let fill_never = hdf5_sys::h5p::H5Pget_fill_time(dcpl, &mut time) >= 0 && time == H5D_fill_time_t::H5D_FILL_TIME_NEVER;
-    if fill_never && hdf5_sys::h5t::H5Tdetect_class(type_id, hdf5_sys::h5t::H5T_class_t::H5T_VLEN) > 0 {
+    if fill_never && shape.as_ref().is_some_and(Shape::has_vlen) {
         // As HDF5 refuses it: a variable-length element must always hold something valid.
         bail!(Area::Dataset, "fill time \"never\" is not allowed for a variable-length type");
     }

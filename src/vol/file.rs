@@ -38,7 +38,11 @@ pub unsafe extern "C" fn create(name: *const c_char, flags: c_uint, fcpl: hid_t,
             (encode_plist(fcpl)?.to_vec(), encode_plist(gcpl.id)?, (crt & CRT_ORDER_TRACKED != 0, acrt & CRT_ORDER_TRACKED != 0))
         };
         log::debug!("creating {name:?} in {} ({mode:?})", loc.backend.describe());
-        let meta = FileMeta::new(fcpl_bytes, gcpl_bytes, track);
+        let mut meta = FileMeta::new(fcpl_bytes, gcpl_bytes, track);
+        if !super::handle::tracks_times(fcpl) {
+            let root = meta.root();
+            meta.obj_mut(root)?.times = None;
+        }
         let f = OpenFile::create(loc, &name, cfg, mode, meta)?;
         let root = f.meta.read().root();
         let mut h = Handle::new(f, Kind::File, root, true, "/".into());
@@ -122,8 +126,12 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_file_get_args_t, 
             let a = &mut *args;
             match a.op_type {
                 H5VL_FILE_GET_FAPL => {
-                    a.args.get_fapl.fapl_id = match h.apl.as_ref().map(|f| f.id).or_else(|| super::handle::fapl_of(h.file.fileno)) {
-                        Some(f) => check(H5Pcopy(f), Area::File, "copy the fapl")?,
+                    let known = match &h.apl {
+                        Some(f) => Some(Owned::plist(check(H5Pcopy(f.id), Area::File, "copy the fapl")?)),
+                        None => super::handle::fapl_of(h.file.fileno)?,
+                    };
+                    a.args.get_fapl.fapl_id = match known {
+                        Some(f) => f.release(),
                         // A file reached through an external link from a file whose list is
                         // not known: a list that selects rustvol with the file's configuration.
                         None => {

@@ -12,7 +12,7 @@ use crate::model::open_file::OpenFile;
 use dashmap::DashMap;
 use once_cell::sync::Lazy;
 use std::ffi::c_void;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -82,34 +82,48 @@ static FILE_HANDLES: Lazy<DashMap<u64, Vec<usize>>> = Lazy::new(DashMap::new);
 
 /// By file number, the access lists of files first opened by following an external link: as
 /// HDF5 does, such a file is opened with the link access list's `H5Pset_elink_fapl`, else with
-/// the list of the file holding the link, and `H5Fget_access_plist` returns that list.
-static ELINK_FAPLS: Lazy<DashMap<u64, Owned>> = Lazy::new(DashMap::new);
+/// the list of the file holding the link, and `H5Fget_access_plist` returns that list. Entries
+/// of files no longer open are dropped as new ones come.
+static ELINK_FAPLS: Lazy<DashMap<u64, (Weak<OpenFile>, Owned)>> = Lazy::new(DashMap::new);
 
-/// The access list file `fileno` was opened with, when one is known.
-pub fn fapl_of(fileno: u64) -> Option<hid_t> {
-    let opened = FILE_HANDLES.get(&fileno).and_then(|v| v.first().copied());
-    // SAFETY: the pointers in FILE_HANDLES are live handles (removed as they close).
-    let apl = opened.and_then(|p| unsafe { (*(p as *const Handle)).apl.as_ref().map(|a| a.id) });
-    apl.or_else(|| ELINK_FAPLS.get(&fileno).map(|f| f.id))
+/// A copy of the access list file `fileno` was opened with, when one is known.
+pub fn fapl_of(fileno: u64) -> Result<Option<Owned>> {
+    let copy = |id| {
+        // SAFETY: `id` is the live access list of an open file handle or of ELINK_FAPLS.
+        super::h5util::check(unsafe { hdf5_sys::h5p::H5Pcopy(id) }, Area::File, "copy the fapl").map(Owned::plist)
+    };
+    if let Some(v) = FILE_HANDLES.get(&fileno) {
+        if let Some(&p) = v.first() {
+            // SAFETY: the pointers in FILE_HANDLES are live handles: one is removed as it closes,
+            // which cannot happen while this entry is held.
+            if let Some(a) = unsafe { (*(p as *const Handle)).apl.as_ref() } {
+                return copy(a.id).map(Some);
+            }
+        }
+    }
+    match ELINK_FAPLS.get(&fileno) {
+        Some(e) => copy(e.1.id).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Keeps the list that file `to`, reached from `from` through an external link with link
 /// access list `lapl`, counts as opened with (unless it was open already).
-fn remember_elink_fapl(from: &OpenFile, to: &OpenFile, lapl: hid_t) -> Result<()> {
-    if fapl_of(to.fileno).is_some() {
+fn remember_elink_fapl(from: &OpenFile, to: &Arc<OpenFile>, lapl: hid_t) -> Result<()> {
+    if FILE_HANDLES.contains_key(&to.fileno) || ELINK_FAPLS.contains_key(&to.fileno) {
         return Ok(());
     }
     // SAFETY: a query of a property list id from HDF5; a failure returns a negative id.
     let own = if lapl > 0 { unsafe { hdf5_sys::h5p::H5Pget_elink_fapl(lapl) } } else { -1 };
     let fapl = if own > 0 {
         Owned::plist(own)
-    } else if let Some(parent) = fapl_of(from.fileno) {
-        // SAFETY: `parent` is the live access list of an open file handle or of this map.
-        Owned::plist(super::h5util::check(unsafe { hdf5_sys::h5p::H5Pcopy(parent) }, Area::File, "copy the fapl")?)
+    } else if let Some(parent) = fapl_of(from.fileno)? {
+        parent
     } else {
         return Ok(());
     };
-    ELINK_FAPLS.insert(to.fileno, fapl);
+    ELINK_FAPLS.retain(|_, (f, _)| f.strong_count() > 0);
+    ELINK_FAPLS.insert(to.fileno, (Arc::downgrade(to), fapl));
     Ok(())
 }
 
