@@ -30,6 +30,9 @@ pub struct ObjectTable {
     irregular: HashSet<ObjId>,
     /// Bit `id` set: object `id` is live and in `dense`.
     live: Vec<u64>,
+    /// Some object left the table since it was made: until then every linked object is live,
+    /// and the bitmap need not be asked.
+    removed_any: bool,
 }
 
 impl ObjectTable {
@@ -55,7 +58,7 @@ impl ObjectTable {
     /// kind `linked`: when `id` has that one link, answered without reading the object.
     pub fn kind_rc(&self, id: ObjId, linked: Option<KindTag>) -> Option<(KindTag, u32)> {
         match linked {
-            Some(kind) if self.is_live_dense(id) && !self.irregular.contains(&id) => {
+            Some(kind) if (!self.removed_any || self.is_live_dense(id)) && !self.irregular.contains(&id) => {
                 debug_assert_eq!(self.get(&id).map(|o| (o.tag(), o.rc())), Some((kind, 1)), "object {id}");
                 Some((kind, 1))
             }
@@ -151,6 +154,7 @@ impl ObjectTable {
             None => self.sparse.remove(id),
         };
         if old.is_some() {
+            self.removed_any = true;
             self.len -= 1;
             self.irregular.remove(id);
         }
