@@ -38,6 +38,10 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
         H5D_layout_t::H5D_CONTIGUOUS => Layout::Contiguous,
         _ => bail!(Area::Dataset, "virtual datasets are a feature of the native file format, not of rustvol"),
     };
+    if layout != Layout::Chunked && hdf5_sys::h5p::H5Pget_nfilters(dcpl) > 0 {
+        // As HDF5 refuses it: a filter pipeline works on chunks the user laid out.
+        bail!(Area::Dataset, "filters can only be used with a chunked layout");
+    }
     let extendible = extent.dims.iter().zip(&extent.maxdims).any(|(d, m)| d != m);
     let chunk = match layout {
         Layout::Chunked => {
