@@ -89,7 +89,7 @@ impl ObjectTable {
         Some(rc)
     }
     fn is_live_dense(&self, id: ObjId) -> bool {
-        self.slot(id).is_some_and(|i| self.live[i / 64] >> (i % 64) & 1 != 0)
+        self.slot(id).is_some_and(|i| self.live.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 != 0))
     }
     fn set_live(&mut self, i: usize, live: bool) {
         if self.live.len() <= i / 64 {
