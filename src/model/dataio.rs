@@ -130,15 +130,7 @@ fn fetch_stored(file: &OpenFile, keys: &[ChunkKey]) -> Result<Vec<Option<Bytes>>
 /// current write epoch, and the dataset's record then names that version; versions it
 /// replaces are dropped after the next commit.
 fn store(file: &OpenFile, obj: ObjId, d: &Dataset, chunks: Vec<(Vec<u64>, ChunkBuf)>) -> Result<()> {
-    store_raw(file, obj, filter_all(&d.filters, chunks))
-}
-
-/// Chunks in their stored form.
-pub fn filter_all<K>(filters: &[filters::Filter], chunks: Vec<(K, ChunkBuf)>) -> Vec<(K, ChunkBuf)> {
-    if filters.is_empty() {
-        return chunks;
-    }
-    chunks.into_iter().map(|(k, b)| (k, filters::encode(filters, &b).into())).collect()
+    store_raw(file, obj, chunks.into_iter().map(|(c, b)| (c, filters::stored(&d.filters, b))).collect())
 }
 
 /// `store` for chunks already in their stored form.

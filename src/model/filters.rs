@@ -56,6 +56,14 @@ pub fn encode(filters: &[Filter], bytes: &[u8]) -> Vec<u8> {
     cur
 }
 
+/// A chunk buffer in its stored form (the buffer itself when there is no filter).
+pub fn stored(filters: &[Filter], buf: crate::chunk_buf::ChunkBuf) -> crate::chunk_buf::ChunkBuf {
+    if filters.is_empty() {
+        return buf;
+    }
+    encode(filters, &buf).into()
+}
+
 /// A chunk's bytes from their stored form, which must come to at most `limit` bytes.
 pub fn decode(filters: &[Filter], stored: &[u8], limit: usize) -> Result<Vec<u8>> {
     let mut cur = stored.to_vec();

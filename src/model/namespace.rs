@@ -317,9 +317,7 @@ impl FileMeta {
     }
 
     pub fn drop_ref(&mut self, id: ObjId) -> Result<()> {
-        self.change_rc(id, -1)?;
-        self.collect_if_unreachable(id);
-        Ok(())
+        self.change_rc_on_request(id, -1)
     }
 
     /// Deletes `id` if nothing links to it and no handle has it open; a deleted group

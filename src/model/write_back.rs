@@ -174,7 +174,7 @@ fn send(file: &OpenFile, entries: Vec<(ChunkKey, ChunkBuf)>) -> Result<()> {
     let keep: Vec<(ChunkKey, bytes::Bytes, Vec<Filter>)> = live.into_iter().map(|(k, b, f)| (k, b.into_bytes(), f)).collect();
     let writes = keep
         .iter()
-        .flat_map(|(k, b, f)| super::dataio::filter_all(f, vec![(k.clone(), ChunkBuf::shared(b.clone()))]))
+        .map(|(k, b, f)| (k.clone(), super::filters::stored(f, ChunkBuf::shared(b.clone()))))
         .collect();
     let keep: Vec<(ChunkKey, bytes::Bytes)> = keep.into_iter().map(|(k, b, _)| (k, b)).collect();
     file.read_cache.forget(keep.iter().map(|(k, _)| k));
