@@ -5,7 +5,7 @@
 # it back. RUSTVOL_DEMO_INFO picks another backend (e.g. backend=memory: one process only).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-bash "$HERE/setup.sh"
+bash "$HERE/setup.sh" --demo
 . "$HERE/env.sh"
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 cd "$RUSTVOL_ROOT"

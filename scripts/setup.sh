@@ -1,13 +1,47 @@
 #!/usr/bin/env bash
-# Everything a fresh Debian 12 machine needs to build and test rustvol:
-# system packages, a Rust toolchain, HDF5 1.14.5 (built once into $RUSTVOL_CACHE), a Python
-# venv with h5py built against that HDF5, the Garage S3 server for the tests, and the plugin
-# (cargo build --release).
-# Idempotent and non-interactive; each step skips what is already done.
+# Everything a fresh Debian 12 machine needs to build and test rustvol: system packages, a Rust
+# toolchain, HDF5 1.14.5 (built once into $RUSTVOL_CACHE), a Python venv with h5py built against
+# that HDF5, the Garage S3 server for the tests, and the plugin (cargo build --release).
+#
+#   scripts/setup.sh          everything (what scripts/test.sh needs)
+#   scripts/setup.sh --demo   what scripts/demo.sh needs: no S3 server
+#
+# Idempotent and non-interactive; each step skips what is already done. Each step prints one
+# line (what, how long); the tools' own output goes to target/setup-logs/<step>.log and is shown
+# only when the step fails.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/env.sh"
 export DEBIAN_FRONTEND=noninteractive
+
+PROFILE=test
+case "${1:-}" in
+  "") ;;
+  --demo) PROFILE=demo ;;
+  *) echo "usage: scripts/setup.sh [--demo]" >&2; exit 2 ;;
+esac
+
+LOG_DIR=$RUSTVOL_ROOT/target/setup-logs
+mkdir -p "$LOG_DIR"
+# step NAME WHAT COMMAND...: runs COMMAND with its output in $LOG_DIR/NAME.log and prints one
+# line: WHAT, the time it took and the log's last line; on failure, the end of the log.
+step() {
+  local name=$1 what=$2 log rc t0=$SECONDS
+  shift 2
+  log=$LOG_DIR/$name.log
+  # A subshell outside any `||`, so that `set -e` holds inside the step's functions too.
+  set +e
+  (set -e; "$@") >"$log" 2>&1 </dev/null
+  rc=$?
+  set -e
+  if [ "$rc" -eq 0 ]; then
+    printf 'setup: %-22s %4ss  %s\n' "$what" "$((SECONDS - t0))" "$(tail -n1 "$log")"
+  else
+    printf 'setup: %-22s FAILED after %ss (exit %s); the end of %s:\n' "$what" "$((SECONDS - t0))" "$rc" "$log" >&2
+    tail -n 40 "$log" | sed 's/^/  | /' >&2
+    exit "$rc"
+  fi
+}
 
 # --- system packages ---------------------------------------------------------------------------
 pkgs=(build-essential cmake pkg-config zlib1g-dev python3 python3-venv python3-dev curl ca-certificates)
@@ -15,13 +49,18 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}"
-  SUDO=()
-  [ "$(id -u)" -ne 0 ] && SUDO=(sudo)
-  "${SUDO[@]}" apt-get update -qq
-  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
-fi
+install_packages() {
+  if [ ${#missing[@]} -eq 0 ]; then
+    echo "all present"
+    return 0
+  fi
+  local sudo=()
+  [ "$(id -u)" -ne 0 ] && sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  echo "installed ${missing[*]}"
+}
+step packages "system packages" install_packages
 
 # --- Rust ----------------------------------------------------------------------------------------
 # Debian 12's rustc (1.63) is older than the crate's rust-version, so use rustup's stable.
@@ -33,32 +72,36 @@ have_rust() {
   command -v cargo >/dev/null 2>&1 && command -v rustc >/dev/null 2>&1 &&
     version_ge "$(rustc --version | awk '{print $2}')" "$RUST_MIN"
 }
-if ! have_rust; then
+install_rust() {
+  if have_rust; then
+    echo "$(rustc --version)"
+    return 0
+  fi
   if command -v rustup >/dev/null 2>&1; then
-    echo "setup: updating the Rust toolchain (need >= $RUST_MIN)"
     rustup toolchain install stable --profile minimal
     rustup default stable
   else
-    echo "setup: installing Rust (rustup, stable, minimal profile)"
     curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
       sh -s -- -y --no-modify-path --profile minimal --default-toolchain stable
     . "$HOME/.cargo/env"
   fi
-  have_rust || { echo "setup: no Rust >= $RUST_MIN after installing it" >&2; exit 1; }
-fi
-echo "rust: $(rustc --version)"
+  have_rust || { echo "no Rust >= $RUST_MIN after installing it"; return 1; }
+  echo "installed $(rustc --version)"
+}
+step rust "Rust" install_rust
+[ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 
 # --- HDF5, h5py ----------------------------------------------------------------------------------
-bash "$HERE/setup-hdf5.sh"
-bash "$HERE/setup-python.sh"
-bash "$HERE/setup-garage.sh"
+step hdf5 "HDF5 $RUSTVOL_HDF5_VERSION" bash "$HERE/setup-hdf5.sh"
+step python "h5py $RUSTVOL_H5PY_VERSION (venv)" bash "$HERE/setup-python.sh"
+if [ "$PROFILE" = test ]; then
+  step garage "Garage (S3, tests)" bash "$HERE/setup-garage.sh"
+fi
 
 # --- the plugin ----------------------------------------------------------------------------------
-echo "setup: cargo build --release"
-(cd "$RUSTVOL_ROOT" && HDF5_DIR=$HDF5_DIR cargo build --release)
-if [ -f "$RUSTVOL_PLUGIN_DIR/librustvol.so" ]; then
-  echo "plugin: $RUSTVOL_PLUGIN_DIR/librustvol.so"
-else
-  echo "setup: cargo did not produce $RUSTVOL_PLUGIN_DIR/librustvol.so" >&2
-  exit 1
-fi
+build_plugin() {
+  (cd "$RUSTVOL_ROOT" && HDF5_DIR=$HDF5_DIR cargo build --release)
+  [ -f "$RUSTVOL_PLUGIN_DIR/librustvol.so" ] || { echo "cargo did not produce $RUSTVOL_PLUGIN_DIR/librustvol.so"; return 1; }
+  echo "$RUSTVOL_PLUGIN_DIR/librustvol.so"
+}
+step plugin "plugin (cargo)" build_plugin

@@ -1,7 +1,7 @@
 //! One file's metadata in memory: the object table, path resolution and the link and
 //! attribute operations HDF5 defines on it. Mutations mark objects dirty; `flush` writes
 //! exactly those back.
-use super::links::{bucket_key, parse_bucket, parse_bucket_key, LinkTable, MAX_BUCKET, MAX_BUCKETED_OBJ};
+use super::links::{bucket_key, parse_bucket, parse_bucket_key, MAX_BUCKET, MAX_BUCKETED_OBJ};
 use super::object_table::ObjectTable;
 use super::objects::*;
 use crate::backend::{ChunkKey, ObjId};
@@ -27,6 +27,10 @@ pub struct Header {
     /// Chunk versions up to this one are committed; writes after it use a newer one.
     #[serde(default)]
     pub epoch: u64,
+    /// HDF5 would have given the file a superblock of version 2 or later, so every open of it
+    /// makes groups of the 1.8 format (HDF5 raises the lower format bound of such files).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub groups_v18: bool,
 }
 
 pub const FORMAT_NAME: &str = "rustvol";
@@ -52,6 +56,9 @@ pub struct FileMeta {
     pub write_epoch: u64,
     /// Stored chunks no committed state will need once the next commit is in place.
     pub garbage: Vec<ChunkKey>,
+    /// The lower format bound of the file access list is 1.8 or later, so new groups are of
+    /// the 1.8 format, as HDF5 makes them (not stored: native takes it from each open's fapl).
+    pub new_style_groups: bool,
 }
 
 fn split(path: &str) -> Vec<&str> {
@@ -71,6 +78,7 @@ impl FileMeta {
                 next_attr_id: 1,
                 fcpl,
                 epoch: 0,
+                groups_v18: false,
             },
             objects: ObjectTable::default(),
             dirty: HashSet::new(),
@@ -79,10 +87,11 @@ impl FileMeta {
             open: HashMap::new(),
             write_epoch: 1,
             garbage: Vec::new(),
+            new_style_groups: false,
         };
         let mut root = Object::new(
             ROOT_ID,
-            ObjKind::Group(Group { links: LinkTable::default(), gcpl: root_gcpl, track_corder }),
+            ObjKind::Group(Group::new(root_gcpl, track_corder, None)),
         );
         root.track_attr_corder = track_attrs;
         root.times = Some(Box::new(Times::born_now()));
@@ -149,7 +158,7 @@ impl FileMeta {
             .ok_or_else(|| VolError::new(Area::Group, format!("object {id} is a {}, not a group", o.type_name())))
     }
 
-    fn group_mut(&mut self, id: ObjId) -> Result<&mut Group> {
+    pub fn group_mut(&mut self, id: ObjId) -> Result<&mut Group> {
         let o = self.obj_mut(id)?;
         let t = o.type_name();
         o.as_group_mut().ok_or_else(|| VolError::new(Area::Group, format!("object {id} is a {t}, not a group")))
@@ -264,10 +273,7 @@ impl FileMeta {
                 let Some(gcpl) = intermediate else {
                     bail!(Area::Link, "intermediate group {:?} of {path:?} does not exist", dirs[..=i].join("/"));
                 };
-                let g = self.new_object(
-                    ObjKind::Group(Group { links: LinkTable::default(), gcpl: shared(gcpl), track_corder: false }),
-                    false,
-                );
+                let g = self.new_object(ObjKind::Group(self.intermediate_group(cur, gcpl)?), false);
                 // Made with the default creation list, which tracks times.
                 self.track_times(g)?;
                 self.insert_link(cur, comp, LinkTarget::Hard(g))?;
@@ -283,6 +289,20 @@ impl FileMeta {
         Ok((cur, last.to_string()))
     }
 
+    /// A group HDF5 makes on the way to a new link: as natively, it keeps the parent's link
+    /// phase settings and creation-order tracking, and is of the 1.8 format when the file's
+    /// lower format bound or that tracking asks for it.
+    fn intermediate_group(&self, parent: ObjId, gcpl: &[u8]) -> Result<Group> {
+        let p = self.group(parent)?;
+        let track = p.track_corder;
+        let phase = match p.phase {
+            Some(ph) => Some(LinkPhase { dense: false, ..ph }),
+            None if self.new_style_groups || track => Some(LinkPhase::DEFAULT),
+            None => None,
+        };
+        Ok(Group::new(shared(gcpl), track, phase))
+    }
+
     pub fn insert_link(&mut self, parent: ObjId, name: &str, target: LinkTarget) -> Result<i64> {
         if name.is_empty() || name.contains('/') || name == "." {
             bail!(Area::Link, "{name:?} is not a valid link name");
@@ -296,7 +316,12 @@ impl FileMeta {
             self.change_rc(id, 1)?;
         }
         let g = self.group_mut(parent)?;
-        Ok(g.links.insert(name.to_string(), link))
+        let corder = g.links.insert(name.to_string(), link);
+        let n = g.links.len();
+        if let Some(ph) = &mut g.phase {
+            ph.after_insert(n);
+        }
+        Ok(corder)
     }
 
     pub fn link(&self, parent: ObjId, name: &str) -> Result<&Link> {
@@ -309,7 +334,12 @@ impl FileMeta {
     /// Removes a link; an object left with no link and no open handle is deleted.
     pub fn remove_link(&mut self, parent: ObjId, name: &str) -> Result<Link> {
         self.link(parent, name)?;
-        let link = self.group_mut(parent)?.links.remove(name).expect("link checked above");
+        let g = self.group_mut(parent)?;
+        let link = g.links.remove(name).expect("link checked above");
+        let n = g.links.len();
+        if let Some(ph) = &mut g.phase {
+            ph.after_remove(n);
+        }
         if let LinkTarget::Hard(id) = link.target {
             self.drop_ref(id)?;
         }
@@ -750,6 +780,7 @@ impl FileMeta {
             deleted: HashSet::new(),
             open: HashMap::new(),
             garbage: Vec::new(),
+            new_style_groups: false,
         })
     }
 }
@@ -787,7 +818,41 @@ mod tests {
     use super::*;
 
     fn group() -> ObjKind {
-        ObjKind::Group(Group { links: LinkTable::default(), gcpl: shared(&[]), track_corder: true })
+        ObjKind::Group(Group::new(shared(&[]), true, None))
+    }
+
+    #[test]
+    fn link_phase_turns_dense_past_max_compact_and_back_below_min_dense() {
+        let mut m = FileMeta::new(vec![], shared(&[]), (true, true));
+        let g = m.new_object(ObjKind::Group(Group::new(shared(&[]), false, Some(LinkPhase::new(3, 2)))), false);
+        m.insert_link(ROOT_ID, "g", LinkTarget::Hard(g)).unwrap();
+        let dense = |m: &FileMeta| m.group(g).unwrap().phase.unwrap().dense;
+        let mut seen = vec![];
+        for i in 0..5 {
+            m.insert_link(g, &format!("s{i}"), LinkTarget::Soft("/".into())).unwrap();
+            seen.push(dense(&m));
+        }
+        for i in 0..5 {
+            m.remove_link(g, &format!("s{i}")).unwrap();
+            seen.push(dense(&m));
+        }
+        assert_eq!(seen, [false, false, false, true, true, true, true, true, false, false]);
+    }
+
+    #[test]
+    fn intermediate_groups_inherit_phase_and_order_tracking() {
+        let mut m = FileMeta::new(vec![], shared(&[]), (false, false));
+        let g = m.new_object(ObjKind::Group(Group::new(shared(&[]), true, Some(LinkPhase::new(3, 2)))), false);
+        m.insert_link(ROOT_ID, "g", LinkTarget::Hard(g)).unwrap();
+        let (p, _) = m.resolve_parent(ROOT_ID, "/g/mid/x", Some(&[])).unwrap();
+        let mid = m.group(p).unwrap();
+        assert!(mid.track_corder);
+        assert_eq!(mid.phase, Some(LinkPhase::new(3, 2)));
+        let (p, _) = m.resolve_parent(ROOT_ID, "/plain/x", Some(&[])).unwrap();
+        assert_eq!(m.group(p).unwrap().phase, None, "old-format parent, old-format file");
+        m.new_style_groups = true;
+        let (p, _) = m.resolve_parent(ROOT_ID, "/plain/y/x", Some(&[])).unwrap();
+        assert_eq!(m.group(p).unwrap().phase, Some(LinkPhase::DEFAULT));
     }
 
     #[test]

@@ -393,6 +393,52 @@ pub struct Group {
     #[serde(with = "hex_shared")]
     pub gcpl: Shared,
     pub track_corder: bool,
+    /// How native HDF5 would hold the links, which `H5Gget_info` reports: absent for a group
+    /// of HDF5's original format (a symbol table), present for the format of 1.8 and later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<LinkPhase>,
+}
+
+impl Group {
+    pub fn new(gcpl: Shared, track_corder: bool, phase: Option<LinkPhase>) -> Group {
+        Group { links: Default::default(), gcpl, track_corder, phase }
+    }
+}
+
+/// A 1.8-format group's link storage: "compact" (in the object header) until a link is
+/// added to a group holding `max_compact`, then "dense" until removals leave fewer than
+/// `min_dense` (`H5Pset_link_phase_change`). The state depends on the group's history, so it
+/// is kept, not derived from the count.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LinkPhase {
+    pub max_compact: u16,
+    pub min_dense: u16,
+    #[serde(default)]
+    pub dense: bool,
+}
+
+impl LinkPhase {
+    /// HDF5's defaults (`H5G_CRT_GINFO_MAX_COMPACT`, `H5G_CRT_GINFO_MIN_DENSE`).
+    pub const DEFAULT: LinkPhase = LinkPhase { max_compact: 8, min_dense: 6, dense: false };
+
+    pub fn new(max_compact: u32, min_dense: u32) -> LinkPhase {
+        // H5Pset_link_phase_change refuses values above 65535.
+        LinkPhase { max_compact: max_compact.min(u16::MAX as u32) as u16, min_dense: min_dense.min(u16::MAX as u32) as u16, dense: false }
+    }
+
+    /// The state after a link was added to a group that now holds `nlinks`.
+    pub fn after_insert(&mut self, nlinks: usize) {
+        if nlinks > self.max_compact as usize {
+            self.dense = true;
+        }
+    }
+
+    /// The state after a link was removed from a group that now holds `nlinks`.
+    pub fn after_remove(&mut self, nlinks: usize) {
+        if self.dense && (nlinks == 0 || nlinks < self.min_dense as usize) {
+            self.dense = false;
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

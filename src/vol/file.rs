@@ -9,9 +9,12 @@ use crate::error::Area;
 use crate::ffi::vol_bindings::*;
 use crate::model::namespace::FileMeta;
 use crate::model::open_file::{find_open, CreateMode, OpenFile};
-use hdf5_sys::h5f::{H5F_ACC_EXCL, H5F_ACC_RDWR, H5F_ACC_TRUNC, H5F_OBJ_ALL, H5F_OBJ_ATTR, H5F_OBJ_DATASET, H5F_OBJ_DATATYPE, H5F_OBJ_FILE, H5F_OBJ_GROUP};
-use hdf5_sys::h5p::{H5Pcopy, H5Pget_link_creation_order, H5Pget_attr_creation_order, H5P_LST_GROUP_CREATE};
-use std::ffi::{c_char, c_uint, c_void};
+use hdf5_sys::h5f::{H5F_ACC_EXCL, H5F_ACC_RDWR, H5F_ACC_SWMR_WRITE, H5F_ACC_TRUNC, H5F_OBJ_ALL, H5F_OBJ_ATTR, H5F_OBJ_DATASET, H5F_OBJ_DATATYPE, H5F_OBJ_FILE, H5F_OBJ_GROUP};
+use hdf5_sys::h5p::{
+    H5Pcopy, H5Pget_attr_creation_order, H5Pget_file_space_page_size, H5Pget_file_space_strategy, H5Pget_link_creation_order,
+    H5Pget_shared_mesg_nindexes, H5P_LST_FILE_CREATE, H5P_LST_GROUP_CREATE,
+};
+use std::ffi::{c_char, c_int, c_uint, c_void};
 
 const CRT_ORDER_TRACKED: c_uint = 1;
 
@@ -39,6 +42,14 @@ pub unsafe extern "C" fn create(name: *const c_char, flags: c_uint, fcpl: hid_t,
         };
         log::debug!("creating {name:?} in {} ({mode:?})", loc.backend.describe());
         let mut meta = FileMeta::new(fcpl_bytes, gcpl_bytes, track);
+        // SAFETY: property list queries on the lists HDF5 passed.
+        unsafe {
+            meta.header.groups_v18 = superblock_v2(fcpl, fapl, flags);
+            meta.new_style_groups = super::group::new_style_groups(fapl) || flags & H5F_ACC_SWMR_WRITE != 0;
+            let phase = super::group::link_phase(fcpl, meta.new_style_groups, track.0);
+            let root = meta.root();
+            meta.group_mut(root)?.phase = phase;
+        }
         if !super::handle::tracks_times(fcpl) {
             let root = meta.root();
             meta.obj_mut(root)?.times = None;
@@ -52,6 +63,34 @@ pub unsafe extern "C" fn create(name: *const c_char, flags: c_uint, fcpl: hid_t,
     })
 }
 
+/// Whether HDF5 would write a superblock of version 2 or later for a file created with these
+/// lists (`H5F__super_init`): a lower format bound of 1.8 or later, SWMR writing, shared object
+/// header messages, or file space settings other than the defaults.
+///
+/// # Safety
+/// `fcpl` and `fapl` are property list ids.
+unsafe fn superblock_v2(fcpl: hid_t, fapl: hid_t, flags: c_uint) -> bool {
+    // Each field is read as HDF5 writes it (C enums are ints), compared with the default list's.
+    fn space(pl: hid_t) -> (c_int, u8, hsize_t, hsize_t) {
+        let (mut strategy, mut persist, mut threshold, mut page) = (0 as c_int, 0u8, 0 as hsize_t, 0 as hsize_t);
+        // SAFETY: queries writing into locals of the sizes HDF5 uses.
+        unsafe {
+            H5Pget_file_space_strategy(pl, (&mut strategy as *mut c_int).cast(), &mut persist, &mut threshold);
+            H5Pget_file_space_page_size(pl, &mut page);
+        }
+        (strategy, persist, threshold, page)
+    }
+    // SAFETY: a query on the fcpl HDF5 passed.
+    let sohm = unsafe {
+        let mut n = 0 as c_uint;
+        H5Pget_shared_mesg_nindexes(fcpl, &mut n);
+        n
+    };
+    // SAFETY: the default list HDF5 keeps, and a fapl query.
+    let (fs_default, v18) = unsafe { (space(*H5P_LST_FILE_CREATE), super::group::new_style_groups(fapl)) };
+    v18 || flags & H5F_ACC_SWMR_WRITE != 0 || sohm > 0 || space(fcpl) != fs_default
+}
+
 pub unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, _dxpl: hid_t, _req: *mut *mut c_void) -> *mut c_void {
     guard::object("file_open", || {
         let name = cstr(name, "file name")?;
@@ -59,6 +98,11 @@ pub unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, _
         let loc = resolve(&cfg, &name)?;
         log::debug!("opening {name:?} in {} (flags {flags:#x})", loc.backend.describe());
         let f = OpenFile::open(loc, &name, cfg)?;
+        // SAFETY: a property list query on the fapl HDF5 passed.
+        {
+            let mut m = f.meta.write();
+            m.new_style_groups = m.header.groups_v18 || unsafe { super::group::new_style_groups(fapl) };
+        }
         let root = f.meta.read().root();
         let mut h = Handle::new(f, Kind::File, root, flags & H5F_ACC_RDWR != 0, "/".into());
         // SAFETY: as in `create`.

@@ -5,7 +5,7 @@ use super::handle::{create_linked, locate, Handle, Kind};
 use crate::bail;
 use crate::error::Area;
 use crate::ffi::vol_bindings::*;
-use crate::model::objects::{Group, ObjKind};
+use crate::model::objects::{Group, LinkPhase, ObjKind};
 use std::ffi::{c_char, c_void};
 
 pub unsafe extern "C" fn create(
@@ -26,11 +26,45 @@ pub unsafe extern "C" fn create(
             super::handle::check_plist(gapl, "group access")?;
             let mut crt = 0u32;
             hdf5_sys::h5p::H5Pget_link_creation_order(gcpl, &mut crt);
-            let kind = ObjKind::Group(Group { links: Default::default(), gcpl: encode_plist(gcpl)?, track_corder: crt & 1 != 0 });
+            let track = crt & 1 != 0;
+            let phase = link_phase(gcpl, h.file.meta.read().new_style_groups, track);
+            let kind = ObjKind::Group(Group::new(encode_plist(gcpl)?, track, phase));
             let t = create_linked(h, loc, name, lcpl, kind, gcpl)?;
             Ok(Handle::new(t.file, Kind::Group, t.obj, h.writable && !t.readonly, t.path).into_raw())
         }
     })
+}
+
+/// The link storage native HDF5 gives a new group of creation list `gcpl`: the 1.8 format
+/// (compact, then dense past the phase change) when the file's lower format bound, creation
+/// order tracking or a link filter asks for it, otherwise a symbol table (`H5G__obj_create_real`).
+///
+/// # Safety
+/// `gcpl` is a group (or file) creation property list id.
+pub unsafe fn link_phase(gcpl: hid_t, new_style_file: bool, track_corder: bool) -> Option<LinkPhase> {
+    // SAFETY: plain queries of a property list HDF5 handed over; outputs are local.
+    unsafe {
+        if !(new_style_file || track_corder || hdf5_sys::h5p::H5Pget_nfilters(gcpl) > 0) {
+            return None;
+        }
+        let (mut max_compact, mut min_dense) = (0u32, 0u32);
+        if hdf5_sys::h5p::H5Pget_link_phase_change(gcpl, &mut max_compact, &mut min_dense) < 0 {
+            return Some(LinkPhase::DEFAULT);
+        }
+        Some(LinkPhase::new(max_compact, min_dense))
+    }
+}
+
+/// Whether groups made through a file access list are of the 1.8 format: its lower format
+/// bound is 1.8 or later (`H5Pset_libver_bounds`).
+///
+/// # Safety
+/// `fapl` is a file access property list id.
+pub unsafe fn new_style_groups(fapl: hid_t) -> bool {
+    let (mut low, mut high) = (0 as std::ffi::c_int, 0 as std::ffi::c_int);
+    // SAFETY: HDF5 writes each bound as a C enum, an int, into the locals.
+    let ok = unsafe { hdf5_sys::h5p::H5Pget_libver_bounds(fapl, (&mut low as *mut std::ffi::c_int).cast(), (&mut high as *mut std::ffi::c_int).cast()) };
+    ok >= 0 && low >= hdf5_sys::h5f::H5F_libver_t::H5F_LIBVER_V18 as std::ffi::c_int
 }
 
 pub unsafe extern "C" fn open(
@@ -72,7 +106,11 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_group_get_args_t,
                     let m = t.file.meta.read();
                     let grp = m.group(t.obj)?;
                     let info = &mut *g.ginfo;
-                    info.storage_type = H5G_STORAGE_TYPE_COMPACT;
+                    info.storage_type = match grp.phase {
+                        None => H5G_STORAGE_TYPE_SYMBOL_TABLE,
+                        Some(p) if p.dense => H5G_STORAGE_TYPE_DENSE,
+                        Some(_) => H5G_STORAGE_TYPE_COMPACT,
+                    };
                     info.nlinks = grp.links.len() as u64;
                     info.max_corder = grp.links.next_corder();
                     info.mounted = false;
