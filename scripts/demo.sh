@@ -15,8 +15,12 @@ rm -rf "$DEMO_DIR/store"
 mkdir -p "$DEMO_DIR"
 INFO=${RUSTVOL_DEMO_INFO:-backend=dir;root=$DEMO_DIR/store}
 BUILD=$RUSTVOL_ROOT/build
-cmake -S . -B "$BUILD" -DHDF5_DIR="$HDF5_DIR" >/dev/null
-cmake --build "$BUILD" --target write_read rustvol_plugin >/dev/null
+BUILD_LOG=$RUSTVOL_ROOT/target/setup-logs/demo-build.log
+if ! { cmake -S . -B "$BUILD" -DHDF5_DIR="$HDF5_DIR" && cmake --build "$BUILD" --target write_read rustvol_plugin; } >"$BUILD_LOG" 2>&1; then
+  echo "demo: building the example failed; the end of $BUILD_LOG:" >&2
+  tail -n 40 "$BUILD_LOG" | sed 's/^/  | /' >&2
+  exit 1
+fi
 PROG=$BUILD/h5_examples/write_read
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rustvol-demo.XXXXXX")
