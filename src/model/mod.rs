@@ -10,4 +10,5 @@ pub mod parallel;
 pub mod read_cache;
 pub mod dataio;
 pub mod filters;
+pub mod transform;
 pub mod write_back;
