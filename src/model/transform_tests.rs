@@ -119,7 +119,7 @@ fn integer_division_by_zero_is_an_error_not_a_trap() {
 fn every_kind_has_its_width() {
     // 64-bit integers go through double with a constant: precision is lost, as natively.
     assert_eq!(run("x+1", Kind::I64, &[i64::MAX - 1, (1 << 53) + 1, -5]), vec![i64::MIN, 1 << 53, -4]);
-    assert_eq!(run("x*x", Kind::I64, &[(1 << 31) + 1]), vec![(1 << 62) + (1 << 32) + 1]);
+    assert_eq!(run("x*x", Kind::I64, &[(1i64 << 31) + 1]), vec![(1i64 << 62) + (1i64 << 32) + 1]);
     assert_eq!(run("2*x-3", Kind::U16, &[10u16, 1]), vec![17, 65535]);
     assert_eq!(run("x+1", Kind::I16, &[-2i16]), vec![-1]);
     assert_eq!(run("x*0.5", Kind::F32, &[3.0f32]), vec![1.5]);
