@@ -288,7 +288,7 @@ struct Setup {
     direct: Option<usize>,
 }
 
-unsafe fn setup(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, buf: *mut u8) -> Result<Option<Setup>> {
+unsafe fn setup(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl: hid_t, buf: *mut u8) -> Result<Option<Setup>> {
     let d = dataset_of(h)?;
     let s = spaces(&d, mspace, fspace)?;
     if s.n == 0 {
@@ -297,18 +297,42 @@ unsafe fn setup(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, buf: *mu
     if buf.is_null() {
         bail!(Area::Dataset, "no data buffer given");
     }
-    let mem = MemSide::new(buf, s.mem_runs, mtype)?;
+    let mut mem = MemSide::new(buf, s.mem_runs, mtype)?;
+    mem.xform = super::xform::of_dxpl(dxpl, mtype)?;
     let direct = match (&h.shape, mem.contiguous()) {
-        (None, Some(off)) if h.same_type(mtype)? => Some(off),
+        (None, Some(off)) if mem.xform.is_none() && h.same_type(mtype)? => Some(off),
         _ => None,
     };
     Ok(Some(Setup { d, file_runs: s.file_runs, n: s.n, mem, direct }))
 }
 
+/// Whether native HDF5 would have allocated the dataset's storage: compact data always,
+/// other layouts once data is written or when allocated at creation.
+///
+/// # Safety
+/// Inside a callback.
+unsafe fn space_allocated(h: &Handle, d: &Dataset) -> Result<bool> {
+    if d.layout == Layout::Compact {
+        return Ok(true);
+    }
+    if let ObjKind::Dataset(x) = &h.file.meta.read().obj(h.obj)?.kind {
+        if !x.chunks.is_empty() {
+            return Ok(true);
+        }
+    }
+    let dcpl = decode_plist(&d.dcpl)?;
+    let mut t = hdf5_sys::h5d::H5D_alloc_time_t::H5D_ALLOC_TIME_DEFAULT;
+    Ok(hdf5_sys::h5p::H5Pget_alloc_time(dcpl.id, &mut t) >= 0 && t == hdf5_sys::h5d::H5D_alloc_time_t::H5D_ALLOC_TIME_EARLY)
+}
+
 unsafe fn read_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl: hid_t, buf: *mut c_void) -> Result<()> {
-    let Some(Setup { d, file_runs, n, mem, direct }) = setup(h, mtype, mspace, fspace, buf as *mut u8)? else {
+    let Some(Setup { d, file_runs, n, mut mem, direct }) = setup(h, mtype, mspace, fspace, dxpl, buf as *mut u8)? else {
         return Ok(());
     };
+    if mem.xform.is_some() && !space_allocated(h, &d)? {
+        // As natively: a dataset without storage reads as its fill value, not transformed.
+        mem.xform = None;
+    }
     if let Some(off) = direct {
         let out = std::slice::from_raw_parts_mut(mem.buf.add(off), n * d.elem_size);
         return dataio::read_fixed(&h.file, h.obj, &d, &file_runs, out);
@@ -330,7 +354,7 @@ unsafe fn read_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl:
 
 unsafe fn write_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl: hid_t, buf: *const c_void) -> Result<()> {
     h.check_writable()?;
-    let Some(Setup { d, file_runs, n, mem, direct }) = setup(h, mtype, mspace, fspace, buf as *mut u8)? else {
+    let Some(Setup { d, file_runs, n, mem, direct }) = setup(h, mtype, mspace, fspace, dxpl, buf as *mut u8)? else {
         return Ok(());
     };
     if let Some(off) = direct {

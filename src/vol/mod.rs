@@ -18,6 +18,7 @@ pub mod token;
 pub mod refs;
 pub mod transfer;
 pub mod vlen;
+pub mod xform;
 
 use crate::ffi::vol_bindings::*;
 use std::ffi::c_void;

@@ -3,6 +3,7 @@
 //! differ. Shared by dataset and attribute I/O.
 use super::h5util::{check, Owned};
 use super::vlen::{self, Shape};
+use super::xform::Xform;
 use crate::bail;
 use crate::error::{Area, Result};
 use hdf5_sys::h5i::hid_t;
@@ -16,6 +17,8 @@ pub struct MemSide {
     pub runs: Vec<(u64, u64)>,
     pub mtype: hid_t,
     pub msize: usize,
+    /// The transfer list's data transform, applied to the elements in the memory type.
+    pub xform: Option<Xform>,
 }
 
 impl MemSide {
@@ -25,7 +28,12 @@ impl MemSide {
         if msize == 0 {
             bail!(Area::Dataset, "invalid memory datatype");
         }
-        Ok(MemSide { buf, runs, mtype, msize })
+        Ok(MemSide { buf, runs, mtype, msize, xform: None })
+    }
+
+    /// Applies the data transform (if any) to packed elements of the memory type.
+    fn transform(&self, elems: &mut [u8]) -> Result<()> {
+        self.xform.as_ref().map_or(Ok(()), |x| x.apply(elems))
     }
 
     /// One contiguous run: the byte offset where it starts.
@@ -106,6 +114,7 @@ fn reclaim(ftype: hid_t, n: usize, buf: &mut [u8]) -> Result<()> {
 /// `mem` describes a buffer covering its selection.
 pub unsafe fn deliver_fixed(ftype: hid_t, fsize: usize, n: usize, mut stored: Vec<u8>, mem: &MemSide, dxpl: hid_t) -> Result<()> {
     if types_equal(ftype, mem.mtype) {
+        mem.transform(&mut stored[..n * fsize])?;
         mem.scatter(&stored[..n * fsize]);
         return Ok(());
     }
@@ -118,6 +127,7 @@ pub unsafe fn deliver_fixed(ftype: hid_t, fsize: usize, n: usize, mut stored: Ve
         None
     };
     convert(ftype, mem.mtype, n, &mut stored, bkg.as_deref_mut(), dxpl)?;
+    mem.transform(&mut stored[..n * mem.msize])?;
     mem.scatter(&stored[..n * mem.msize]);
     Ok(())
 }
@@ -137,6 +147,7 @@ pub unsafe fn collect_fixed(
 ) -> Result<Vec<u8>> {
     let mut buf = vec![0u8; n * fsize.max(mem.msize)];
     mem.gather(&mut buf[..n * mem.msize]);
+    mem.transform(&mut buf[..n * mem.msize])?;
     if !types_equal(ftype, mem.mtype) {
         let mut bkg = if needs_background(mem.mtype, ftype)? { Some(current()?) } else { None };
         convert(mem.mtype, ftype, n, &mut buf, bkg.as_deref_mut(), dxpl)?;
@@ -159,6 +170,9 @@ pub unsafe fn deliver_vlen(
     refs: &mut dyn vlen::MakeRef,
 ) -> Result<()> {
     let n = encoded.len();
+    if let Some(x) = &mem.xform {
+        x.check()?;
+    }
     let equal = types_equal(ftype, mem.mtype);
     // Elements handed over as they are use the application's allocator; temporary ones that
     // H5Tconvert copies from are ours, freed by `reclaim`.
@@ -191,6 +205,9 @@ pub unsafe fn deliver_vlen(
 /// # Safety
 /// As for `collect_fixed`.
 pub unsafe fn collect_vlen(ftype: hid_t, fsize: usize, shape: &Shape, n: usize, mem: &MemSide, dxpl: hid_t) -> Result<Vec<Vec<u8>>> {
+    if let Some(x) = &mem.xform {
+        x.check()?;
+    }
     let mut buf = vec![0u8; n * fsize.max(mem.msize)];
     mem.gather(&mut buf[..n * mem.msize]);
     let converted = !types_equal(ftype, mem.mtype);

@@ -1,0 +1,109 @@
+//! The data transform of a dataset transfer list (`H5Pset_data_transform`), resolved for the
+//! memory type of one transfer. Applied, as native HDF5 applies it, to the selected elements
+//! in the memory type: on write before conversion to the stored type, on read after it.
+use crate::bail;
+use crate::error::{Area, Result};
+use crate::model::transform::{Kind, Transform};
+use hdf5_sys::h5e::{H5Eclear2, H5Eget_auto2, H5Eset_auto2, H5E_DEFAULT};
+use hdf5_sys::h5i::hid_t;
+use hdf5_sys::h5p::{H5Pget_data_transform, H5P_DEFAULT, H5P_LST_DATASET_XFER};
+use hdf5_sys::h5t::*;
+
+/// A transform to apply, and the type it is evaluated in (`None`: a memory type HDF5
+/// cannot evaluate transforms in, an error once data flows through it).
+pub struct Xform {
+    expr: Transform,
+    kind: std::result::Result<Kind, &'static str>,
+}
+
+impl Xform {
+    /// Transforms packed elements of the memory type.
+    pub fn apply(&self, buf: &mut [u8]) -> Result<()> {
+        let kind = match self.kind {
+            Ok(k) => k,
+            Err(why) => bail!(Area::Dataset, "cannot perform data transform on this type: {why}"),
+        };
+        self.expr.apply(kind, buf).map_err(|e| crate::error::VolError::new(Area::Dataset, e.0))
+    }
+
+    /// Fails unless data of the memory type can be transformed.
+    pub fn check(&self) -> Result<()> {
+        self.apply(&mut [])
+    }
+}
+
+/// The transform HDF5 would apply to a transfer through `dxpl` in memory type `mtype`:
+/// none for the default list (whose cached properties HDF5 uses, whatever is set on it) or
+/// for the expression `"x"`.
+///
+/// # Safety
+/// `dxpl` and `mtype` are ids from HDF5, inside a callback.
+pub unsafe fn of_dxpl(dxpl: hid_t, mtype: hid_t) -> Result<Option<Xform>> {
+    if dxpl == H5P_DEFAULT || dxpl == *H5P_LST_DATASET_XFER {
+        return Ok(None);
+    }
+    let Some(text) = expression(dxpl) else { return Ok(None) };
+    let expr = Transform::parse(&text).map_err(|e| crate::error::VolError::new(Area::Dataset, e.0))?;
+    if expr.is_noop() {
+        return Ok(None);
+    }
+    Ok(Some(Xform { expr, kind: kind_of(mtype) }))
+}
+
+/// The list's expression, if one is set. `H5Pget_data_transform` fails when none is: its
+/// error is kept off the application's error stack and out of its error printing.
+unsafe fn expression(dxpl: hid_t) -> Option<String> {
+    let mut func = None;
+    let mut data = std::ptr::null_mut();
+    // SAFETY (whole function): error-stack and property-list calls on the caller's thread;
+    // the buffer is `n + 1` bytes for an expression of `n`.
+    let saved = H5Eget_auto2(H5E_DEFAULT, &mut func, &mut data) >= 0;
+    if saved {
+        H5Eset_auto2(H5E_DEFAULT, None, std::ptr::null_mut());
+    }
+    let n = H5Pget_data_transform(dxpl, std::ptr::null_mut(), 0);
+    let text = if n > 0 {
+        let mut buf = vec![0u8; n as usize + 1];
+        if H5Pget_data_transform(dxpl, buf.as_mut_ptr().cast(), buf.len()) == n {
+            buf.truncate(n as usize);
+            Some(String::from_utf8_lossy(&buf).into_owned())
+        } else {
+            None
+        }
+    } else {
+        H5Eclear2(H5E_DEFAULT);
+        None
+    };
+    if saved {
+        H5Eset_auto2(H5E_DEFAULT, func, data);
+    }
+    text
+}
+
+/// Matches `mtype` against the native types in the order HDF5 tries them.
+unsafe fn kind_of(mtype: hid_t) -> std::result::Result<Kind, &'static str> {
+    let natives = [
+        (*H5T_NATIVE_SHORT, Kind::I16),
+        (*H5T_NATIVE_INT, Kind::I32),
+        (*H5T_NATIVE_LONG, Kind::I64),
+        (*H5T_NATIVE_LLONG, Kind::I64),
+        (*H5T_NATIVE_UCHAR, Kind::U8),
+        (*H5T_NATIVE_SCHAR, Kind::I8),
+        (*H5T_NATIVE_USHORT, Kind::U16),
+        (*H5T_NATIVE_UINT, Kind::U32),
+        (*H5T_NATIVE_ULONG, Kind::U64),
+        (*H5T_NATIVE_ULLONG, Kind::U64),
+        (*H5T_NATIVE_FLOAT, Kind::F32),
+        (*H5T_NATIVE_DOUBLE, Kind::F64),
+    ];
+    for (native, kind) in natives {
+        // SAFETY: comparison of two valid datatype ids.
+        if H5Tequal(mtype, native) > 0 {
+            return Ok(kind);
+        }
+    }
+    if H5Tequal(mtype, *H5T_NATIVE_LDOUBLE) > 0 {
+        return Err("rustvol does not evaluate transforms in long double");
+    }
+    Err("not a native integer or floating type")
+}
