@@ -6,8 +6,9 @@
  * integer division truncating at each step), only to the selected elements of hyperslab
  * selections, with memory types that differ from the stored type (int in memory and double
  * stored, and the reverse; reads converted to double, short and unsigned char), a constant
- * alone, the "x" that does nothing, a compound memory type (refused), invalid expressions
- * (refused by H5Pset_data_transform), and datasets whose storage is not yet allocated.
+ * alone, the "x" that does nothing, long double, a compound memory type (refused), invalid
+ * expressions (refused by H5Pset_data_transform), and datasets whose storage is not yet
+ * allocated.
  *
  * Usage: data_transform [FILE]   (default: data_transform.h5).  Uses only the public HDF5 API.
  */
@@ -241,6 +242,27 @@ int main(int argc, char **argv)
 
     exercise(file, "contiguous", 0);
     exercise(file, "chunked", 1);
+
+    /* long double: data with data in long double, data with a constant through double. */
+    {
+        hsize_t     four[1] = {4};
+        hid_t       ld      = make(file, "long_double", H5T_NATIVE_LDOUBLE, 1, four, 0);
+        long double lin[4]  = {1.5L, -2.5L, 2147483649.0L, 0.1L}, lout[4];
+        hid_t       dxpl    = xfer("x*x+1");
+        CHECK(H5Dwrite(ld, H5T_NATIVE_LDOUBLE, H5S_ALL, H5S_ALL, dxpl, lin));
+        H5Pclose(dxpl);
+        const char *lexprs[] = {"", "x/3", "x*x", "x-1", "2.5"};
+        for (size_t i = 0; i < sizeof lexprs / sizeof *lexprs; i++) {
+            dxpl = xfer(lexprs[i][0] ? lexprs[i] : NULL);
+            CHECK(H5Dread(ld, H5T_NATIVE_LDOUBLE, H5S_ALL, H5S_ALL, dxpl, lout));
+            H5Pclose(dxpl);
+            printf("  long double read \"%s\":", lexprs[i]);
+            for (int k = 0; k < 4; k++)
+                printf(" %.21Lg", lout[k]);
+            printf("\n");
+        }
+        H5Dclose(ld);
+    }
 
     /* Invalid expressions: refused by H5Pset_data_transform itself. */
     const char *bad[] = {"x^2", "-(x+1)", "(x", "xx", "", "x 1"};

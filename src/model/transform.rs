@@ -17,6 +17,8 @@
 //!   `-x` is `0 - x` (a float 0 stays +0).
 //! - An expression that is only a constant fills the data with it.
 //! - An expression of one character (`"x"`) does nothing at all, not even check the type.
+use rustc_apfloat::ieee::{Double, X87DoubleExtended};
+use rustc_apfloat::{Float, FloatConvert};
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +52,7 @@ enum Node {
 }
 
 /// The memory types native HDF5 evaluates transforms in: the native integer and floating
-/// types (but `long double`, which this does not evaluate).
+/// types, `long double` being x87's 80-bit format in 16 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     I8,
@@ -63,6 +65,7 @@ pub enum Kind {
     U64,
     F32,
     F64,
+    X87,
 }
 
 impl Kind {
@@ -72,6 +75,7 @@ impl Kind {
             Kind::I16 | Kind::U16 => 2,
             Kind::I32 | Kind::U32 | Kind::F32 => 4,
             Kind::I64 | Kind::U64 | Kind::F64 => 8,
+            Kind::X87 => 16,
         }
     }
 }
@@ -385,6 +389,7 @@ impl Transform {
             Kind::U64 => self.apply_as::<u64>(buf),
             Kind::F32 => self.apply_as::<f32>(buf),
             Kind::F64 => self.apply_as::<f64>(buf),
+            Kind::X87 => self.apply_as::<X87>(buf),
         }
     }
 
@@ -396,13 +401,13 @@ impl Transform {
         match self.root {
             Node::Int(_) | Node::Float(_) => {
                 let v = constant::<T>(&self.root).to_bytes();
-                buf.chunks_exact_mut(n).for_each(|e| e.copy_from_slice(v.as_ref()));
+                buf.chunks_exact_mut(n).for_each(|e| e[..T::VALUE].copy_from_slice(&v.as_ref()[..T::VALUE]));
             }
             _ => {
                 for e in buf.chunks_exact_mut(n) {
                     let x = T::from_bytes(e);
                     match eval(&self.root, x)? {
-                        Val::Data(v) => e.copy_from_slice(v.to_bytes().as_ref()),
+                        Val::Data(v) => e[..T::VALUE].copy_from_slice(&v.to_bytes().as_ref()[..T::VALUE]),
                         Val::Num(_) => return err("error during transform evaluation"),
                     }
                 }
@@ -493,6 +498,8 @@ fn cvt64(v: f64) -> i64 {
 /// undefined, gets what that machine code gives).
 trait Elem: Copy {
     const SIZE: usize;
+    /// The bytes that hold the value (the rest is padding, left as it is).
+    const VALUE: usize = Self::SIZE;
     type Bytes: AsRef<[u8]>;
     fn from_bytes(b: &[u8]) -> Self;
     fn to_bytes(self) -> Self::Bytes;
@@ -623,3 +630,50 @@ float_elem!(f64);
 #[cfg(test)]
 #[path = "transform_tests.rs"]
 mod tests;
+
+/// x87 `long double`: 10 bytes of value in a 16-byte slot, with x87 arithmetic at full
+/// (64-bit significand) precision, as Linux sets the FPU up.
+#[derive(Clone, Copy)]
+struct X87(X87DoubleExtended);
+
+impl X87 {
+    fn of_double(v: f64) -> X87 {
+        X87(Double::from_bits(u128::from(v.to_bits())).convert(&mut false).value)
+    }
+}
+
+impl Elem for X87 {
+    const SIZE: usize = 16;
+    const VALUE: usize = 10;
+    type Bytes = [u8; 16];
+    fn from_bytes(b: &[u8]) -> Self {
+        let mut v = [0u8; 16];
+        v[..10].copy_from_slice(&b[..10]);
+        X87(X87DoubleExtended::from_bits(u128::from_le_bytes(v)))
+    }
+    fn to_bytes(self) -> Self::Bytes {
+        self.0.to_bits().to_le_bytes()
+    }
+    fn to_double(self) -> f64 {
+        let d: Double = self.0.convert(&mut false).value;
+        f64::from_bits(d.to_bits() as u64)
+    }
+    fn from_linear(v: f64) -> Self {
+        X87::of_double(v)
+    }
+    fn from_double(v: f64) -> Self {
+        X87::of_double(v)
+    }
+    fn from_long(v: i64) -> Self {
+        X87(X87DoubleExtended::from_i128(i128::from(v)).value)
+    }
+    fn op(op: Op, a: Self, b: Self) -> Result<Self, Error> {
+        let (a, b) = (a.0, b.0);
+        Ok(X87(match op {
+            Op::Add => (a + b).value,
+            Op::Sub => (a - b).value,
+            Op::Mul => (a * b).value,
+            Op::Div => (a / b).value,
+        }))
+    }
+}

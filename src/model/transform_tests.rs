@@ -126,3 +126,25 @@ fn every_kind_has_its_width() {
     let mut odd = vec![0u8; 3];
     assert!(Transform::parse("x+1").unwrap().apply(Kind::I16, &mut odd).is_err());
 }
+
+#[test]
+fn long_double_is_x87_extended() {
+    fn ld(bits: u128) -> [u8; 16] {
+        bits.to_le_bytes()
+    }
+    // 1.5L and 2.5L as x87 stores them; "x*x+1" gives 3.25 and 7.25, as natively.
+    let mut buf: Vec<u8> = [ld(0x3fff_c000_0000_0000_0000), ld(0x4000_a000_0000_0000_0000)].concat();
+    buf[10..16].copy_from_slice(&[0xaa; 6]);
+    Transform::parse("x*x+1").unwrap().apply(Kind::X87, &mut buf).unwrap();
+    assert_eq!(&buf[..10], &ld(0x4000_d000_0000_0000_0000)[..10]);
+    assert_eq!(&buf[10..16], &[0xaa; 6], "padding is left alone");
+    assert_eq!(&buf[16..26], &ld(0x4001_e800_0000_0000_0000)[..10]);
+    // Data with data keeps 64 bits of significand: (2^31+1)^2 is exact in long double.
+    let mut buf = ld(0x401e_8000_0001_0000_0000).to_vec();
+    Transform::parse("x*x").unwrap().apply(Kind::X87, &mut buf).unwrap();
+    assert_eq!(&buf[..10], &ld(0x403d_8000_0002_0000_0002)[..10]);
+    // Data with a constant goes through double: the + 1 is lost.
+    let mut buf = ld(0x403d_8000_0002_0000_0000).to_vec();
+    Transform::parse("x+1").unwrap().apply(Kind::X87, &mut buf).unwrap();
+    assert_eq!(&buf[..10], &ld(0x403d_8000_0002_0000_0000)[..10]);
+}

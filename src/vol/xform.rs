@@ -103,7 +103,8 @@ unsafe fn kind_of(mtype: hid_t) -> std::result::Result<Kind, &'static str> {
         }
     }
     if H5Tequal(mtype, *H5T_NATIVE_LDOUBLE) > 0 {
-        return Err("rustvol does not evaluate transforms in long double");
+        let x87 = cfg!(any(target_arch = "x86_64", target_arch = "x86")) && H5Tget_size(mtype) == 16 && H5Tget_precision(mtype) == 80;
+        return if x87 { Ok(Kind::X87) } else { Err("rustvol evaluates long double only in x87's format") };
     }
     Err("not a native integer or floating type")
 }
