@@ -121,7 +121,7 @@ static void exercise(hid_t file, const char *layout, int chunked)
     print_ints("buffer after write \"x+1\":", in, N);
     read_ints(d, NULL, N);
     const char *int_exprs[] = {"2*x-3", "(x+1)*(x-1)/2", "-x", "x/3", "(x-7)/2", "x/2*2", "x*(7/2)",
-                               "x*2.5+0.125", "x-.5", "x*x", "7", "x", "(x)", " x ", "x)+5"};
+                               "x*2.5+0.125", "x-.5", "x*1e2", "x*x", "7", "x", "(x)", " x ", "x)+5"};
     for (size_t i = 0; i < sizeof int_exprs / sizeof *int_exprs; i++)
         read_ints(d, int_exprs[i], N);
     H5Dclose(d);
@@ -138,7 +138,8 @@ static void exercise(hid_t file, const char *layout, int chunked)
         CHECK(H5Dwrite(d, t, H5S_ALL, H5S_ALL, dxpl, is_float ? (void *)fin : (void *)din));
         H5Pclose(dxpl);
         read_doubles(d, is_float, NULL, N);
-        const char *fexprs[] = {"(x+1)*(x-1)/2", "-x", "x/3", "x*x*x", "1.5-x/0.25", "x/0", "+x", "2.75"};
+        const char *fexprs[] = {"(x+1)*(x-1)/2", "-x",  "x/3", "x*x*x", "1.5-x/0.25",
+                                "x*2.5E-1",      "x/0", "+x",  "2.75"};
         for (size_t i = 0; i < sizeof fexprs / sizeof *fexprs; i++)
             read_doubles(d, is_float, fexprs[i], N);
         H5Dclose(d);
