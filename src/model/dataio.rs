@@ -130,7 +130,8 @@ fn fetch_stored(file: &OpenFile, keys: &[ChunkKey]) -> Result<Vec<Option<Bytes>>
 /// current write epoch, and the dataset's record then names that version; versions it
 /// replaces are dropped after the next commit.
 fn store(file: &OpenFile, obj: ObjId, d: &Dataset, chunks: Vec<(Vec<u64>, ChunkBuf)>) -> Result<()> {
-    store_raw(file, obj, chunks.into_iter().map(|(c, b)| (c, filters::stored(&d.filters, b))).collect())
+    let stored = chunks.into_iter().map(|(c, b)| Ok((c, filters::stored(&d.filters, b)?))).collect::<Result<_>>()?;
+    store_raw(file, obj, stored)
 }
 
 /// `store` for chunks already in their stored form.
@@ -498,7 +499,7 @@ pub fn storage_size(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<u64> {
         // Sizes vary: the stored chunks are read, so held ones go to the store first.
         write_back::write_back(file, Some(obj))?;
         let keys: Vec<Option<ChunkKey>> = chunk_table(file, obj)?.into_iter().map(Some).collect();
-        return Ok(fetch_raw(file, &keys)?.iter().flatten().map(|c| c.len() as u64).sum());
+        return Ok(fetch_raw(file, &keys)?.iter().flatten().map(|c| filters::data_len(&d.filters, c.len()) as u64).sum());
     }
     let table = chunk_table(file, obj)?;
     Ok(table.len() as u64 * geometry(d).chunk_elems() * d.elem_size as u64)

@@ -10,7 +10,6 @@ use crate::error::{Area, Result};
 use crate::ffi::vol_bindings::*;
 use crate::model::chunks::internal_chunk;
 use crate::model::dataio;
-use crate::model::filters::Filter;
 use crate::model::objects::{Dataset, Extent, Layout, ObjKind, SpaceKind};
 use hdf5_sys::h5d::{H5D_fill_time_t, H5D_fill_value_t, H5D_layout_t};
 use hdf5_sys::h5p::{H5Pfill_value_defined, H5Pget_chunk, H5Pget_fill_value, H5Pget_layout};
@@ -99,8 +98,13 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
         && status == H5D_fill_value_t::H5D_FILL_VALUE_DEFAULT
         && hdf5_sys::h5p::H5Pget_fill_time(dcpl, &mut fill_time) >= 0
         && fill_time == H5D_fill_time_t::H5D_FILL_TIME_IFSET;
-    let dcpl_bytes = if alloc_fill || user_fill {
-        let kept = Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dcpl), Area::Dataset, "copy the dcpl")?);
+    // The list the dataset keeps: the filters' "set local" callbacks write their parameters there.
+    let kept = Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dcpl), Area::Dataset, "copy the dcpl")?);
+    let filters = match layout {
+        Layout::Chunked => super::pipeline::prepare(kept.id, type_id, &chunk, if vlen { 1 } else { elem_size }, vlen)?,
+        _ => Vec::new(),
+    };
+    let dcpl_bytes = {
         if alloc_fill {
             // As HDF5 does for variable-length types: a default fill value is written at allocation.
             hdf5_sys::h5p::H5Pset_fill_time(kept.id, H5D_fill_time_t::H5D_FILL_TIME_ALLOC);
@@ -113,8 +117,6 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
             hdf5_sys::h5p::H5Pset_fill_value(kept.id, type_id, fill.as_ptr().cast());
         }
         encode_plist(kept.id)?
-    } else {
-        encode_plist(dcpl)?
     };
     let mut time = H5D_fill_time_t::H5D_FILL_TIME_IFSET;
     let fill_never = hdf5_sys::h5p::H5Pget_fill_time(dcpl, &mut time) >= 0 && time == H5D_fill_time_t::H5D_FILL_TIME_NEVER;
@@ -132,7 +134,7 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
         vlen,
         fill,
         fill_never,
-        filters: applied_filters(dcpl, if vlen { 1 } else { elem_size })?,
+        filters,
         committed_type: None,
         chunks: Default::default(),
     })
@@ -466,25 +468,6 @@ unsafe fn set_extent(h: &Handle, size: *const u64) -> Result<()> {
         dataio::trim_to_extent(&h.file, h.obj, &nd)?;
     }
     Ok(())
-}
-
-/// The filters of creation list `dcpl` that rustvol applies, in pipeline order, for elements of
-/// `elem_size` bytes (1 for variable-length types, whose chunks hold encoded elements).
-///
-/// # Safety
-/// `dcpl` is a dataset creation list id from HDF5.
-unsafe fn applied_filters(dcpl: hid_t, elem_size: usize) -> Result<Vec<Filter>> {
-    let n = hdf5_sys::h5p::H5Pget_nfilters(dcpl);
-    let mut out = Vec::new();
-    for i in 0..n.max(0) as u32 {
-        let (mut flags, mut cd_n, mut cd, mut config) = (0u32, 8usize, [0u32; 8], 0u32);
-        let id = hdf5_sys::h5p::H5Pget_filter2(dcpl, i, &mut flags, &mut cd_n, cd.as_mut_ptr(), 0, std::ptr::null_mut(), &mut config);
-        if id < 0 {
-            bail!(Area::Dataset, "could not read filter {i} of the dataset creation list");
-        }
-        out.extend(Filter::of(id, &cd[..cd_n.min(8)], elem_size));
-    }
-    Ok(out)
 }
 
 pub unsafe extern "C" fn specific(obj: *mut c_void, args: *mut H5VL_dataset_specific_args_t, _dxpl: hid_t, _req: *mut *mut c_void) -> herr_t {
