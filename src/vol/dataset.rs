@@ -10,8 +10,9 @@ use crate::error::{Area, Result};
 use crate::ffi::vol_bindings::*;
 use crate::model::chunks::internal_chunk;
 use crate::model::dataio;
-use crate::model::objects::{Dataset, Extent, Layout, ObjKind, SpaceKind};
-use hdf5_sys::h5d::{H5D_fill_time_t, H5D_fill_value_t, H5D_layout_t};
+use crate::model::allocation::{self, SpaceStatus};
+use crate::model::objects::{AllocTime, Dataset, Extent, Layout, ObjKind, SpaceKind};
+use hdf5_sys::h5d::{H5D_alloc_time_t, H5D_fill_time_t, H5D_fill_value_t, H5D_layout_t};
 use hdf5_sys::h5p::{H5Pfill_value_defined, H5Pget_chunk, H5Pget_fill_value, H5Pget_layout};
 use hdf5_sys::h5s::{H5Sselect_all, H5S_ALL};
 use hdf5_sys::h5t::H5Tget_size;
@@ -124,6 +125,8 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
         // As HDF5 refuses it: a variable-length element must always hold something valid.
         bail!(Area::Dataset, "fill time \"never\" is not allowed for a variable-length type");
     }
+    let alloc_time = alloc_time_of(dcpl);
+    let allocated = crate::model::allocation::at_create(layout, alloc_time, &extent.dims);
     Ok(Dataset {
         dtype: encode_type_shared(type_id)?,
         extent,
@@ -136,8 +139,24 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
         fill_never,
         filters,
         committed_type: None,
+        alloc_time,
+        allocated,
         chunks: Default::default(),
     })
+}
+
+/// The allocation time of `dcpl` as HDF5 resolves it for the layout.
+///
+/// # Safety
+/// `dcpl` is a dataset creation list id from HDF5.
+unsafe fn alloc_time_of(dcpl: hid_t) -> AllocTime {
+    let mut t = H5D_alloc_time_t::H5D_ALLOC_TIME_DEFAULT;
+    hdf5_sys::h5p::H5Pget_alloc_time(dcpl, &mut t);
+    match t {
+        H5D_alloc_time_t::H5D_ALLOC_TIME_EARLY => AllocTime::Early,
+        H5D_alloc_time_t::H5D_ALLOC_TIME_LATE => AllocTime::Late,
+        _ => AllocTime::Incr,
+    }
 }
 
 pub unsafe extern "C" fn create(
@@ -335,6 +354,7 @@ unsafe fn write_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl
     let Some(Setup { d, file_runs, n, mem, direct }) = setup(h, mtype, mspace, fspace, buf as *mut u8)? else {
         return Ok(());
     };
+    allocation::on_write(&h.file, h.obj, &d)?;
     if let Some(off) = direct {
         let data = std::slice::from_raw_parts(mem.buf.add(off), n * d.elem_size);
         return dataio::write_fixed(&h.file, h.obj, &d, &file_runs, data);
@@ -421,14 +441,14 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_dataset_get_args_
                     a.args.get_dapl.dapl_id = check(id, Area::Dataset, "copy the dapl")?;
                 }
                 H5VL_DATASET_GET_STORAGE_SIZE => {
-                    *a.args.get_storage_size.storage_size = dataio::storage_size(&h.file, h.obj, &d)?
+                    *a.args.get_storage_size.storage_size = allocation::storage_size(&h.file, h.obj, &d)?
                 }
                 H5VL_DATASET_GET_SPACE_STATUS => {
-                    let stored = dataio::storage_size(&h.file, h.obj, &d)?;
-                    *a.args.get_space_status.status = if stored == 0 {
-                        hdf5_sys::h5d::H5D_space_status_t::H5D_SPACE_STATUS_NOT_ALLOCATED as _
-                    } else {
-                        hdf5_sys::h5d::H5D_space_status_t::H5D_SPACE_STATUS_ALLOCATED as _
+                    use hdf5_sys::h5d::H5D_space_status_t as S;
+                    *a.args.get_space_status.status = match allocation::space_status(&h.file, h.obj, &d)? {
+                        SpaceStatus::NotAllocated => S::H5D_SPACE_STATUS_NOT_ALLOCATED as _,
+                        SpaceStatus::PartAllocated => S::H5D_SPACE_STATUS_PART_ALLOCATED as _,
+                        SpaceStatus::Allocated => S::H5D_SPACE_STATUS_ALLOCATED as _,
                     };
                 }
                 t => bail!(Area::Dataset, "unknown dataset get operation {t}"),
@@ -467,6 +487,7 @@ unsafe fn set_extent(h: &Handle, size: *const u64) -> Result<()> {
     if shrunk {
         dataio::trim_to_extent(&h.file, h.obj, &nd)?;
     }
+    allocation::on_extent(&h.file, h.obj, &nd)?;
     Ok(())
 }
 
