@@ -60,6 +60,11 @@ pub fn on_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
     m.touch(obj)
 }
 
+/// Whether the chunk at grid position `coords` is in the extent allocated all at once.
+pub fn in_allocated(d: &Dataset, coords: &[u64]) -> bool {
+    d.allocated.as_ref().is_some_and(|a| coords.iter().zip(a).zip(&d.chunk).all(|((&c, &n), &k)| c * k < n))
+}
+
 /// The chunk grid positions `dims` spans with chunks of shape `chunk`.
 fn grid(dims: &[u64], chunk: &[u64]) -> Vec<u64> {
     dims.iter().zip(chunk).map(|(&n, &c)| n.div_ceil(c.max(1))).collect()

@@ -227,6 +227,9 @@ pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
         let dst = &mut out[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es];
         match &chunks[p.chunk] {
             Some(c) => dst.copy_from_slice(&c[p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es]),
+            // With fill time "never", elements of space never allocated are left as the
+            // caller's buffer had them, as natively.
+            None if d.fill_never && !super::allocation::in_allocated(d, &split.chunks[p.chunk]) => {}
             None => fill_into(dst, d.unwritten_fill(), es),
         }
     }

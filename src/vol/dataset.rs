@@ -126,6 +126,9 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
         bail!(Area::Dataset, "fill time \"never\" is not allowed for a variable-length type");
     }
     let alloc_time = alloc_time_of(dcpl);
+    if layout == Layout::Compact && alloc_time != AllocTime::Early {
+        bail!(Area::Dataset, "compact dataset must have early space allocation");
+    }
     let allocated = crate::model::allocation::at_create(layout, alloc_time, &extent.dims);
     Ok(Dataset {
         dtype: encode_type_shared(type_id)?,
