@@ -202,6 +202,24 @@ mod tests {
     }
 
     #[test]
+    fn skipped_stages_are_masked_and_required_ones_refuse() {
+        // Filter 32999 is not registered with HDF5 and no plugin provides it.
+        let absent = |flags| Filter::Hdf5(ClassFilter { id: 32999, name: "absent".into(), flags, cd: vec![1] });
+        let data: Vec<u8> = (0..4000u32).flat_map(|i| (i / 9).to_le_bytes()).collect();
+        let p = [Filter::Shuffle(4), absent(1), Filter::Deflate(6)];
+        let stored = encode(&p, &data).unwrap();
+        assert_eq!(stored[..4], 2u32.to_le_bytes(), "stage 1 skipped");
+        assert!(data_len(&p, stored.len()) < data.len() / 4);
+        assert_eq!(decode(&p, &stored, data.len()).unwrap(), data);
+        assert!(encode(&[absent(0)], &data).unwrap_err().msg.contains("required filter 32999 ('absent') is not registered"));
+        // A chunk that went through the stage cannot be read without it.
+        let mut through = 0u32.to_le_bytes().to_vec();
+        through.extend_from_slice(&data);
+        assert!(decode(&[absent(1)], &through, data.len()).unwrap_err().msg.contains("not registered"));
+        assert!(decode(&[absent(1)], &through[..2], data.len()).unwrap_err().msg.contains("filter mask"));
+    }
+
+    #[test]
     fn fletcher32_matches_hdf5() {
         // What native HDF5 1.14.5 stores after a chunk of these bytes with H5Pset_fletcher32
         // (read with H5Dread_chunk): c7 29 f0 4f and 2d 2a 56 50, little-endian.
