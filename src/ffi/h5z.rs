@@ -11,6 +11,8 @@
 //! the ones rustvol implements itself then count as unavailable.
 use hdf5_sys::h5i::hid_t;
 use once_cell::sync::OnceCell;
+use parking_lot::Mutex;
+use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
 
 type CanApply = unsafe extern "C" fn(hid_t, hid_t, hid_t) -> c_int;
@@ -33,6 +35,7 @@ struct ClassC {
 
 extern "C" {
     fn H5Zfilter_avail(id: c_int) -> c_int;
+    fn H5PLsize(num_paths: *mut c_uint) -> c_int;
 }
 
 pub const FLAG_OPTIONAL: u32 = 0x0001;
@@ -83,9 +86,17 @@ fn find_fn() -> Option<FindFn> {
 /// none (or hides its table). Call only on the thread HDF5 called rustvol on.
 pub fn class(id: i32) -> Option<FilterClass> {
     let find = find_fn()?;
+    // A filter HDF5 could not find is not searched for again (every library of every plugin
+    // directory is opened for it) until the plugin path changes; filters registered since are
+    // still found in HDF5's table below.
+    static ABSENT: Mutex<Option<HashMap<i32, u32>>> = Mutex::new(None);
+    let mut paths = 0u32;
+    // SAFETY: plain HDF5 API call writing one unsigned.
+    unsafe { H5PLsize(&mut paths) };
+    let known_absent = ABSENT.lock().as_ref().and_then(|m| m.get(&id)) == Some(&paths);
     // SAFETY: plain HDF5 API call; it may dlopen a plugin, as HDF5 does for a dataset's filter.
-    if unsafe { H5Zfilter_avail(id) } <= 0 {
-        return None;
+    if !known_absent && unsafe { H5Zfilter_avail(id) } <= 0 {
+        ABSENT.lock().get_or_insert_with(HashMap::new).insert(id, paths);
     }
     let mut cls: *mut ClassC = std::ptr::null_mut();
     // SAFETY: `try` = true pushes no error; on success cls points into HDF5's table, read at once.
