@@ -7,8 +7,9 @@
 //! program registered with `H5Zregister` all give what native HDF5 gives.
 //!
 //! `H5Z_find` is one of libhdf5's internal functions; builds of HDF5 1.14 export it. It is
-//! looked up at run time, so a library that hides it still loads rustvol: filters other than
-//! the ones rustvol implements itself then count as unavailable.
+//! looked up at run time, so a library that hides it still loads rustvol: plugins are then
+//! found by rustvol's own search of HDF5's plugin path (`filter_plugins.rs`), and HDF5's
+//! built-in filters other than the ones rustvol implements itself count as unavailable.
 use hdf5_sys::h5i::hid_t;
 use once_cell::sync::OnceCell;
 use parking_lot::Mutex;
@@ -22,9 +23,9 @@ type FindFn = unsafe extern "C" fn(bool, c_int, *mut *mut ClassC) -> c_int;
 
 /// `H5Z_class2_t`, field for field.
 #[repr(C)]
-struct ClassC {
-    version: c_int,
-    id: c_int,
+pub(super) struct ClassC {
+    pub(super) version: c_int,
+    pub(super) id: c_int,
     encoder_present: c_uint,
     decoder_present: c_uint,
     name: *const c_char,
@@ -82,28 +83,43 @@ fn find_fn() -> Option<FindFn> {
     })
 }
 
-/// The class HDF5 has for filter `id`, loading it as a plugin if HDF5 can; None when HDF5 has
-/// none (or hides its table). Call only on the thread HDF5 called rustvol on.
+/// The class HDF5 has for filter `id`, loading it as a plugin if HDF5 can; None when there is
+/// none. Call only on the thread HDF5 called rustvol on.
 pub fn class(id: i32) -> Option<FilterClass> {
-    let find = find_fn()?;
-    // A filter HDF5 could not find is not searched for again (every library of every plugin
-    // directory is opened for it) until the plugin path changes; filters registered since are
-    // still found in HDF5's table below.
+    // A filter that could not be found is not searched for again (every library of every
+    // plugin directory is opened for it) until the plugin path changes; filters registered
+    // since are still found in HDF5's table.
     static ABSENT: Mutex<Option<HashMap<i32, u32>>> = Mutex::new(None);
     let mut paths = 0u32;
     // SAFETY: plain HDF5 API call writing one unsigned.
     unsafe { H5PLsize(&mut paths) };
     let known_absent = ABSENT.lock().as_ref().and_then(|m| m.get(&id)) == Some(&paths);
-    // SAFETY: plain HDF5 API call; it may dlopen a plugin, as HDF5 does for a dataset's filter.
-    if !known_absent && unsafe { H5Zfilter_avail(id) } <= 0 {
+    let note_absent = || {
         ABSENT.lock().get_or_insert_with(HashMap::new).insert(id, paths);
-    }
-    let mut cls: *mut ClassC = std::ptr::null_mut();
-    // SAFETY: `try` = true pushes no error; on success cls points into HDF5's table, read at once.
-    if unsafe { find(true, id, &mut cls) } < 0 || cls.is_null() {
-        return None;
-    }
-    // SAFETY: cls is a live entry of HDF5's filter table.
+    };
+    let cls: *const ClassC = match find_fn().filter(|_| !own_search()) {
+        Some(find) => {
+            // SAFETY: plain HDF5 API call; it may dlopen a plugin, as HDF5 does for a dataset's filter.
+            if !known_absent && unsafe { H5Zfilter_avail(id) } <= 0 {
+                note_absent();
+            }
+            let mut cls: *mut ClassC = std::ptr::null_mut();
+            // SAFETY: `try` = true pushes no error; on success cls points into HDF5's table.
+            if unsafe { find(true, id, &mut cls) } < 0 || cls.is_null() {
+                return None;
+            }
+            cls
+        }
+        None if known_absent => return None,
+        None => match super::filter_plugins::find(id) {
+            Some(c) => c,
+            None => {
+                note_absent();
+                return None;
+            }
+        },
+    };
+    // SAFETY: cls is a live class (an entry of HDF5's table, read at once, or a plugin's static).
     let c = unsafe { &*cls };
     Some(FilterClass {
         encoder_present: c.encoder_present != 0,
@@ -113,6 +129,13 @@ pub fn class(id: i32) -> Option<FilterClass> {
         filter: c.filter?,
         name: c.name,
     })
+}
+
+/// `RUSTVOL_FILTER_SEARCH=plugin-path` makes rustvol find filters with its own plugin search
+/// even where libhdf5 exports its table, so that the search is tested on such a library.
+fn own_search() -> bool {
+    static OWN: OnceCell<bool> = OnceCell::new();
+    *OWN.get_or_init(|| std::env::var("RUSTVOL_FILTER_SEARCH").is_ok_and(|v| v == "plugin-path"))
 }
 
 impl FilterClass {

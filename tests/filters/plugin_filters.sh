@@ -12,6 +12,7 @@
 #     stored sizes included: rustvol runs the very plugin code with the same parameters;
 #   - on a persistent backend, a second process reads what the first wrote, with the same output;
 #   - every dataset reads back identical to what was written, and Zstd and Blosc compress;
+#   - rustvol's own plugin search (RUSTVOL_FILTER_SEARCH=plugin-path) finds the same plugins;
 #   - without the plugins on the path, reading fails with an error naming the missing filter,
 #     and creating such a dataset (the filters are mandatory) is refused, as natively.
 # hdf5plugin lives in a venv of its own, $RUSTVOL_CACHE/venv-hdf5plugin (made here when
@@ -81,6 +82,10 @@ check "rustvol writes and reads them in one process" test "$(rc both)" = 0
 check "rustvol's output (parameters, stored sizes, checksums) equals native's" same native.out both.out
 check "all 5 datasets read back identical" test "$(grep -c 'identical yes' "$WORK/both.out")" = 5
 check "Zstd and Blosc compress" test "$(grep -cE '^(zstd|blosc_[a-z0-9_]+): .*compressed yes' "$WORK/both.out")" = 3
+# rustvol's own search of the plugin path (for a libhdf5 that hides its filter table)
+RUSTVOL_FILTER_SEARCH=plugin-path RUSTVOL_LOG=debug run own "$RUSTVOL_PLUGIN_DIR:$PLUGINS" vol "$FILE" both
+check "rustvol's own plugin search gives native's output too" same native.out own.out
+check "... having loaded the 4 plugin libraries itself" test "$(grep -c 'filter_plugins\] filter [0-9]*: plugin ' "$WORK/own.err")" = 4
 
 case "$INFO" in
   *backend=memory*) echo "memory backend: no second process can see the file; skipping the cross-process checks" ;;
