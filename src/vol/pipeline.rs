@@ -53,7 +53,7 @@ unsafe fn entries(dcpl: hid_t) -> Result<Vec<Entry>> {
 /// after HDF5's create-time checks and "set local" callbacks on `dcpl`, the creation list the
 /// dataset keeps. `elem_size` is the element size rustvol's own shuffle regroups by;
 /// `encoded` says chunks hold rustvol's encoding of elements with variable-length parts,
-/// which HDF5's classes cannot interpret.
+/// which the filters that interpret elements cannot read.
 ///
 /// # Safety
 /// `dcpl` and `type_id` are live HDF5 ids; inside a callback.
@@ -108,7 +108,9 @@ pub unsafe fn prepare(dcpl: hid_t, type_id: hid_t, chunk: &[u64], elem_size: usi
             out.push(f);
             continue;
         }
-        if encoded {
+        if encoded && reads_elements(e.id) {
+            // Such chunks hold rustvol's encoding of the elements, not HDF5's: a filter that
+            // reads elements would misread them (byte-stream filters apply as they are).
             if e.optional() {
                 log::warn!("optional filter {} is not applied: chunks of elements with variable-length parts hold rustvol's encoding", e.id);
                 continue;
@@ -118,6 +120,11 @@ pub unsafe fn prepare(dcpl: hid_t, type_id: hid_t, chunk: &[u64], elem_size: usi
         out.push(Filter::Hdf5(ClassFilter { id: e.id, name: e.name, flags: e.flags, cd: e.cd }));
     }
     Ok(out)
+}
+
+/// HDF5's filters that interpret the bits of each element: N-bit and scale-offset.
+fn reads_elements(id: i32) -> bool {
+    id == 5 || id == 6
 }
 
 /// Filters rustvol implements itself, available whether or not HDF5's table can be reached.
