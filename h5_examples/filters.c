@@ -46,8 +46,8 @@ static void print_contents(hid_t dset, const char *name)
         sum += v[i];
     printf("%s: first %d, [50000] %d, last %d, sum %lld\n", name, v[0], v[50000], v[N - 1], sum);
     hsize_t stored = H5Dget_storage_size(dset);
-    printf("%s stored in fewer bytes than its %zu raw bytes: %s\n", name, N * sizeof(int),
-           stored > 0 && stored < N * sizeof(int) ? "yes" : "no");
+    printf("%s stored in fewer bytes than its %zu raw bytes: %s (%llu)\n", name, N * sizeof(int),
+           stored > 0 && stored < N * sizeof(int) ? "yes" : "no", (unsigned long long)stored);
     free(v);
 }
 

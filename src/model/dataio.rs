@@ -130,7 +130,8 @@ fn fetch_stored(file: &OpenFile, keys: &[ChunkKey]) -> Result<Vec<Option<Bytes>>
 /// current write epoch, and the dataset's record then names that version; versions it
 /// replaces are dropped after the next commit.
 fn store(file: &OpenFile, obj: ObjId, d: &Dataset, chunks: Vec<(Vec<u64>, ChunkBuf)>) -> Result<()> {
-    store_raw(file, obj, chunks.into_iter().map(|(c, b)| (c, filters::stored(&d.filters, b))).collect())
+    let stored = chunks.into_iter().map(|(c, b)| Ok((c, filters::stored(&d.filters, b)?))).collect::<Result<_>>()?;
+    store_raw(file, obj, stored)
 }
 
 /// `store` for chunks already in their stored form.
@@ -226,6 +227,9 @@ pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
         let dst = &mut out[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es];
         match &chunks[p.chunk] {
             Some(c) => dst.copy_from_slice(&c[p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es]),
+            // With fill time "never", elements of space never allocated are left as the
+            // caller's buffer had them, as natively.
+            None if d.fill_never && !super::allocation::in_allocated(d, &split.chunks[p.chunk]) => {}
             None => fill_into(dst, d.unwritten_fill(), es),
         }
     }
@@ -498,7 +502,7 @@ pub fn storage_size(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<u64> {
         // Sizes vary: the stored chunks are read, so held ones go to the store first.
         write_back::write_back(file, Some(obj))?;
         let keys: Vec<Option<ChunkKey>> = chunk_table(file, obj)?.into_iter().map(Some).collect();
-        return Ok(fetch_raw(file, &keys)?.iter().flatten().map(|c| c.len() as u64).sum());
+        return Ok(fetch_raw(file, &keys)?.iter().flatten().map(|c| filters::data_len(&d.filters, c.len()) as u64).sum());
     }
     let table = chunk_table(file, obj)?;
     Ok(table.len() as u64 * geometry(d).chunk_elems() * d.elem_size as u64)

@@ -29,6 +29,8 @@ fn dataset_record() -> Dataset {
         fill_never: false,
         filters: vec![],
         committed_type: None,
+        alloc_time: Default::default(),
+        allocated: None,
         chunks: Default::default(),
     }
 }

@@ -1,4 +1,5 @@
 //! HDF5 semantics written once for every backend, in safe Rust.
+pub mod allocation;
 pub mod chunks;
 pub mod links;
 pub mod name_index;

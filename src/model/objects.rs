@@ -338,9 +338,34 @@ pub struct Dataset {
     /// The dataset's type is a committed datatype of this file.
     #[serde(default)]
     pub committed_type: Option<ObjId>,
+    /// When space counts as allocated (`H5Pset_alloc_time`; `allocation.rs`).
+    #[serde(default, skip_serializing_if = "AllocTime::is_incr")]
+    pub alloc_time: AllocTime,
+    /// The extent whose chunks all count as allocated: set by early allocation at create, or
+    /// late allocation at the first write; None before (and for incremental allocation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocated: Option<Vec<u64>>,
     /// The current version of every chunk ever written, by `chunk_name`.
     #[serde(default)]
     pub chunks: BTreeMap<String, u64>,
+}
+
+/// HDF5's space allocation times, as resolved for the layout (`H5Pget_alloc_time`).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum AllocTime {
+    /// At create (and at each extension).
+    Early,
+    /// At the first write, for the whole extent.
+    Late,
+    /// Chunk by chunk as written (records written before allocation times were kept).
+    #[default]
+    Incr,
+}
+
+impl AllocTime {
+    pub fn is_incr(&self) -> bool {
+        *self == AllocTime::Incr
+    }
 }
 
 impl Dataset {
@@ -358,6 +383,8 @@ impl Dataset {
             fill_never: self.fill_never,
             filters: self.filters.clone(),
             committed_type: self.committed_type,
+            alloc_time: self.alloc_time,
+            allocated: self.allocated.clone(),
             chunks: BTreeMap::new(),
         }
     }

@@ -172,10 +172,14 @@ fn send(file: &OpenFile, entries: Vec<(ChunkKey, ChunkBuf)>) -> Result<()> {
     }
     // Shared bytes, so the entries can be held again (without a copy) if the write fails.
     let keep: Vec<(ChunkKey, bytes::Bytes, Vec<Filter>)> = live.into_iter().map(|(k, b, f)| (k, b.into_bytes(), f)).collect();
-    let writes = keep
-        .iter()
-        .map(|(k, b, f)| (k.clone(), super::filters::stored(f, ChunkBuf::shared(b.clone()))))
-        .collect();
+    let writes = match keep.iter().map(|(k, b, f)| Ok((k.clone(), super::filters::stored(f, ChunkBuf::shared(b.clone()))?))).collect::<Result<Vec<_>>>() {
+        Ok(w) => w,
+        Err(e) => {
+            // A mandatory filter failed: the chunks stay held, as a failed store leaves them.
+            file.write_back.restore(keep.into_iter().map(|(k, b, _)| (k, ChunkBuf::shared(b))).collect());
+            return Err(e);
+        }
+    };
     let keep: Vec<(ChunkKey, bytes::Bytes)> = keep.into_iter().map(|(k, b, _)| (k, b)).collect();
     file.read_cache.forget(keep.iter().map(|(k, _)| k));
     match file.backend.write_chunks(&file.key, writes) {

@@ -10,9 +10,9 @@ use crate::error::{Area, Result};
 use crate::ffi::vol_bindings::*;
 use crate::model::chunks::internal_chunk;
 use crate::model::dataio;
-use crate::model::filters::Filter;
-use crate::model::objects::{Dataset, Extent, Layout, ObjKind, SpaceKind};
-use hdf5_sys::h5d::{H5D_fill_time_t, H5D_fill_value_t, H5D_layout_t};
+use crate::model::allocation::{self, SpaceStatus};
+use crate::model::objects::{AllocTime, Dataset, Extent, Layout, ObjKind, SpaceKind};
+use hdf5_sys::h5d::{H5D_alloc_time_t, H5D_fill_time_t, H5D_fill_value_t, H5D_layout_t};
 use hdf5_sys::h5p::{H5Pfill_value_defined, H5Pget_chunk, H5Pget_fill_value, H5Pget_layout};
 use hdf5_sys::h5s::{H5Sselect_all, H5S_ALL};
 use hdf5_sys::h5t::H5Tget_size;
@@ -99,8 +99,13 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
         && status == H5D_fill_value_t::H5D_FILL_VALUE_DEFAULT
         && hdf5_sys::h5p::H5Pget_fill_time(dcpl, &mut fill_time) >= 0
         && fill_time == H5D_fill_time_t::H5D_FILL_TIME_IFSET;
-    let dcpl_bytes = if alloc_fill || user_fill {
-        let kept = Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dcpl), Area::Dataset, "copy the dcpl")?);
+    // The list the dataset keeps: the filters' "set local" callbacks write their parameters there.
+    let kept = Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dcpl), Area::Dataset, "copy the dcpl")?);
+    let filters = match layout {
+        Layout::Chunked => super::pipeline::prepare(kept.id, type_id, &chunk, if vlen { 1 } else { elem_size }, vlen)?,
+        _ => Vec::new(),
+    };
+    let dcpl_bytes = {
         if alloc_fill {
             // As HDF5 does for variable-length types: a default fill value is written at allocation.
             hdf5_sys::h5p::H5Pset_fill_time(kept.id, H5D_fill_time_t::H5D_FILL_TIME_ALLOC);
@@ -113,8 +118,6 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
             hdf5_sys::h5p::H5Pset_fill_value(kept.id, type_id, fill.as_ptr().cast());
         }
         encode_plist(kept.id)?
-    } else {
-        encode_plist(dcpl)?
     };
     let mut time = H5D_fill_time_t::H5D_FILL_TIME_IFSET;
     let fill_never = hdf5_sys::h5p::H5Pget_fill_time(dcpl, &mut time) >= 0 && time == H5D_fill_time_t::H5D_FILL_TIME_NEVER;
@@ -122,6 +125,11 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
         // As HDF5 refuses it: a variable-length element must always hold something valid.
         bail!(Area::Dataset, "fill time \"never\" is not allowed for a variable-length type");
     }
+    let alloc_time = alloc_time_of(dcpl);
+    if layout == Layout::Compact && alloc_time != AllocTime::Early {
+        bail!(Area::Dataset, "compact dataset must have early space allocation");
+    }
+    let allocated = crate::model::allocation::at_create(layout, alloc_time, &extent.dims);
     Ok(Dataset {
         dtype: encode_type_shared(type_id)?,
         extent,
@@ -132,10 +140,26 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
         vlen,
         fill,
         fill_never,
-        filters: applied_filters(dcpl, if vlen { 1 } else { elem_size })?,
+        filters,
         committed_type: None,
+        alloc_time,
+        allocated,
         chunks: Default::default(),
     })
+}
+
+/// The allocation time of `dcpl` as HDF5 resolves it for the layout.
+///
+/// # Safety
+/// `dcpl` is a dataset creation list id from HDF5.
+unsafe fn alloc_time_of(dcpl: hid_t) -> AllocTime {
+    let mut t = H5D_alloc_time_t::H5D_ALLOC_TIME_DEFAULT;
+    hdf5_sys::h5p::H5Pget_alloc_time(dcpl, &mut t);
+    match t {
+        H5D_alloc_time_t::H5D_ALLOC_TIME_EARLY => AllocTime::Early,
+        H5D_alloc_time_t::H5D_ALLOC_TIME_LATE => AllocTime::Late,
+        _ => AllocTime::Incr,
+    }
 }
 
 pub unsafe extern "C" fn create(
@@ -357,6 +381,7 @@ unsafe fn write_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl
     let Some(Setup { d, file_runs, n, mem, direct }) = setup(h, mtype, mspace, fspace, dxpl, buf as *mut u8)? else {
         return Ok(());
     };
+    allocation::on_write(&h.file, h.obj, &d)?;
     if let Some(off) = direct {
         let data = std::slice::from_raw_parts(mem.buf.add(off), n * d.elem_size);
         return dataio::write_fixed(&h.file, h.obj, &d, &file_runs, data);
@@ -443,14 +468,14 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_dataset_get_args_
                     a.args.get_dapl.dapl_id = check(id, Area::Dataset, "copy the dapl")?;
                 }
                 H5VL_DATASET_GET_STORAGE_SIZE => {
-                    *a.args.get_storage_size.storage_size = dataio::storage_size(&h.file, h.obj, &d)?
+                    *a.args.get_storage_size.storage_size = allocation::storage_size(&h.file, h.obj, &d)?
                 }
                 H5VL_DATASET_GET_SPACE_STATUS => {
-                    let stored = dataio::storage_size(&h.file, h.obj, &d)?;
-                    *a.args.get_space_status.status = if stored == 0 {
-                        hdf5_sys::h5d::H5D_space_status_t::H5D_SPACE_STATUS_NOT_ALLOCATED as _
-                    } else {
-                        hdf5_sys::h5d::H5D_space_status_t::H5D_SPACE_STATUS_ALLOCATED as _
+                    use hdf5_sys::h5d::H5D_space_status_t as S;
+                    *a.args.get_space_status.status = match allocation::space_status(&h.file, h.obj, &d)? {
+                        SpaceStatus::NotAllocated => S::H5D_SPACE_STATUS_NOT_ALLOCATED as _,
+                        SpaceStatus::PartAllocated => S::H5D_SPACE_STATUS_PART_ALLOCATED as _,
+                        SpaceStatus::Allocated => S::H5D_SPACE_STATUS_ALLOCATED as _,
                     };
                 }
                 t => bail!(Area::Dataset, "unknown dataset get operation {t}"),
@@ -489,26 +514,8 @@ unsafe fn set_extent(h: &Handle, size: *const u64) -> Result<()> {
     if shrunk {
         dataio::trim_to_extent(&h.file, h.obj, &nd)?;
     }
+    allocation::on_extent(&h.file, h.obj, &nd)?;
     Ok(())
-}
-
-/// The filters of creation list `dcpl` that rustvol applies, in pipeline order, for elements of
-/// `elem_size` bytes (1 for variable-length types, whose chunks hold encoded elements).
-///
-/// # Safety
-/// `dcpl` is a dataset creation list id from HDF5.
-unsafe fn applied_filters(dcpl: hid_t, elem_size: usize) -> Result<Vec<Filter>> {
-    let n = hdf5_sys::h5p::H5Pget_nfilters(dcpl);
-    let mut out = Vec::new();
-    for i in 0..n.max(0) as u32 {
-        let (mut flags, mut cd_n, mut cd, mut config) = (0u32, 8usize, [0u32; 8], 0u32);
-        let id = hdf5_sys::h5p::H5Pget_filter2(dcpl, i, &mut flags, &mut cd_n, cd.as_mut_ptr(), 0, std::ptr::null_mut(), &mut config);
-        if id < 0 {
-            bail!(Area::Dataset, "could not read filter {i} of the dataset creation list");
-        }
-        out.extend(Filter::of(id, &cd[..cd_n.min(8)], elem_size));
-    }
-    Ok(out)
 }
 
 pub unsafe extern "C" fn specific(obj: *mut c_void, args: *mut H5VL_dataset_specific_args_t, _dxpl: hid_t, _req: *mut *mut c_void) -> herr_t {

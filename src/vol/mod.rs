@@ -14,6 +14,7 @@ pub mod info;
 pub mod introspect;
 pub mod link;
 pub mod object;
+pub mod pipeline;
 pub mod token;
 pub mod refs;
 pub mod transfer;

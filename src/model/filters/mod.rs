@@ -1,8 +1,18 @@
-//! The filters rustvol applies to stored chunks: HDF5's deflate, shuffle and Fletcher-32, in
-//! the order of the dataset's pipeline on the way to the store, the reverse on the way back.
-//! Other filters of a pipeline (szip, n-bit, scale-offset, third-party ones) stay recorded in
-//! the creation list and are not applied, so their data is stored exactly as written.
+//! The filter pipeline of stored chunks, in the order of the dataset's creation list on the
+//! way to the store and the reverse on the way back. Deflate, shuffle and Fletcher-32 are
+//! rustvol's own (`native.rs`, byte for byte as HDF5's); every other filter (scale-offset,
+//! N-bit, szip, plugins) runs through HDF5's own filter class for it (`class.rs`).
+//!
+//! A pipeline with a stage of the second kind may skip a stage for some chunk, as HDF5 skips an
+//! optional filter that fails or is not available; such chunks are stored behind a 4-byte
+//! little-endian filter mask (bit `i` set: stage `i` was skipped), as HDF5 keeps one per chunk.
+pub mod class;
+pub mod native;
+
+use crate::chunk_buf::ChunkBuf;
 use crate::error::{Area, Result, VolError};
+pub use class::ClassFilter;
+use native::{fletcher32, shuffle, unshuffle};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 
@@ -12,7 +22,7 @@ pub const SHUFFLE: i32 = 2;
 pub const FLETCHER32: i32 = 3;
 
 /// One filter applied to every stored chunk of a dataset.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub enum Filter {
     /// zlib stream at this level (0–9).
     Deflate(u32),
@@ -20,11 +30,13 @@ pub enum Filter {
     Shuffle(usize),
     /// Fletcher-32 of the bytes, appended little-endian, checked when read.
     Fletcher32,
+    /// Run through HDF5's filter class for the id.
+    Hdf5(ClassFilter),
 }
 
 impl Filter {
-    /// The filter for HDF5 filter `id` with client data `cd`, for elements of `elem_size`
-    /// bytes; None for filters rustvol does not apply.
+    /// rustvol's own filter for HDF5 filter `id` with client data `cd`, for elements of
+    /// `elem_size` bytes; None for the filters run through HDF5's classes.
     pub fn of(id: i32, cd: &[u32], elem_size: usize) -> Option<Filter> {
         match id {
             DEFLATE => Some(Filter::Deflate(cd.first().copied().unwrap_or(6).min(9))),
@@ -35,43 +47,81 @@ impl Filter {
     }
 }
 
-/// The stored form of a chunk's bytes.
-pub fn encode(filters: &[Filter], bytes: &[u8]) -> Vec<u8> {
+/// Whether chunks of this pipeline carry a filter mask.
+pub fn has_mask(filters: &[Filter]) -> bool {
+    filters.iter().any(|f| matches!(f, Filter::Hdf5(_)))
+}
+
+/// Bytes of a stored chunk that are the chunk's data (HDF5 counts no mask in a dataset's
+/// storage size).
+pub fn data_len(filters: &[Filter], stored_len: usize) -> usize {
+    if has_mask(filters) {
+        stored_len.saturating_sub(4)
+    } else {
+        stored_len
+    }
+}
+
+/// The stored form of a chunk's bytes. On HDF5's thread when the pipeline has HDF5 stages.
+pub fn encode(filters: &[Filter], bytes: &[u8]) -> Result<Vec<u8>> {
     let mut cur = bytes.to_vec();
-    for f in filters {
-        cur = match *f {
+    let mut mask = 0u32;
+    for (i, f) in filters.iter().enumerate() {
+        cur = match f {
             Filter::Deflate(level) => {
-                let mut z = flate2::write::ZlibEncoder::new(Vec::with_capacity(cur.len() / 2), flate2::Compression::new(level));
+                let mut z = flate2::write::ZlibEncoder::new(Vec::with_capacity(cur.len() / 2), flate2::Compression::new(*level));
                 // Writing into a Vec cannot fail.
                 z.write_all(&cur).and_then(|_| z.finish()).unwrap_or_default()
             }
-            Filter::Shuffle(es) => shuffle(&cur, es),
+            Filter::Shuffle(es) => shuffle(&cur, *es),
             Filter::Fletcher32 => {
                 let sum = fletcher32(&cur);
                 cur.extend_from_slice(&sum.to_le_bytes());
                 cur
             }
+            Filter::Hdf5(c) => match c.encode(&cur)? {
+                Some(out) => out,
+                None => {
+                    mask |= 1 << i;
+                    cur
+                }
+            },
         };
     }
-    cur
+    if has_mask(filters) {
+        let mut out = Vec::with_capacity(cur.len() + 4);
+        out.extend_from_slice(&mask.to_le_bytes());
+        out.extend_from_slice(&cur);
+        return Ok(out);
+    }
+    Ok(cur)
 }
 
 /// A chunk buffer in its stored form (the buffer itself when there is no filter).
-pub fn stored(filters: &[Filter], buf: crate::chunk_buf::ChunkBuf) -> crate::chunk_buf::ChunkBuf {
+pub fn stored(filters: &[Filter], buf: ChunkBuf) -> Result<ChunkBuf> {
     if filters.is_empty() {
-        return buf;
+        return Ok(buf);
     }
-    encode(filters, &buf).into()
+    Ok(encode(filters, &buf)?.into())
 }
 
 /// A chunk's bytes from their stored form, which must come to at most `limit` bytes.
 pub fn decode(filters: &[Filter], stored: &[u8], limit: usize) -> Result<Vec<u8>> {
-    let mut cur = stored.to_vec();
+    let (mask, body) = if has_mask(filters) {
+        let Some(m) = stored.get(..4) else { return Err(corrupt("too short for its filter mask".into())) };
+        (u32::from_le_bytes(m.try_into().expect("4 bytes")), &stored[4..])
+    } else {
+        (0, stored)
+    };
+    let mut cur = body.to_vec();
     for (i, f) in filters.iter().enumerate().rev() {
+        if mask & (1 << i) != 0 {
+            continue;
+        }
         // What stage `i` gives back is the chunk as the stages before it left it: a little
         // longer than the chunk (checksums, deflate's overhead on data that does not shrink).
         let limit = if i == 0 { limit } else { limit + limit / 64 + 1024 };
-        cur = match *f {
+        cur = match f {
             Filter::Deflate(_) => {
                 let mut out = Vec::with_capacity(limit.min(1 << 30));
                 flate2::read::ZlibDecoder::new(&cur[..])
@@ -83,7 +133,7 @@ pub fn decode(filters: &[Filter], stored: &[u8], limit: usize) -> Result<Vec<u8>
                 }
                 out
             }
-            Filter::Shuffle(es) => unshuffle(&cur, es),
+            Filter::Shuffle(es) => unshuffle(&cur, *es),
             Filter::Fletcher32 => {
                 let Some(n) = cur.len().checked_sub(4) else { return Err(corrupt("too short for its Fletcher-32 checksum".into())) };
                 let stored_sum = u32::from_le_bytes(cur[n..].try_into().expect("4 bytes"));
@@ -93,6 +143,13 @@ pub fn decode(filters: &[Filter], stored: &[u8], limit: usize) -> Result<Vec<u8>
                 cur.truncate(n);
                 cur
             }
+            Filter::Hdf5(c) => {
+                let out = c.decode(&cur)?;
+                if out.len() > limit {
+                    return Err(corrupt(format!("filter {} decodes to more than the chunk's {limit} bytes", c.id)));
+                }
+                out
+            }
         };
     }
     Ok(cur)
@@ -100,57 +157,6 @@ pub fn decode(filters: &[Filter], stored: &[u8], limit: usize) -> Result<Vec<u8>
 
 fn corrupt(what: String) -> VolError {
     VolError::new(Area::Storage, format!("stored chunk: {what}"))
-}
-
-/// Byte `j` of every element together, for each `j`, then any bytes past the last whole
-/// element (HDF5's shuffle filter).
-fn shuffle(src: &[u8], es: usize) -> Vec<u8> {
-    if es <= 1 || src.len() < es {
-        return src.to_vec();
-    }
-    let n = src.len() / es;
-    let mut out = vec![0u8; src.len()];
-    for j in 0..es {
-        let dst = &mut out[j * n..(j + 1) * n];
-        for (i, d) in dst.iter_mut().enumerate() {
-            *d = src[i * es + j];
-        }
-    }
-    out[n * es..].copy_from_slice(&src[n * es..]);
-    out
-}
-
-fn unshuffle(src: &[u8], es: usize) -> Vec<u8> {
-    if es <= 1 || src.len() < es {
-        return src.to_vec();
-    }
-    let n = src.len() / es;
-    let mut out = vec![0u8; src.len()];
-    for j in 0..es {
-        for (i, s) in src[j * n..(j + 1) * n].iter().enumerate() {
-            out[i * es + j] = *s;
-        }
-    }
-    out[n * es..].copy_from_slice(&src[n * es..]);
-    out
-}
-
-/// Fletcher-32 as HDF5 computes it: over big-endian 16-bit words (a last odd byte is the high
-/// half of a word), sums folded to 16 bits every 360 words.
-pub fn fletcher32(data: &[u8]) -> u32 {
-    let (mut sum1, mut sum2) = (0u32, 0u32);
-    let fold = |s: u32| (s & 0xffff) + (s >> 16);
-    for block in data.chunks(720) {
-        for w in block.chunks(2) {
-            sum1 += (w[0] as u32) << 8 | w.get(1).copied().unwrap_or(0) as u32;
-            sum2 += sum1;
-        }
-        sum1 = fold(sum1);
-        sum2 = fold(sum2);
-    }
-    sum1 = fold(sum1);
-    sum2 = fold(sum2);
-    sum2 << 16 | sum1
 }
 
 #[cfg(test)]
@@ -170,7 +176,7 @@ mod tests {
             vec![Filter::Fletcher32, Filter::Deflate(6)],
             vec![Filter::Deflate(1), Filter::Deflate(1)],
         ] {
-            let stored = encode(&pipeline, &data);
+            let stored = encode(&pipeline, &data).unwrap();
             assert_eq!(decode(&pipeline, &stored, data.len()).unwrap(), data, "{pipeline:?}");
             if pipeline.contains(&Filter::Deflate(6)) {
                 assert!(stored.len() < data.len() / 4, "{} bytes", stored.len());
@@ -186,13 +192,31 @@ mod tests {
     fn damage_is_reported_not_returned() {
         let data = vec![7u8; 4096];
         let p = [Filter::Deflate(6), Filter::Fletcher32];
-        let mut stored = encode(&p, &data);
+        let mut stored = encode(&p, &data).unwrap();
         stored[3] ^= 1;
         assert!(decode(&p, &stored, data.len()).unwrap_err().msg.contains("Fletcher-32"));
-        let z = encode(&[Filter::Deflate(1)], &data);
+        let z = encode(&[Filter::Deflate(1)], &data).unwrap();
         assert!(decode(&[Filter::Deflate(1)], &z[..z.len() / 2], data.len()).is_err());
         // A stream that inflates past the chunk is refused, not followed.
         assert!(decode(&[Filter::Deflate(1)], &z, 100).unwrap_err().msg.contains("more than"));
+    }
+
+    #[test]
+    fn skipped_stages_are_masked_and_required_ones_refuse() {
+        // Filter 32999 is not registered with HDF5 and no plugin provides it.
+        let absent = |flags| Filter::Hdf5(ClassFilter { id: 32999, name: "absent".into(), flags, cd: vec![1] });
+        let data: Vec<u8> = (0..4000u32).flat_map(|i| (i / 9).to_le_bytes()).collect();
+        let p = [Filter::Shuffle(4), absent(1), Filter::Deflate(6)];
+        let stored = encode(&p, &data).unwrap();
+        assert_eq!(stored[..4], 2u32.to_le_bytes(), "stage 1 skipped");
+        assert!(data_len(&p, stored.len()) < data.len() / 4);
+        assert_eq!(decode(&p, &stored, data.len()).unwrap(), data);
+        assert!(encode(&[absent(0)], &data).unwrap_err().msg.contains("required filter 32999 ('absent') is not registered"));
+        // A chunk that went through the stage cannot be read without it.
+        let mut through = 0u32.to_le_bytes().to_vec();
+        through.extend_from_slice(&data);
+        assert!(decode(&[absent(1)], &through, data.len()).unwrap_err().msg.contains("not registered"));
+        assert!(decode(&[absent(1)], &through[..2], data.len()).unwrap_err().msg.contains("filter mask"));
     }
 
     #[test]
