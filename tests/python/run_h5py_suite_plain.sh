@@ -13,7 +13,8 @@
 # the default connector), or if fewer tests pass than the floor in
 # tests/python/h5py-plain-min-passed.txt (RUSTVOL_H5PY_PLAIN_MIN_PASSED overrides it).
 # Last line: "N passed, N failed" (N passed: h5py tests that passed; N failed: 1 if a check
-# failed, else 0).  The full log goes to target/h5py-suite-plain-<name>.log.
+# failed, else 0).  The full log goes to target/h5py-suite-plain-<name>.log, each test's outcome
+# and first message line to target/h5py-suite-plain-<name>.tsv.
 #
 # Environment: RUSTVOL_SUITE_ARGS adds pytest arguments (e.g. "-k test_group"; no floor then).
 set -uo pipefail
@@ -67,6 +68,7 @@ start=$SECONDS
     --rv-results "$RESULTS" -q -rfE "${extra[@]}") >"$LOG" 2>&1
 rc=$?
 secs=$((SECONDS - start))
+[ -f "$RESULTS" ] && cp "$RESULTS" "${LOG%.log}.tsv"
 passed=0
 [ -f "$RESULTS" ] && passed=$(grep -c '^passed' "$RESULTS")
 finished=0
