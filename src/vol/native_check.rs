@@ -18,7 +18,7 @@
 //! be read back (the API reports only application references) is why it is one per call.
 //! References left over do no harm: at `H5close` HDF5 removes its messages together with its
 //! error class whatever their counts, and a new library session registers new ones.
-use hdf5_sys::h5e::H5E_VOL;
+use hdf5_sys::h5e::{H5E_VOL, H5E_DEFAULT, H5Eget_current_stack, H5Eget_num, H5Eset_current_stack};
 use hdf5_sys::h5i::H5Iinc_ref;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
@@ -33,11 +33,18 @@ pub fn before_native_check() {
     if FAILED.load(Ordering::Relaxed) || TAKEN.fetch_add(1, Ordering::Relaxed) >= MAX_TAKEN {
         return;
     }
-    // SAFETY: reads an id HDF5 set at initialization and takes a reference on it; the call
-    // fails cleanly (and is not tried again) if the id is not valid.
-    if unsafe { H5Iinc_ref(*H5E_VOL) } < 0 {
-        // Freed before rustvol could keep it (another connector hit the same defect): nothing
-        // left to keep, and a failing call would only add errors to the stack.
-        FAILED.store(true, Ordering::Relaxed);
+    // SAFETY: plain HDF5 API calls on ids HDF5 set at initialization or just returned.
+    unsafe {
+        // H5Iinc_ref, like every API function, clears the error stack on entry: errors the
+        // library has pushed so far in this call are set aside and put back.
+        let saved = if H5Eget_num(H5E_DEFAULT) > 0 { H5Eget_current_stack() } else { -1 };
+        if H5Iinc_ref(*H5E_VOL) < 0 {
+            // Freed before rustvol could keep it (another connector met the same defect):
+            // nothing left to keep, and failing calls would only add errors to the stack.
+            FAILED.store(true, Ordering::Relaxed);
+        }
+        if saved >= 0 {
+            H5Eset_current_stack(saved);
+        }
     }
 }
