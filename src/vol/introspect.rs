@@ -4,8 +4,11 @@ use super::{guard, CAP_FLAGS, CLASS};
 use crate::ffi::vol_bindings::*;
 use std::ffi::{c_int, c_void};
 
-pub unsafe extern "C" fn get_conn_cls(_obj: *mut c_void, _lvl: H5VL_get_conn_lvl_t, cls: *mut *const H5VL_class_t) -> herr_t {
+pub unsafe extern "C" fn get_conn_cls(_obj: *mut c_void, lvl: H5VL_get_conn_lvl_t, cls: *mut *const H5VL_class_t) -> herr_t {
     guard::status("get_conn_cls", || {
+        if lvl == H5VL_GET_CONN_LVL_TERM {
+            super::native_check::before_native_check();
+        }
         // SAFETY: HDF5 gives an output slot for the class pointer.
         unsafe { *cls = &CLASS.0 };
         Ok(())
