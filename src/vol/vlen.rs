@@ -6,7 +6,8 @@
 //!
 //! References (`H5T_STD_REF`) are stored the same way: their in-memory form caches a file id,
 //! so the payload keeps what identifies the target instead (kind, object id, region selection
-//! or attribute name) and loading rebuilds the reference with `H5Rcreate_*`.
+//! or attribute name, and the file's name when the target is in another file) and loading
+//! rebuilds the reference (`RefCodec`, implemented by `refs.rs`, which knows the files).
 use crate::bail;
 use crate::error::{Area, Result};
 use hdf5_sys::h5i::hid_t;
@@ -24,17 +25,65 @@ pub enum Shape {
 
 /// Size of `H5R_ref_t`, the in-memory form of `H5T_STD_REF` (old-style references are
 /// plain addresses and need nothing special).
-const REF_SIZE: usize = 64;
+pub const REF_SIZE: usize = 64;
 
-/// Rebuilds references on load; it knows the file being read.
-pub trait MakeRef {
-    /// Writes a reference of `kind` to object `id` (with the region selection or attribute
-    /// name in `extra`) at `dst`.
+/// What a stored reference identifies.
+pub struct StoredRef<'a> {
+    /// `H5R_type_t`: 2 object, 3 region, 4 attribute.
+    pub kind: u8,
+    /// The target's object token; for targets in the same file, the rustvol object id in its
+    /// first 8 bytes (little-endian), the rest zero.
+    pub token: [u8; 16],
+    pub token_size: u8,
+    /// The name of the target's file, when it is not the file holding the reference.
+    pub file: Option<&'a [u8]>,
+    /// The region's selection (`H5Sencode2`) or the attribute's name.
+    pub extra: &'a [u8],
+}
+
+impl StoredRef<'_> {
+    pub fn id(&self) -> u64 {
+        u64::from_le_bytes(self.token[..8].try_into().expect("8 bytes"))
+    }
+}
+
+/// The target file of a reference in the application's memory, when it is another file.
+pub struct OtherFile {
+    pub name: Vec<u8>,
+    pub token_size: u8,
+}
+
+/// Turns references into what is stored and back; it knows the file being read or written.
+pub trait RefCodec {
+    /// Writes the reference `r` describes at `dst`.
     ///
     /// # Safety
     /// `dst` points at `REF_SIZE` writable bytes.
-    unsafe fn make(&mut self, kind: u8, id: u64, extra: &[u8], dst: *mut u8) -> Result<()>;
+    unsafe fn make(&mut self, r: &StoredRef, dst: *mut u8) -> Result<()>;
+
+    /// The file a (non-empty) reference in the application's memory points into, when that
+    /// is not the file it is being stored in.
+    ///
+    /// # Safety
+    /// `r` points at a valid `H5R_ref_t`.
+    unsafe fn other_file(&mut self, r: *const u8) -> Result<Option<OtherFile>> {
+        let _ = r;
+        Ok(None)
+    }
 }
+
+/// For elements stored outside any file's data (fill values given at creation): references
+/// are taken to point into the file being written.
+pub struct SameFile;
+
+impl RefCodec for SameFile {
+    unsafe fn make(&mut self, _r: &StoredRef, _dst: *mut u8) -> Result<()> {
+        bail!(Area::Dataset, "a reference cannot be rebuilt outside a file")
+    }
+}
+
+/// Stored references of kind `k | EXTERNAL` name their file.
+const EXTERNAL: u8 = 0x80;
 
 impl Shape {
     /// Whether the type holds variable-length sequences or strings (references aside).
@@ -44,6 +93,26 @@ impl Shape {
             Shape::Str | Shape::Seq { .. } => true,
             Shape::Fields(f) => f.iter().any(|(_, s)| s.has_vlen()),
             Shape::Array { base, .. } => base.has_vlen(),
+        }
+    }
+
+    /// Whether the type holds references (`H5T_STD_REF`) anywhere.
+    pub fn has_ref(&self) -> bool {
+        match self {
+            Shape::Fixed | Shape::Str => false,
+            Shape::Ref => true,
+            Shape::Seq { base, .. } | Shape::Array { base, .. } => base.has_ref(),
+            Shape::Fields(f) => f.iter().any(|(_, s)| s.has_ref()),
+        }
+    }
+
+    /// Offsets of the references held in the element itself (not inside its sequences).
+    pub fn ref_offsets(&self, at: usize, out: &mut Vec<usize>) {
+        match self {
+            Shape::Ref => out.push(at),
+            Shape::Fixed | Shape::Str | Shape::Seq { .. } => {}
+            Shape::Fields(f) => f.iter().for_each(|(off, s)| s.ref_offsets(at + off, out)),
+            Shape::Array { base, count, base_size } => (0..*count).for_each(|i| base.ref_offsets(at + i * base_size, out)),
         }
     }
 
@@ -103,35 +172,93 @@ fn shape(tid: hid_t) -> Result<Shape> {
     }
 }
 
-/// Where variable-length parts read back are allocated: `malloc`, or the allocator the
-/// application set on the transfer property list (`H5Pset_vlen_mem_manager`).
+/// Where variable-length parts read back are allocated: `malloc`, the allocator the
+/// application set on the transfer property list (`H5Pset_vlen_mem_manager`), or an arena
+/// that frees them when the transfer is done.
 #[derive(Clone, Copy)]
-pub struct Alloc {
-    func: hdf5_sys::h5mm::H5MM_allocate_t,
-    info: *mut libc::c_void,
+pub enum Alloc<'a> {
+    App { func: hdf5_sys::h5mm::H5MM_allocate_t, info: *mut libc::c_void },
+    Arena(&'a Arena),
 }
 
-impl Alloc {
-    pub const MALLOC: Alloc = Alloc { func: None, info: std::ptr::null_mut() };
+impl Alloc<'_> {
+    pub const MALLOC: Alloc<'static> = Alloc::App { func: None, info: std::ptr::null_mut() };
 
     /// The allocator a transfer property list names.
-    pub fn of_dxpl(dxpl: hid_t) -> Alloc {
-        let mut a = Alloc::MALLOC;
+    pub fn of_dxpl(dxpl: hid_t) -> Alloc<'static> {
+        let (mut func, mut info) = (None, std::ptr::null_mut());
         let (mut free, mut free_info) = (None, std::ptr::null_mut());
         // SAFETY: a query filling four out-parameters from a plist id HDF5 gave us.
         let ok = dxpl > 0
-            && unsafe { hdf5_sys::h5p::H5Pget_vlen_mem_manager(dxpl, &mut a.func, &mut a.info, &mut free, &mut free_info) } >= 0;
-        if ok { a } else { Alloc::MALLOC }
+            && unsafe { hdf5_sys::h5p::H5Pget_vlen_mem_manager(dxpl, &mut func, &mut info, &mut free, &mut free_info) } >= 0;
+        if ok { Alloc::App { func, info } } else { Alloc::MALLOC }
     }
 
     /// # Safety
     /// Plain allocation; the caller initialises the memory.
     unsafe fn get(&self, n: usize) -> *mut u8 {
-        match self.func {
-            Some(f) => f(n, self.info) as *mut u8,
-            None => libc::malloc(n) as *mut u8,
+        match *self {
+            Alloc::App { func: Some(f), info } => f(n, info) as *mut u8,
+            Alloc::App { func: None, .. } => libc::malloc(n) as *mut u8,
+            Alloc::Arena(a) => a.get(n),
         }
     }
+}
+
+/// Memory for the variable-length parts of elements that live only during one transfer
+/// (stored elements decoded for a conversion, and what `H5Tconvert` allocates for them through
+/// a transfer list naming the arena): every block is freed once when the arena drops, however
+/// the conversion copied the pointers around.
+#[derive(Default)]
+pub struct Arena {
+    blocks: std::cell::RefCell<Vec<*mut u8>>,
+}
+
+impl Arena {
+    fn get(&self, n: usize) -> *mut u8 {
+        // SAFETY: plain allocation, freed in `drop`.
+        let p = unsafe { libc::malloc(n.max(1)) } as *mut u8;
+        if !p.is_null() {
+            self.blocks.borrow_mut().push(p);
+        }
+        p
+    }
+
+    /// A copy of transfer list `base` (or the default one) whose variable-length allocations
+    /// come from this arena; valid while the arena is.
+    pub fn dxpl(&self, base: hid_t) -> Result<super::h5util::Owned> {
+        use hdf5_sys::h5p::*;
+        // SAFETY: plist calls on an id HDF5 gave us; the arena outlives every use of the copy
+        // (the caller drops the copy first), and its callbacks only touch the arena.
+        unsafe {
+            let id = if base > 0 && base != H5P_DEFAULT { H5Pcopy(base) } else { H5Pcreate(*H5P_CLS_DATASET_XFER) };
+            let l = super::h5util::Owned::plist(super::h5util::check(id, Area::Dataset, "copy the transfer list")?);
+            let me = self as *const Arena as *mut libc::c_void;
+            if H5Pset_vlen_mem_manager(l.id, Some(arena_alloc), me, Some(arena_free), me) < 0 {
+                bail!(Area::Dataset, "could not set up a transfer list for a conversion");
+            }
+            Ok(l)
+        }
+    }
+}
+
+impl Drop for Arena {
+    fn drop(&mut self) {
+        for p in self.blocks.get_mut().drain(..) {
+            // SAFETY: each block came from malloc in `get` and is freed once.
+            unsafe { libc::free(p.cast()) };
+        }
+    }
+}
+
+unsafe extern "C" fn arena_alloc(size: usize, info: *mut libc::c_void) -> *mut libc::c_void {
+    // SAFETY: `info` is the arena `Arena::dxpl` named; allocation does not unwind (a failed
+    // allocation returns NULL, which HDF5 reports).
+    (*(info as *const Arena)).get(size).cast()
+}
+
+unsafe extern "C" fn arena_free(_p: *mut libc::c_void, _info: *mut libc::c_void) {
+    // Blocks are freed together when the arena drops.
 }
 
 #[repr(C)]
@@ -144,15 +271,15 @@ struct Hvl {
 ///
 /// # Safety
 /// `elem` points at a valid, initialised element of the type `shape` describes.
-pub unsafe fn encode(shape: &Shape, elem: *const u8, size: usize, out: &mut Vec<u8>) -> Result<()> {
+pub unsafe fn encode(shape: &Shape, elem: *const u8, size: usize, out: &mut Vec<u8>, refs: &mut dyn RefCodec) -> Result<()> {
     out.extend_from_slice(std::slice::from_raw_parts(elem, size));
-    payloads(shape, elem, out)
+    payloads(shape, elem, out, refs)
 }
 
-unsafe fn payloads(shape: &Shape, at: *const u8, out: &mut Vec<u8>) -> Result<()> {
+unsafe fn payloads(shape: &Shape, at: *const u8, out: &mut Vec<u8>, refs: &mut dyn RefCodec) -> Result<()> {
     match shape {
         Shape::Fixed => {}
-        Shape::Ref => encode_ref(at, out)?,
+        Shape::Ref => encode_ref(at, out, refs)?,
         Shape::Str => {
             let p = (at as *const *const libc::c_char).read_unaligned();
             if p.is_null() {
@@ -169,17 +296,17 @@ unsafe fn payloads(shape: &Shape, at: *const u8, out: &mut Vec<u8>) -> Result<()
             let len = if h.p.is_null() { 0 } else { h.len };
             out.extend_from_slice(&(len as u64).to_le_bytes());
             for i in 0..len {
-                encode(base, h.p.add(i * base_size), *base_size, out)?;
+                encode(base, h.p.add(i * base_size), *base_size, out, refs)?;
             }
         }
         Shape::Fields(fields) => {
             for (off, s) in fields {
-                payloads(s, at.add(*off), out)?;
+                payloads(s, at.add(*off), out, refs)?;
             }
         }
         Shape::Array { base, count, base_size } => {
             for i in 0..*count {
-                payloads(base, at.add(i * base_size), out)?;
+                payloads(base, at.add(i * base_size), out, refs)?;
             }
         }
     }
@@ -188,8 +315,9 @@ unsafe fn payloads(shape: &Shape, at: *const u8, out: &mut Vec<u8>) -> Result<()
 
 /// Payload of one reference: kind (0 for an empty reference), object id, then for a region
 /// reference its selection (`H5Sencode2`) and for an attribute reference its name, each
-/// length-prefixed.
-unsafe fn encode_ref(at: *const u8, out: &mut Vec<u8>) -> Result<()> {
+/// length-prefixed. A reference into another file has kind `| EXTERNAL` and, instead of the
+/// id, the token's size and its 16 bytes, then the length-prefixed name of the file.
+unsafe fn encode_ref(at: *const u8, out: &mut Vec<u8>, refs: &mut dyn RefCodec) -> Result<()> {
     use hdf5_sys::h5r::*;
     let r = at as *const H5R_ref_t;
     let kind = if std::slice::from_raw_parts(at, REF_SIZE).iter().all(|&b| b == 0) {
@@ -201,10 +329,21 @@ unsafe fn encode_ref(at: *const u8, out: &mut Vec<u8>) -> Result<()> {
         out.push(0);
         return Ok(());
     }
-    out.push(kind as u8);
     // Every kind of H5R_ref_t starts with the target's token (H5Rpkg.h: H5R_ref_priv_t), and
     // rustvol's tokens hold the object id in their first 8 bytes.
-    out.extend_from_slice(std::slice::from_raw_parts(at, 8));
+    match refs.other_file(at)? {
+        None => {
+            out.push(kind as u8);
+            out.extend_from_slice(std::slice::from_raw_parts(at, 8));
+        }
+        Some(f) => {
+            out.push(kind as u8 | EXTERNAL);
+            out.push(f.token_size);
+            out.extend_from_slice(std::slice::from_raw_parts(at, 16));
+            out.extend_from_slice(&(f.name.len() as u64).to_le_bytes());
+            out.extend_from_slice(&f.name);
+        }
+    }
     let extra: Vec<u8> = match kind {
         3 => {
             let space = H5Ropen_region(r, hdf5_sys::h5p::H5P_DEFAULT, hdf5_sys::h5p::H5P_DEFAULT);
@@ -271,12 +410,13 @@ pub unsafe fn free_parts(shape: &Shape, elem: *mut u8) {
 struct Reader<'a> {
     b: &'a [u8],
     pos: usize,
-    alloc: Alloc,
+    alloc: Alloc<'a>,
 }
 
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8]> {
-        let Some(s) = self.pos.checked_add(n).and_then(|end| self.b.get(self.pos..end)) else {
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        let b: &'a [u8] = self.b;
+        let Some(s) = self.pos.checked_add(n).and_then(|end| b.get(self.pos..end)) else {
             bail!(Area::Storage, "stored variable-length element is truncated");
         };
         self.pos += n;
@@ -292,7 +432,7 @@ impl Reader<'_> {
 ///
 /// # Safety
 /// `elem` points at `size` writable bytes.
-pub unsafe fn decode(shape: &Shape, bytes: &[u8], elem: *mut u8, size: usize, refs: &mut dyn MakeRef, alloc: Alloc) -> Result<()> {
+pub unsafe fn decode(shape: &Shape, bytes: &[u8], elem: *mut u8, size: usize, refs: &mut dyn RefCodec, alloc: Alloc) -> Result<()> {
     if bytes.is_empty() {
         std::ptr::write_bytes(elem, 0, size);
         return Ok(());
@@ -305,13 +445,13 @@ pub unsafe fn decode(shape: &Shape, bytes: &[u8], elem: *mut u8, size: usize, re
     Ok(())
 }
 
-unsafe fn decode_one(shape: &Shape, r: &mut Reader, elem: *mut u8, size: usize, refs: &mut dyn MakeRef) -> Result<()> {
+unsafe fn decode_one(shape: &Shape, r: &mut Reader, elem: *mut u8, size: usize, refs: &mut dyn RefCodec) -> Result<()> {
     let raw = r.take(size)?;
     std::ptr::copy_nonoverlapping(raw.as_ptr(), elem, size);
     fill(shape, r, elem, refs)
 }
 
-unsafe fn fill(shape: &Shape, r: &mut Reader, at: *mut u8, refs: &mut dyn MakeRef) -> Result<()> {
+unsafe fn fill(shape: &Shape, r: &mut Reader, at: *mut u8, refs: &mut dyn RefCodec) -> Result<()> {
     match shape {
         Shape::Fixed => Ok(()),
         Shape::Ref => {
@@ -320,10 +460,19 @@ unsafe fn fill(shape: &Shape, r: &mut Reader, at: *mut u8, refs: &mut dyn MakeRe
             if kind == 0 {
                 return Ok(());
             }
-            let id = r.u64()?;
+            let mut token = [0u8; 16];
+            let (token_size, file) = if kind & EXTERNAL != 0 {
+                let size = r.take(1)?[0];
+                token.copy_from_slice(r.take(16)?);
+                let n = r.u64()? as usize;
+                (size, Some(r.take(n)?))
+            } else {
+                token[..8].copy_from_slice(r.take(8)?);
+                (16, None)
+            };
             let n = r.u64()? as usize;
             let extra = r.take(n)?;
-            refs.make(kind, id, extra, at)
+            refs.make(&StoredRef { kind: kind & !EXTERNAL, token, token_size, file, extra }, at)
         }
         Shape::Str => {
             let p: *mut u8 = match r.take(1)?[0] {
