@@ -232,12 +232,17 @@ pub unsafe fn collect_vlen(
 ) -> Result<Vec<Vec<u8>>> {
     let mut buf = vec![0u8; n * fsize.max(mem.msize)];
     mem.gather(&mut buf[..n * mem.msize]);
-    // The converted elements and the stored ones decoded as their background are temporary;
-    // their parts all come from the arena, freed once whatever the conversion copied where.
+    // The stored elements decoded as the background of a conversion live in the arena; the
+    // converted elements' own parts come from malloc (H5Tconvert with the default transfer
+    // list, or a conversion the application registered), and the members a conversion takes
+    // from the background point into the arena.
     let arena = vlen::Arena::default();
+    let converted = !types_equal(ftype, mem.mtype);
     let mut background_refs = Vec::new();
+    // Only a finished conversion leaves the buffer holding elements of the stored type.
+    let mut in_stored_type = false;
     let r = (|| {
-        if !types_equal(ftype, mem.mtype) {
+        if converted {
             let mut bkg = if needs_background(mem.mtype, ftype)? {
                 let cur = current()?;
                 let mut b = vec![0u8; n * fsize];
@@ -253,8 +258,12 @@ pub unsafe fn collect_vlen(
             } else {
                 None
             };
-            let conv_dxpl = arena.dxpl(dxpl)?;
-            convert(mem.mtype, ftype, n, &mut buf, bkg.as_deref_mut(), conv_dxpl.id)?;
+            // The default transfer list, not the application's: the parts of the converted
+            // elements are temporary and come from malloc, which frees them below (an
+            // allocator set on `dxpl` is for what HDF5 hands to the application).
+            let _ = dxpl;
+            convert(mem.mtype, ftype, n, &mut buf, bkg.as_deref_mut(), hdf5_sys::h5p::H5P_DEFAULT)?;
+            in_stored_type = true;
         }
         let mut out = Vec::with_capacity(n);
         for i in 0..n {
@@ -264,6 +273,11 @@ pub unsafe fn collect_vlen(
         }
         Ok(out)
     })();
+    if converted && in_stored_type {
+        for i in 0..n {
+            vlen::free_parts_outside(shape, buf.as_mut_ptr().add(i * fsize), &arena);
+        }
+    }
     for b in &background_refs {
         if b.iter().any(|&x| x != 0) {
             hdf5_sys::h5r::H5Rdestroy(b.as_ptr() as *mut hdf5_sys::h5r::H5R_ref_t);

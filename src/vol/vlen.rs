@@ -205,10 +205,9 @@ impl Alloc<'_> {
     }
 }
 
-/// Memory for the variable-length parts of elements that live only during one transfer
-/// (stored elements decoded for a conversion, and what `H5Tconvert` allocates for them through
-/// a transfer list naming the arena): every block is freed once when the arena drops, however
-/// the conversion copied the pointers around.
+/// Memory for the variable-length parts of stored elements decoded only for one transfer
+/// (as the source or the background of a conversion): every block is freed once when the
+/// arena drops, wherever the conversion copied the pointers.
 #[derive(Default)]
 pub struct Arena {
     blocks: std::cell::RefCell<Vec<*mut u8>>,
@@ -224,21 +223,9 @@ impl Arena {
         p
     }
 
-    /// A copy of transfer list `base` (or the default one) whose variable-length allocations
-    /// come from this arena; valid while the arena is.
-    pub fn dxpl(&self, base: hid_t) -> Result<super::h5util::Owned> {
-        use hdf5_sys::h5p::*;
-        // SAFETY: plist calls on an id HDF5 gave us; the arena outlives every use of the copy
-        // (the caller drops the copy first), and its callbacks only touch the arena.
-        unsafe {
-            let id = if base > 0 && base != H5P_DEFAULT { H5Pcopy(base) } else { H5Pcreate(*H5P_CLS_DATASET_XFER) };
-            let l = super::h5util::Owned::plist(super::h5util::check(id, Area::Dataset, "copy the transfer list")?);
-            let me = self as *const Arena as *mut libc::c_void;
-            if H5Pset_vlen_mem_manager(l.id, Some(arena_alloc), me, Some(arena_free), me) < 0 {
-                bail!(Area::Dataset, "could not set up a transfer list for a conversion");
-            }
-            Ok(l)
-        }
+    /// The blocks handed out so far.
+    fn owned(&self) -> std::collections::HashSet<usize> {
+        self.blocks.borrow().iter().map(|&p| p as usize).collect()
     }
 }
 
@@ -249,16 +236,6 @@ impl Drop for Arena {
             unsafe { libc::free(p.cast()) };
         }
     }
-}
-
-unsafe extern "C" fn arena_alloc(size: usize, info: *mut libc::c_void) -> *mut libc::c_void {
-    // SAFETY: `info` is the arena `Arena::dxpl` named; allocation does not unwind (a failed
-    // allocation returns NULL, which HDF5 reports).
-    (*(info as *const Arena)).get(size).cast()
-}
-
-unsafe extern "C" fn arena_free(_p: *mut libc::c_void, _info: *mut libc::c_void) {
-    // Blocks are freed together when the arena drops.
 }
 
 #[repr(C)]
@@ -379,29 +356,44 @@ unsafe fn encode_ref(at: *const u8, out: &mut Vec<u8>, refs: &mut dyn RefCodec) 
 /// # Safety
 /// `elem` points at an element of the type `shape` describes, its parts from `malloc`.
 pub unsafe fn free_parts(shape: &Shape, elem: *mut u8) {
+    free_parts_but(shape, elem, &Default::default())
+}
+
+/// `free_parts`, except for the parts `arena` owns (a conversion copies the members it does
+/// not convert from its background, which was decoded into the arena) and what they hold.
+///
+/// # Safety
+/// As for `free_parts`; parts not from `arena` are from `malloc`.
+pub unsafe fn free_parts_outside(shape: &Shape, elem: *mut u8, arena: &Arena) {
+    free_parts_but(shape, elem, &arena.owned())
+}
+
+unsafe fn free_parts_but(shape: &Shape, elem: *mut u8, keep: &std::collections::HashSet<usize>) {
     match shape {
         Shape::Fixed | Shape::Ref => {}
         Shape::Str => {
             let p = (elem as *const *mut libc::c_void).read_unaligned();
-            libc::free(p);
+            if !keep.contains(&(p as usize)) {
+                libc::free(p);
+            }
         }
         Shape::Seq { base, base_size } => {
             let h = (elem as *const Hvl).read_unaligned();
-            if !h.p.is_null() {
+            if !h.p.is_null() && !keep.contains(&(h.p as usize)) {
                 for i in 0..h.len {
-                    free_parts(base, h.p.add(i * base_size));
+                    free_parts_but(base, h.p.add(i * base_size), keep);
                 }
                 libc::free(h.p as *mut libc::c_void);
             }
         }
         Shape::Fields(fields) => {
             for (off, s) in fields {
-                free_parts(s, elem.add(*off));
+                free_parts_but(s, elem.add(*off), keep);
             }
         }
         Shape::Array { base, count, base_size } => {
             for i in 0..*count {
-                free_parts(base, elem.add(i * base_size));
+                free_parts_but(base, elem.add(i * base_size), keep);
             }
         }
     }
