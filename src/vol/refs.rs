@@ -209,8 +209,19 @@ impl RefCodec for RefMaker<'_> {
             H5Rdestroy(probe.as_mut_ptr() as *mut H5R_ref_t);
         }
         if LAYOUT_OK.get() != Some(&true) {
-            // Without the file id there is no telling; keep the previous behaviour.
-            return Ok(None);
+            // Without the attached file id, the file is known by its name only: enough to
+            // store a reference into this file, not one into another.
+            let r = r as *const H5R_ref_t;
+            let n = hdf5_sys::h5r::H5Rget_file_name(r, std::ptr::null_mut(), 0);
+            let mut b = vec![0u8; n.max(0) as usize + 1];
+            if n < 0 || hdf5_sys::h5r::H5Rget_file_name(r, b.as_mut_ptr().cast(), b.len()) < 0 {
+                bail!(Area::Dataset, "could not get the file name of a reference");
+            }
+            let name = std::ffi::CStr::from_bytes_until_nul(&b).map(|c| c.to_string_lossy().into_owned()).unwrap_or_default();
+            if name == self.h.file.name {
+                return Ok(None);
+            }
+            bail!(Area::Dataset, "cannot store a reference into another file ({name:?}): this HDF5's references are laid out differently from HDF5 1.14's");
         }
         let loc = (r.add(LOC_ID_AT) as *const hid_t).read_unaligned();
         if loc == H5I_INVALID_HID {
