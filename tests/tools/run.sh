@@ -388,6 +388,9 @@ check h5dump-d-A.extend "native env opt" h5dump_opts extend -A -d /grid -d /log
 check h5dump-a.attributes "native env opt" h5dump_opts attributes -a /instrument/signal/max -a /instrument/owner
 check h5dump-R.references "native env opt" h5dump_opts references -R
 check h5dump-N.references "native env opt" h5dump_opts references -N /sensors
+# References into another file: followed into it (-R prints the referenced region's data).
+check h5dump-R.external_refs "native env opt" h5dump_opts external_refs -R
+check h5dump-a.external_refs "native env opt" h5dump_opts external_refs -a /local/elsewhere
 check h5dump-x.write_read "native env opt" h5dump_opts write_read -x
 # -p: storage layout, filters, fill value and allocation time (normalisations 5 and 7).
 for ex in "${EXAMPLE_NAMES[@]}"; do check "h5dump-p.$ex" "native env opt" h5dump_opts "$ex" -p -H; done
