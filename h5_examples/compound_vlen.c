@@ -202,6 +202,11 @@ static void read_file(const char *name)
     CHECK(H5Dread(dset, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, rec));
     print_records("records, all members", rec, 4);
     reclaim(mt, space, rec);
+    {
+        hsize_t bytes = 0;
+        CHECK(H5Dvlen_get_buf_size(dset, mt, space, &bytes));
+        printf("records: their strings take %llu bytes\n", (unsigned long long)bytes);
+    }
 
     /* Subsets of the members, picked by name. */
     t = H5Tcreate(H5T_COMPOUND, sizeof(name_only_t));
