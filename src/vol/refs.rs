@@ -21,7 +21,7 @@ use hdf5_sys::h5i::hid_t;
 use hdf5_sys::h5p::H5P_DEFAULT;
 use hdf5_sys::h5r::{H5R_ref_t, H5Rcreate_attr, H5Rcreate_object, H5Rcreate_region, H5Rdestroy};
 use once_cell::sync::{Lazy, OnceCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::CString;
 
 /// `H5R_ref_priv_t` (H5Rpkg.h, HDF5 1.14): the token (16 bytes), then the file name
@@ -56,11 +56,14 @@ pub struct RefMaker<'a> {
     h: &'a Handle,
     fid: Option<hid_t>,
     paths: HashMap<u64, CString>,
+    /// The file names of the references into other files made here (by address): stored
+    /// elements decoded as the background of a write hold them, and are stored again.
+    made: HashSet<usize>,
 }
 
 impl<'a> RefMaker<'a> {
     pub fn new(h: &'a Handle) -> RefMaker<'a> {
-        RefMaker { h, fid: None, paths: HashMap::new() }
+        RefMaker { h, fid: None, paths: HashMap::new(), made: HashSet::new() }
     }
 
     fn fid(&mut self) -> Result<hid_t> {
@@ -137,6 +140,7 @@ impl<'a> RefMaker<'a> {
         *p.add(file.len()) = 0;
         std::ptr::copy_nonoverlapping(r.token.as_ptr(), dst, 16);
         (dst.add(FILENAME_AT) as *mut *mut u8).write_unaligned(p);
+        self.made.insert(p as usize);
         let attached = (dst.add(LOC_ID_AT) as *const hid_t).read_unaligned();
         (dst.add(LOC_ID_AT) as *mut hid_t).write_unaligned(H5I_INVALID_HID);
         *dst.add(TOKEN_SIZE_AT) = r.token_size;
@@ -224,11 +228,16 @@ impl RefCodec for RefMaker<'_> {
             bail!(Area::Dataset, "cannot store a reference into another file ({name:?}): this HDF5's references are laid out differently from HDF5 1.14's");
         }
         let loc = (r.add(LOC_ID_AT) as *const hid_t).read_unaligned();
+        let token_size = *r.add(TOKEN_SIZE_AT);
         if loc == H5I_INVALID_HID {
+            let name = (r.add(FILENAME_AT) as *const *const std::ffi::c_char).read_unaligned();
+            if !name.is_null() && self.made.contains(&(name as usize)) {
+                // Read back in this transfer (the kept members of a partial write).
+                return Ok(Some(OtherFile { name: std::ffi::CStr::from_ptr(name).to_bytes().to_vec(), token_size }));
+            }
             // As natively: a reference read from a file and never followed has no open file.
             bail!(Area::Dataset, "a reference into another file that was never opened cannot be stored (open its target first)");
         }
-        let token_size = *r.add(TOKEN_SIZE_AT);
         if is_ours(loc) {
             let o = H5VLobject(loc) as *const Handle;
             if o.is_null() {
