@@ -148,7 +148,7 @@ impl<'a> RefMaker<'a> {
         // As HDF5's decoding caches it: the encoded size, file name (u16 length) included, with
         // the token at its own size instead of rustvol's.
         let size = (dst.add(ENCODE_SIZE_AT) as *const u32).read_unaligned() as usize;
-        let size = size - 16 + r.token_size as usize + 2 + file.len();
+        let size = size.saturating_sub(16) + r.token_size as usize + 2 + file.len();
         (dst.add(ENCODE_SIZE_AT) as *mut u32).write_unaligned(size as u32);
         // The reference no longer holds the file id the creation attached.
         hdf5_sys::h5i::H5Idec_ref(attached);

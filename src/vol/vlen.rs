@@ -457,7 +457,13 @@ unsafe fn fill(shape: &Shape, r: &mut Reader, at: *mut u8, refs: &mut dyn RefCod
                 let size = r.take(1)?[0];
                 token.copy_from_slice(r.take(16)?);
                 let n = r.u64()? as usize;
-                (size, Some(r.take(n)?))
+                let name = r.take(n)?;
+                // HDF5 compares and encodes `size` bytes of the token, and keeps file names
+                // as C strings of at most 65535 bytes.
+                if !(1..=16).contains(&size) || name.len() > u16::MAX as usize || name.contains(&0) {
+                    bail!(Area::Storage, "stored reference into another file is damaged");
+                }
+                (size, Some(name))
             } else {
                 token[..8].copy_from_slice(r.take(8)?);
                 (16, None)
@@ -589,6 +595,22 @@ mod tests {
         // SAFETY: as above.
         let r = unsafe { decode(&reference_shape(), &element_with_ref(&p), out.as_mut_ptr(), out.len(), &mut Recorder::default(), Alloc::MALLOC) };
         assert!(r.is_err());
+    }
+
+    #[test]
+    fn a_reference_into_another_file_with_a_bad_token_size_or_name_is_an_error() {
+        for (size, name) in [(17u8, &b"other.h5"[..]), (0, b"other.h5"), (8, b"bad\0name")] {
+            let mut p = vec![2 | EXTERNAL, size];
+            p.extend_from_slice(&[1u8; 16]);
+            p.extend_from_slice(&(name.len() as u64).to_le_bytes());
+            p.extend_from_slice(name);
+            p.extend_from_slice(&0u64.to_le_bytes());
+            let mut out = vec![0u8; 8 + REF_SIZE];
+            let mut rec = Recorder::default();
+            // SAFETY: as above.
+            let r = unsafe { decode(&reference_shape(), &element_with_ref(&p), out.as_mut_ptr(), out.len(), &mut rec, Alloc::MALLOC) };
+            assert!(r.is_err() && rec.0.is_empty(), "token size {size}, name {name:?}");
+        }
     }
 
     #[test]
