@@ -203,7 +203,10 @@ pub unsafe extern "C" fn write(attr: *mut c_void, mtype: hid_t, buf: *const c_vo
                 None => transfer::collect_fixed(ft.id, fsize, n, &mem, dxpl, || {
                     Ok(if a.data.len() == n * fsize { a.data.clone() } else { vec![0u8; n * fsize] })
                 })?,
-                Some(shape) => encode_vlen_chunk(&transfer::collect_vlen(ft.id, fsize, shape, n, &mem, dxpl)?),
+                Some(shape) => {
+                    let current = || if a.data.is_empty() { Ok(vec![Vec::new(); n]) } else { decode_vlen_chunk(h.obj, &[], &a.data, n as u64) };
+                    encode_vlen_chunk(&transfer::collect_vlen(ft.id, fsize, shape, n, &mem, dxpl, &mut super::refs::RefMaker::new(h), current)?)
+                }
             };
             h.file.meta.write().attr_by_id_mut(h.obj, id)?.data = data;
         }

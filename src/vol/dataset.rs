@@ -85,7 +85,7 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
             // Variable-length parts are pointers: keep the element's encoding instead.
             Some(sh) => {
                 let mut enc = Vec::new();
-                let r = super::vlen::encode(sh, elem.as_ptr(), elem_size, &mut enc);
+                let r = super::vlen::encode(sh, elem.as_ptr(), elem_size, &mut enc, &mut super::vlen::SameFile);
                 super::vlen::free_parts(sh, elem.as_mut_ptr());
                 r?;
                 enc
@@ -399,7 +399,9 @@ unsafe fn write_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl
         }
         Some(shape) => {
             let shape: &Shape = shape;
-            let enc = transfer::collect_vlen(ftype, d.elem_size, shape, n, &mem, dxpl)?;
+            let enc = transfer::collect_vlen(ftype, d.elem_size, shape, n, &mem, dxpl, &mut super::refs::RefMaker::new(h), || {
+                dataio::read_vlen(&h.file, h.obj, &d, &file_runs)
+            })?;
             dataio::write_vlen(&h.file, h.obj, &d, &file_runs, enc)
         }
     }

@@ -94,7 +94,7 @@ unsafe fn superblock_v2(fcpl: hid_t, fapl: hid_t, flags: c_uint) -> bool {
 pub unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, _dxpl: hid_t, _req: *mut *mut c_void) -> *mut c_void {
     guard::object("file_open", || {
         let name = cstr(name, "file name")?;
-        let cfg = config_of(fapl)?;
+        let cfg = super::info::config_for(fapl, &name)?;
         let loc = resolve(&cfg, &name)?;
         log::debug!("opening {name:?} in {} (flags {flags:#x})", loc.backend.describe());
         let f = OpenFile::open(loc, &name, cfg)?;
@@ -252,7 +252,7 @@ pub unsafe extern "C" fn specific(obj: *mut c_void, args: *mut H5VL_file_specifi
                 H5VL_FILE_IS_ACCESSIBLE => {
                     let g = &a.args.is_accessible;
                     let name = cstr(g.filename, "file name")?;
-                    *g.accessible = match config_of(g.fapl_id).and_then(|c| resolve(&c, &name)) {
+                    *g.accessible = match super::info::config_for(g.fapl_id, &name).and_then(|c| resolve(&c, &name)) {
                         Ok(l) => l.backend.file_exists(&l.key).unwrap_or(false),
                         Err(_) => false,
                     };

@@ -43,25 +43,47 @@ fn selects_rustvol(fapl: hid_t) -> bool {
     }
 }
 
-/// The configuration of a file access property list (its rustvol info, or the default).
-pub fn config_of(fapl: hid_t) -> Result<Config> {
+/// The info string of a file access property list: `None` when the list does not select
+/// rustvol or selects it without info.
+fn text_of(fapl: hid_t) -> Option<String> {
     let mut p: *mut c_void = std::ptr::null_mut();
     // SAFETY: H5Pget_vol_info hands back a copy made by our `copy` (checked: the list selects
     // rustvol), freed below by `free`.
-    let text = unsafe {
+    unsafe {
         if fapl < 0 || !selects_rustvol(fapl) || hdf5_sys::h5p::H5Pget_vol_info(fapl, &mut p) < 0 || p.is_null() {
-            String::new()
+            None
         } else {
             let t = (*(p as *const Info)).text.clone();
             free(p);
-            t
+            Some(t)
         }
-    };
-    let cfg = Config::parse(&text)?;
+    }
+}
+
+fn apply_log(cfg: &Config) {
     if let Some(level) = cfg.log.as_deref().and_then(|l| l.parse::<log::LevelFilter>().ok()) {
         log::set_max_level(level);
     }
+}
+
+/// The configuration of a file access property list (its rustvol info, or the default).
+pub fn config_of(fapl: hid_t) -> Result<Config> {
+    let cfg = Config::parse(&text_of(fapl).unwrap_or_default())?;
+    apply_log(&cfg);
     Ok(cfg)
+}
+
+/// The configuration to open file `name` with. A list that selects rustvol without info is
+/// how HDF5 asks the plugins whether they can open the file of a reference when the default
+/// connector could not (`refs.rs`): a file that a reference read in this process names is
+/// then looked for in the store of the file that held the reference.
+pub fn config_for(fapl: hid_t, name: &str) -> Result<Config> {
+    if fapl >= 0 && selects_rustvol(fapl) && text_of(fapl).is_none() {
+        if let Some(cfg) = super::refs::target_config(name) {
+            return Ok(cfg);
+        }
+    }
+    config_of(fapl)
 }
 
 unsafe extern "C" fn copy(info: *const c_void) -> *mut c_void {

@@ -1,14 +1,12 @@
 //! Moving elements between the application's buffer (memory type, memory selection) and a
 //! packed buffer of elements in the stored type, converting with `H5Tconvert` where the types
 //! differ. Shared by dataset and attribute I/O.
-use super::h5util::{check, Owned};
 use super::vlen::{self, Shape};
 use super::xform::Xform;
 use crate::bail;
 use crate::error::{Area, Result};
 use hdf5_sys::h5i::hid_t;
-use hdf5_sys::h5s::H5Screate_simple;
-use hdf5_sys::h5t::{H5T_bkg_t, H5Tconvert, H5Tequal, H5Tfind, H5Tget_size, H5Treclaim};
+use hdf5_sys::h5t::{H5T_bkg_t, H5Tconvert, H5Tequal, H5Tfind, H5Tget_size};
 use std::ptr;
 
 /// The application's side: its buffer and the runs of selected elements in it.
@@ -97,17 +95,6 @@ fn convert(src: hid_t, dst: hid_t, n: usize, buf: &mut [u8], bkg: Option<&mut [u
     Ok(())
 }
 
-fn reclaim(ftype: hid_t, n: usize, buf: &mut [u8]) -> Result<()> {
-    let dims = [n as u64];
-    // SAFETY: a 1-D space of n elements describing `buf`, whose variable-length parts were
-    // allocated by this connector or by H5Tconvert.
-    unsafe {
-        let space = Owned::space(check(H5Screate_simple(1, dims.as_ptr(), ptr::null()), Area::Dataset, "create a dataspace")?);
-        H5Treclaim(ftype, space.id, hdf5_sys::h5p::H5P_DEFAULT, buf.as_mut_ptr().cast());
-    }
-    Ok(())
-}
-
 /// Hands `n` stored elements (`stored`, fixed-size) to the application.
 ///
 /// # Safety
@@ -167,72 +154,151 @@ pub unsafe fn deliver_vlen(
     encoded: &[Vec<u8>],
     mem: &MemSide,
     dxpl: hid_t,
-    refs: &mut dyn vlen::MakeRef,
+    refs: &mut dyn vlen::RefCodec,
 ) -> Result<()> {
     let n = encoded.len();
     if let Some(x) = &mem.xform {
         x.check()?;
     }
-    let equal = types_equal(ftype, mem.mtype);
-    // Elements handed over as they are use the application's allocator; temporary ones that
-    // H5Tconvert copies from are ours, freed by `reclaim`.
-    let alloc = if equal { vlen::Alloc::of_dxpl(dxpl) } else { vlen::Alloc::MALLOC };
     let mut buf = vec![0u8; n * fsize.max(mem.msize)];
-    for (i, e) in encoded.iter().enumerate() {
-        vlen::decode(shape, e, buf.as_mut_ptr().add(i * fsize), fsize, refs, alloc)?;
-    }
-    if equal {
+    if types_equal(ftype, mem.mtype) {
+        // Handed over as they are: the application's allocator.
+        let alloc = vlen::Alloc::of_dxpl(dxpl);
+        for (i, e) in encoded.iter().enumerate() {
+            vlen::decode(shape, e, buf.as_mut_ptr().add(i * fsize), fsize, refs, alloc)?;
+        }
         mem.scatter(&buf[..n * fsize]);
         return Ok(());
     }
-    let mut originals = buf[..n * fsize].to_vec();
-    let mut bkg = if needs_background(ftype, mem.mtype)? {
-        let mut b = vec![0u8; n * mem.msize];
-        mem.gather(&mut b);
-        Some(b)
-    } else {
-        None
-    };
-    let r = convert(ftype, mem.mtype, n, &mut buf, bkg.as_deref_mut(), dxpl);
-    reclaim(ftype, n, &mut originals)?;
+    // The stored elements are temporary: H5Tconvert makes the application's copies of their
+    // variable-length parts (HDF5 always converts those, never aliases them) and copies
+    // references as they are, so the references that did not reach the application are the
+    // ones to release.
+    let arena = vlen::Arena::default();
+    let mut made = Vec::new();
+    let mut decoded = Ok(());
+    for (i, e) in encoded.iter().enumerate() {
+        decoded = vlen::decode(shape, e, buf.as_mut_ptr().add(i * fsize), fsize, refs, vlen::Alloc::Arena(&arena));
+        if decoded.is_err() {
+            break;
+        }
+    }
+    let mut offsets = Vec::new();
+    if shape.has_ref() {
+        shape.ref_offsets(0, &mut offsets);
+        for i in 0..n {
+            for &o in &offsets {
+                made.push(buf[i * fsize + o..i * fsize + o + vlen::REF_SIZE].to_vec());
+            }
+        }
+    }
+    let r = decoded.and_then(|()| {
+        let mut bkg = if needs_background(ftype, mem.mtype)? {
+            let mut b = vec![0u8; n * mem.msize];
+            mem.gather(&mut b);
+            Some(b)
+        } else {
+            None
+        };
+        convert(ftype, mem.mtype, n, &mut buf, bkg.as_deref_mut(), dxpl)
+    });
+    if !made.is_empty() {
+        let mut delivered: Vec<&[u8]> = Vec::new();
+        if r.is_ok() {
+            if let Some(ms) = Shape::of(mem.mtype)? {
+                let mut mo = Vec::new();
+                ms.ref_offsets(0, &mut mo);
+                for i in 0..n {
+                    for &o in &mo {
+                        delivered.push(&buf[i * mem.msize + o..i * mem.msize + o + vlen::REF_SIZE]);
+                    }
+                }
+            }
+        }
+        for m in &made {
+            if let Some(k) = delivered.iter().position(|d| *d == m.as_slice()) {
+                delivered.swap_remove(k);
+            } else if m.iter().any(|&b| b != 0) {
+                hdf5_sys::h5r::H5Rdestroy(m.as_ptr() as *mut hdf5_sys::h5r::H5R_ref_t);
+            }
+        }
+    }
     r?;
     mem.scatter(&buf[..n * mem.msize]);
     Ok(())
 }
 
 /// Encodes `n` selected application elements of a type with variable-length parts.
+/// `current` gives the stored elements at the same places (encoded), for conversions that
+/// keep part of them (writing a subset of a compound's members).
 ///
 /// # Safety
 /// As for `collect_fixed`.
-pub unsafe fn collect_vlen(ftype: hid_t, fsize: usize, shape: &Shape, n: usize, mem: &MemSide, dxpl: hid_t) -> Result<Vec<Vec<u8>>> {
+pub unsafe fn collect_vlen(
+    ftype: hid_t,
+    fsize: usize,
+    shape: &Shape,
+    n: usize,
+    mem: &MemSide,
+    dxpl: hid_t,
+    refs: &mut dyn vlen::RefCodec,
+    current: impl FnOnce() -> Result<Vec<Vec<u8>>>,
+) -> Result<Vec<Vec<u8>>> {
     if let Some(x) = &mem.xform {
         x.check()?;
     }
     let mut buf = vec![0u8; n * fsize.max(mem.msize)];
     mem.gather(&mut buf[..n * mem.msize]);
+    // The stored elements decoded as the background of a conversion live in the arena; the
+    // converted elements' own parts come from malloc (H5Tconvert with the default transfer
+    // list, or a conversion the application registered), and the members a conversion takes
+    // from the background point into the arena.
+    let arena = vlen::Arena::default();
     let converted = !types_equal(ftype, mem.mtype);
-    if converted {
-        // The default transfer list: the copies' parts come from malloc, freed below.
-        let _ = dxpl;
-        convert(mem.mtype, ftype, n, &mut buf, None, hdf5_sys::h5p::H5P_DEFAULT)?;
-    }
-    let mut out = Vec::with_capacity(n);
-    let mut failed = None;
-    for i in 0..n {
-        let mut e = Vec::new();
-        if let Err(err) = vlen::encode(shape, buf.as_ptr().add(i * fsize), fsize, &mut e) {
-            failed = Some(err);
-            break;
+    let mut background_refs = Vec::new();
+    // Only a finished conversion leaves the buffer holding elements of the stored type.
+    let mut in_stored_type = false;
+    let r = (|| {
+        if converted {
+            let mut bkg = if needs_background(mem.mtype, ftype)? {
+                let cur = current()?;
+                let mut b = vec![0u8; n * fsize];
+                for (i, e) in cur.iter().enumerate().take(n) {
+                    vlen::decode(shape, e, b.as_mut_ptr().add(i * fsize), fsize, refs, vlen::Alloc::Arena(&arena))?;
+                    if shape.has_ref() {
+                        let mut offs = Vec::new();
+                        shape.ref_offsets(i * fsize, &mut offs);
+                        background_refs.extend(offs.into_iter().map(|o| b[o..o + vlen::REF_SIZE].to_vec()));
+                    }
+                }
+                Some(b)
+            } else {
+                None
+            };
+            // The default transfer list, not the application's: the parts of the converted
+            // elements are temporary and come from malloc, which frees them below (an
+            // allocator set on `dxpl` is for what HDF5 hands to the application).
+            let _ = dxpl;
+            convert(mem.mtype, ftype, n, &mut buf, bkg.as_deref_mut(), hdf5_sys::h5p::H5P_DEFAULT)?;
+            in_stored_type = true;
         }
-        out.push(e);
-    }
-    if converted {
+        let mut out = Vec::with_capacity(n);
         for i in 0..n {
-            vlen::free_parts(shape, buf.as_mut_ptr().add(i * fsize));
+            let mut e = Vec::new();
+            vlen::encode(shape, buf.as_ptr().add(i * fsize), fsize, &mut e, refs)?;
+            out.push(e);
+        }
+        Ok(out)
+    })();
+    if converted && in_stored_type {
+        for i in 0..n {
+            vlen::free_parts_outside(shape, buf.as_mut_ptr().add(i * fsize), &arena);
         }
     }
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(out),
+    for b in &background_refs {
+        if b.iter().any(|&x| x != 0) {
+            hdf5_sys::h5r::H5Rdestroy(b.as_ptr() as *mut hdf5_sys::h5r::H5R_ref_t);
+        }
     }
+    r
 }

@@ -62,11 +62,14 @@ done
 BIN=$HDF5_DIR/bin
 PLUGIN_DIR=$RUSTVOL_PLUGIN_DIR
 EXAMPLES=${RUSTVOL_EXAMPLES_DIR:-$ROOT/build/h5_examples}
-EXAMPLE_NAMES=(write_read groups_links attributes datatypes hyperslab extend references)
+EXAMPLE_NAMES=(write_read groups_links attributes datatypes hyperslab extend references compound_vlen external_refs)
 # h5repack cannot copy groups_links (soft/external links go through H5Lcopy, which HDF5 refuses
 # between files of different connectors) nor references (h5repack 1.14.5 fails on H5T_STD_REF
 # attributes even natively); see docs/tools.md.
 REPACK_NAMES=(write_read attributes datatypes hyperslab extend)
+# h5diff against the native file runs in the rustvol directory, where the native copy's
+# references into its second file (a relative name) cannot be followed natively.
+DIFF_NAMES=(write_read groups_links attributes datatypes hyperslab extend references compound_vlen)
 
 for tool in h5dump h5ls h5diff h5repack h5copy h5mkgrp h5stat; do
   [[ -x $BIN/$tool ]] || { echo "run.sh: $BIN/$tool missing (scripts/setup-hdf5.sh)" >&2; exit 2; }
@@ -200,10 +203,11 @@ normalise() {
   #     only; rustvol reports none and h5dump prints no line.
   # (6) h5dump -x OBJ-XID/Parents "xid_TOKEN", and h5dump's names of anonymous objects "#TOKEN"
   #     (e.g. the datatype H5Ocopy commits anonymously): object tokens, as in (2).
-  # (7) Storage size of datasets of variable-length or reference type (h5dump -p "SIZE N",
-  #     h5ls -v "Storage: ... N allocated bytes, P% utilization"): native HDF5 counts the
-  #     16-byte global-heap ids (or encoded references) kept in the dataset, rustvol the bytes of
-  #     the encoded elements it stores. Fixed-size datasets keep their sizes, which must match.
+  # (7) Storage size of datasets of variable-length or reference type, or of compounds with
+  #     such members (h5dump -p "SIZE N", h5ls -v "Storage: ... N allocated bytes, P%
+  #     utilization"): native HDF5 counts the 16-byte global-heap ids (or encoded references)
+  #     kept in the dataset, rustvol the bytes of the encoded elements it stores. Fixed-size
+  #     datasets keep their sizes, which must match.
   sed -e "s#$NAT/##g; s#$RVX/##g; s#$RV/##g; s#$SCRATCH/##g" \
       -e "s#$RUN/imp/##g; s#$RUN/exp/##g; s#$RUN/env/##g; s#$RUN/same/##g; s#$RUN/##g" \
       -e 's/^\(    Location:  \).*/\1<token>/' \
@@ -232,9 +236,12 @@ normalise() {
         }
         n = 0; vlstr = 0
       }
-      /^[^ ]/ { flush() }
+      /^[^ ]/ { flush(); intype = 0 }
       { buf[++n] = $0 }
-      /^    Type:      variable-length .*string/ { vlstr = 1 }
+      # The entry'"'"'s own type (its "Type:" line and the member lines below it, not the types of
+      # its attributes): a variable-length string, or a compound with such members.
+      /^    [^ ]/ { intype = ($0 ~ /^    Type:      /) }
+      intype && /variable-length .*string/ { vlstr = 1 }
       END { flush() }'
 }
 
@@ -381,6 +388,9 @@ check h5dump-d-A.extend "native env opt" h5dump_opts extend -A -d /grid -d /log
 check h5dump-a.attributes "native env opt" h5dump_opts attributes -a /instrument/signal/max -a /instrument/owner
 check h5dump-R.references "native env opt" h5dump_opts references -R
 check h5dump-N.references "native env opt" h5dump_opts references -N /sensors
+# References into another file: followed into it (-R prints the referenced region's data).
+check h5dump-R.external_refs "native env opt" h5dump_opts external_refs -R
+check h5dump-a.external_refs "native env opt" h5dump_opts external_refs -a /local/elsewhere
 check h5dump-x.write_read "native env opt" h5dump_opts write_read -x
 # -p: storage layout, filters, fill value and allocation time (normalisations 5 and 7).
 for ex in "${EXAMPLE_NAMES[@]}"; do check "h5dump-p.$ex" "native env opt" h5dump_opts "$ex" -p -H; done
@@ -412,7 +422,7 @@ check h5ls-E.groups_links "native env opt" h5ls_opts groups_links -r -E
 mkdir -p "$NAT/$RUN/same"
 cp "$NAT/$RUN"/*.h5 "$NAT/$RUN/same/"
 h5diff_native() { t h5diff -v "${V1[@]}" "$RUN/$1.h5" "$NAT/$RUN/same/$1.h5"; }
-for ex in "${EXAMPLE_NAMES[@]}"; do check "h5diff.$ex" "native opt" h5diff_native "$ex"; done
+for ex in "${DIFF_NAMES[@]}"; do check "h5diff.$ex" "native opt" h5diff_native "$ex"; done
 # Two rustvol files from two writer processes: both options (opt) and HDF5_VOL_CONNECTOR (env).
 h5diff_two() { t h5diff -v "${V1[@]}" "${V2[@]}" "$RUN/write_read.h5" "$RUN/write_read_2.h5"; }
 check h5diff-rustvol-rustvol.write_read "native env opt" h5diff_two
