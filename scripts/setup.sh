@@ -96,6 +96,7 @@ step hdf5 "HDF5 $RUSTVOL_HDF5_VERSION" bash "$HERE/setup-hdf5.sh"
 step python "h5py $RUSTVOL_H5PY_VERSION (venv)" bash "$HERE/setup-python.sh"
 if [ "$PROFILE" = test ]; then
   step garage "Garage (S3, tests)" bash "$HERE/setup-garage.sh"
+  step hdf5plugin "hdf5plugin (tests)" bash "$HERE/setup-hdf5plugin.sh"
 fi
 
 # --- the plugin ----------------------------------------------------------------------------------

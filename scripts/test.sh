@@ -8,9 +8,11 @@
 #   4. tests/tools/run.sh                (the HDF5 tools across processes), on dir and s3
 #   5. tests/kill_writer.sh              (SIGKILL before close keeps the flushed state), dir, s3
 #   6. tests/s3/faults.sh                (unreachable endpoint, missing bucket, bad credentials,
-#                                         denied permission, server stopping mid-write)
+#                                         denied permission, server stopping mid-write);
+#      tests/filters/plugin_filters.sh   (hdf5plugin's filters against native), memory, dir, s3
 #   7. tests/python/                     (h5py example scripts on memory, dir, s3; h5py's own
-#                                         test suite through rustvol on dir, >= 750 passed)
+#                                         test suite through rustvol on dir, >= 750 passed, and
+#                                         without the rustvol package, as a crash check)
 #   8. tests/daos/run.sh                 (API tests, examples, tools, conformance and failure
 #                                         checks through backend=daos, against the DAOS stand-in)
 # and ends with one line "N passed, N failed". Exits non-zero if anything failed.
@@ -172,6 +174,10 @@ done
 if [[ " ${BACKENDS[*]} " == *" s3 "* ]]; then
   run_counted "S3 faults" bash "$ROOT/tests/s3/faults.sh"
 fi
+for b in "${BACKENDS[@]}"; do
+  [ "$b" = daos ] && continue   # step 8
+  run_counted "plugin filters ($b)" bash "$ROOT/tests/filters/plugin_filters.sh" "${INFOS[$b]}"
+done
 
 # --- 7. h5py: the example scripts on every backend, h5py's own test suite on dir -----------------
 for b in "${BACKENDS[@]}"; do
@@ -180,6 +186,8 @@ for b in "${BACKENDS[@]}"; do
 done
 if [[ " ${BACKENDS[*]} " == *" dir "* ]]; then
   run_counted "h5py test suite (dir)" bash "$ROOT/tests/python/run_h5py_suite.sh" "backend=dir;root=$SCRATCH/h5py-store"
+  run_counted "h5py test suite without the rustvol package (dir)" \
+    bash "$ROOT/tests/python/run_h5py_suite_plain.sh" "backend=dir;root=$SCRATCH/h5py-plain-store"
 fi
 
 # --- 8. DAOS: every suite again through backend=daos, against the DAOS stand-in ----------------

@@ -15,14 +15,13 @@
 #   - rustvol's own plugin search (RUSTVOL_FILTER_SEARCH=plugin-path) finds the same plugins;
 #   - without the plugins on the path, reading fails with an error naming the missing filter,
 #     and creating such a dataset (the filters are mandatory) is refused, as natively.
-# hdf5plugin lives in a venv of its own, $RUSTVOL_CACHE/venv-hdf5plugin (made here when
-# missing: pip install --no-deps hdf5plugin; its plugins need no h5py).
+# hdf5plugin lives in a venv of its own, made by scripts/setup-hdf5plugin.sh (which scripts/setup.sh
+# runs; here too when it is missing).
 # Ends with "N passed, N failed"; exit 1 on a failure.
 set -uo pipefail
 # shellcheck source=tests/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-HDF5PLUGIN_VERSION=7.1.0
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rustvol-plugins.XXXXXX")
 INFO=${1:-"backend=dir;root=$WORK/store"}
 FILE=plugin-filters-$$-$RANDOM.h5
@@ -39,14 +38,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-VENV=$RUSTVOL_CACHE/venv-hdf5plugin
+VENV=$RUSTVOL_HDF5PLUGIN_VENV
 plugin_dir() { ls -d "$VENV"/lib/python3*/site-packages/hdf5plugin/plugins 2>/dev/null | head -n1; }
-if [ -z "$(plugin_dir)" ]; then
-  echo "installing hdf5plugin $HDF5PLUGIN_VERSION into $VENV"
-  { [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"; } &&
-    "$VENV/bin/pip" install -q --no-deps "hdf5plugin==$HDF5PLUGIN_VERSION" >"$WORK/pip.log" 2>&1 ||
-    cat "$WORK/pip.log"
-fi
+[ -n "$(plugin_dir)" ] || bash "$RUSTVOL_ROOT/scripts/setup-hdf5plugin.sh" >"$WORK/setup.log" 2>&1 || cat "$WORK/setup.log"
 PLUGINS=$(plugin_dir)
 check "hdf5plugin's plugin directory ($PLUGINS)" test -e "$PLUGINS/libh5zstd.so"
 if ! "$HDF5_DIR/bin/h5cc" -O2 -Wall -o "$PROG" "$RUSTVOL_ROOT/tests/filters/plugin_filters.c" </dev/null >"$WORK/cc.log" 2>&1; then
