@@ -3,7 +3,7 @@
 use rustvol::backend::{ChunkKey, MetaCommit, VolBackend};
 use rustvol::chunk_buf::ChunkBuf;
 use rustvol::config::Config;
-use rustvol::connectors::{self, objstore::ObjStoreBackend};
+use rustvol::connectors::{self, objstore::{Locking, ObjStoreBackend}};
 use std::sync::Arc;
 
 fn unique(tag: &str) -> String {
@@ -100,8 +100,8 @@ fn memory_backend() {
 }
 
 fn dir_store(root: &std::path::Path) -> Arc<dyn VolBackend> {
-    let store = object_store::local::LocalFileSystem::new_with_prefix(root).unwrap();
-    Arc::new(ObjStoreBackend::new(Arc::new(store), "", format!("dir {}", root.display()), 8))
+    let store = Arc::new(object_store::local::LocalFileSystem::new_with_prefix(root).unwrap());
+    Arc::new(ObjStoreBackend::new(store.clone(), "", format!("dir {}", root.display()), 8, Locking::Dir(store)))
 }
 
 #[test]

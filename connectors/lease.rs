@@ -1,0 +1,323 @@
+//! Native HDF5's open locks (`lock`) for object stores, which have no lock service: each
+//! process that opens a file puts a lease object of its own under `<file>/lease/`, then lists
+//! them all. Whoever finds a live lease it conflicts with takes its own back and is refused,
+//! so of two openers racing at least one sees the other (a put is visible to a later list on
+//! S3 and Garage); when both see each other both are refused, never both admitted. No
+//! conditional request is needed.
+//!
+//! A lease lasts `ttl` past its last renewal, which a thread does every `ttl / 3`; a killed
+//! process's lease expires and no longer counts. Times are the store's own (the objects'
+//! last-modified times in the listing, compared with the time it gives the fresh lease of the
+//! opener), so clocks of different hosts never meet. The name says what the lease is for and
+//! how long it lasts: `<kind>.<ttl ms>.<id>`.
+use super::lock::{holder_id, refused, HeldLock, LockRequest};
+use super::objstore::block_on;
+use crate::error::{Area, Result, VolError};
+use futures::TryStreamExt;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use parking_lot::{Condvar, Mutex};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Last-modified times in listings may be whole seconds: a lease counts as expired only when
+/// it is older than its ttl by this much more.
+const GRANULARITY_MS: i64 = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Writer,
+    SwmrWriter,
+    Reader,
+    SwmrReader,
+}
+
+impl Kind {
+    fn of(req: &LockRequest) -> Kind {
+        match (req.write, req.swmr) {
+            (true, false) => Kind::Writer,
+            (true, true) => Kind::SwmrWriter,
+            (false, false) => Kind::Reader,
+            (false, true) => Kind::SwmrReader,
+        }
+    }
+    fn tag(self) -> &'static str {
+        match self {
+            Kind::Writer => "w",
+            Kind::SwmrWriter => "sw",
+            Kind::Reader => "r",
+            Kind::SwmrReader => "sr",
+        }
+    }
+    fn parse(s: &str) -> Option<Kind> {
+        Some(match s {
+            "w" => Kind::Writer,
+            "sw" => Kind::SwmrWriter,
+            "r" => Kind::Reader,
+            "sr" => Kind::SwmrReader,
+            _ => return None,
+        })
+    }
+    /// Whether an opener of this kind must be refused while `other` holds the file (the
+    /// rules of `lock::DirLock`: a writer needs the file to itself; readers share it; a SWMR
+    /// writer, once in, lets SWMR readers in).
+    fn refused_by(self, other: Kind) -> bool {
+        match self {
+            Kind::Writer | Kind::SwmrWriter => true,
+            Kind::Reader => matches!(other, Kind::Writer | Kind::SwmrWriter),
+            Kind::SwmrReader => other == Kind::Writer,
+        }
+    }
+    fn what(self) -> &'static str {
+        match self {
+            Kind::Writer => "open for writing",
+            Kind::SwmrWriter => "open for SWMR writing",
+            Kind::Reader => "open for reading",
+            Kind::SwmrReader => "open for SWMR reading",
+        }
+    }
+}
+
+/// A lease's name parts.
+fn parse_name(name: &str) -> Option<(Kind, i64, &str)> {
+    let mut it = name.splitn(3, '.');
+    let kind = Kind::parse(it.next()?)?;
+    let ttl: i64 = it.next()?.parse().ok()?;
+    Some((kind, ttl, it.next()?))
+}
+
+struct Shared {
+    store: Arc<dyn ObjectStore>,
+    /// `<file>/lease`
+    dir: Path,
+    label: String,
+    name: String,
+    ttl: Duration,
+    id: String,
+    /// The lease object now held, and when the put that last renewed it was sent.
+    held: Mutex<(Path, Instant)>,
+    stop: Mutex<bool>,
+    wake: Condvar,
+}
+
+/// A lease held (and renewed) for as long as the value lives.
+pub struct Lease {
+    s: Arc<Shared>,
+    renewer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Shared {
+    fn key(&self, kind: Kind) -> Path {
+        self.dir.child(format!("{}.{}.{}", kind.tag(), self.ttl.as_millis(), self.id))
+    }
+
+    fn err(&self, what: &str, e: impl std::fmt::Display) -> VolError {
+        VolError::new(Area::Storage, format!("{}: {what}: {e}", self.label))
+    }
+
+    async fn put(&self, key: &Path) -> Result<()> {
+        let body = format!("{{\"pid\":{},\"holder\":\"{}\"}}\n", std::process::id(), self.id);
+        self.store.put(key, PutPayload::from(body.into_bytes())).await.map(|_| ()).map_err(|e| self.err(&format!("writing lease {key}"), e))
+    }
+
+    async fn delete(&self, key: &Path) {
+        match self.store.delete(key).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => log::warn!("{}: could not remove lease {key}: {e}", self.label),
+        }
+    }
+
+    /// Puts a lease of `kind`, then refuses (taking it back) if a live lease of another holder
+    /// conflicts with it. Leases long expired are removed on the way.
+    async fn claim(&self, kind: Kind) -> Result<Path> {
+        let key = self.key(kind);
+        let sent = Instant::now();
+        self.put(&key).await?;
+        let listed: Vec<object_store::ObjectMeta> = match self.store.list(Some(&self.dir)).try_collect().await {
+            Ok(l) => l,
+            Err(e) => {
+                self.delete(&key).await;
+                return Err(self.err(&format!("listing leases under {}", self.dir), e));
+            }
+        };
+        let ms = |m: &object_store::ObjectMeta| m.last_modified.timestamp_millis();
+        // The store's "now": the time it gave the lease just put (or anything newer).
+        let now = listed.iter().map(ms).max().unwrap_or(0);
+        let mut conflict = None;
+        let mut expired = Vec::new();
+        for m in &listed {
+            let Some(file) = m.location.filename() else { continue };
+            let Some((other, ttl, id)) = parse_name(file) else { continue };
+            if id == self.id {
+                continue;
+            }
+            let age = now - ms(m);
+            if age > ttl + GRANULARITY_MS {
+                expired.push(m.location.clone());
+            } else if kind.refused_by(other) {
+                conflict = Some((other, age, ttl, m.location.clone()));
+            }
+        }
+        if let Some((other, age, ttl, at)) = conflict {
+            self.delete(&key).await;
+            return Err(refused(
+                &self.name,
+                format!(
+                    "another process has the file {} (lease {at}, renewed {:.1} s ago, expires {:.1} s after its last renewal)",
+                    other.what(),
+                    age.max(0) as f64 / 1000.0,
+                    ttl as f64 / 1000.0
+                ),
+            ));
+        }
+        for e in expired {
+            log::debug!("{}: removing expired lease {e}", self.label);
+            self.delete(&e).await;
+        }
+        *self.held.lock() = (key.clone(), sent);
+        Ok(key)
+    }
+
+    fn renew_loop(self: Arc<Self>) {
+        let every = self.ttl / 3;
+        loop {
+            {
+                let mut stop = self.stop.lock();
+                if !*stop {
+                    self.wake.wait_for(&mut stop, every);
+                }
+                if *stop {
+                    return;
+                }
+            }
+            let key = self.held.lock().0.clone();
+            let sent = Instant::now();
+            match block_on(self.put(&key)) {
+                Ok(()) => {
+                    let mut h = self.held.lock();
+                    if h.0 == key {
+                        h.1 = sent;
+                    }
+                }
+                Err(e) => log::warn!("{}: could not renew the lease on {:?}: {}", self.label, self.name, e.msg),
+            }
+        }
+    }
+}
+
+impl Lease {
+    /// Takes a lease on the file whose objects are under `file_dir`, or says who holds it.
+    pub fn acquire(store: Arc<dyn ObjectStore>, file_dir: &Path, label: &str, name: &str, ttl: Duration, req: &LockRequest) -> Result<Lease> {
+        let s = Arc::new(Shared {
+            store,
+            dir: file_dir.child("lease"),
+            label: label.to_string(),
+            name: name.to_string(),
+            ttl,
+            id: holder_id(),
+            held: Mutex::new((Path::default(), Instant::now())),
+            stop: Mutex::new(false),
+            wake: Condvar::new(),
+        });
+        block_on(s.claim(Kind::of(req)))?;
+        let t = s.clone();
+        let renewer = std::thread::Builder::new()
+            .name("rustvol-lease".into())
+            .spawn(move || t.renew_loop())
+            .map_err(|e| VolError::new(Area::Storage, format!("cannot start the lease renewer: {e}")))?;
+        Ok(Lease { s, renewer: Some(renewer) })
+    }
+}
+
+impl HeldLock for Lease {
+    fn upgrade(&mut self, req: &LockRequest) -> Result<()> {
+        let (old, _) = self.s.held.lock().clone();
+        let new = block_on(self.s.claim(Kind::of(req)))?;
+        if new != old {
+            block_on(self.s.delete(&old));
+        }
+        Ok(())
+    }
+
+    fn check(&self) -> Result<()> {
+        let since = self.s.held.lock().1.elapsed();
+        if since > self.s.ttl {
+            return Err(VolError::new(
+                Area::File,
+                format!(
+                    "the lease on {:?} was last renewed {:.1} s ago, longer than it lasts ({:.1} s): another process may have taken the file over, so nothing more is committed",
+                    self.s.name,
+                    since.as_secs_f64(),
+                    self.s.ttl.as_secs_f64()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        *self.s.stop.lock() = true;
+        self.s.wake.notify_all();
+        if let Some(t) = self.renewer.take() {
+            let _ = t.join();
+        }
+        let key = self.s.held.lock().0.clone();
+        block_on(self.s.delete(&key));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object_store::memory::InMemory;
+
+    fn req(write: bool, swmr: bool) -> LockRequest {
+        LockRequest { write, swmr, ignore_disabled: false }
+    }
+
+    fn take(store: &Arc<InMemory>, ttl_ms: u64, r: LockRequest) -> Result<Lease> {
+        Lease::acquire(store.clone(), &Path::from("f"), "mem", "f", Duration::from_millis(ttl_ms), &r)
+    }
+
+    #[test]
+    fn leases_follow_native_lock_rules() {
+        let store = Arc::new(InMemory::new());
+        let w = take(&store, 30_000, req(true, false)).unwrap();
+        let e = take(&store, 30_000, req(true, false)).err().unwrap();
+        assert!(e.msg.contains("unable to lock the file") && e.msg.contains("open for writing"), "{}", e.msg);
+        assert!(take(&store, 30_000, req(false, false)).is_err());
+        assert!(take(&store, 30_000, req(false, true)).is_err());
+        drop(w);
+        let r1 = take(&store, 30_000, req(false, false)).unwrap();
+        let mut r2 = take(&store, 30_000, req(false, false)).unwrap();
+        assert!(take(&store, 30_000, req(true, false)).is_err());
+        assert!(r2.upgrade(&req(true, false)).is_err(), "r1 still reads");
+        drop(r1);
+        r2.upgrade(&req(true, false)).unwrap();
+        assert!(take(&store, 30_000, req(false, false)).is_err());
+        drop(r2);
+        let sw = take(&store, 30_000, req(true, true)).unwrap();
+        let _sr = take(&store, 30_000, req(false, true)).unwrap();
+        assert!(take(&store, 30_000, req(false, false)).is_err());
+        assert!(take(&store, 30_000, req(true, false)).is_err());
+        drop(sw);
+    }
+
+    #[test]
+    fn a_lease_not_renewed_expires_and_a_held_one_does_not() {
+        let store = Arc::new(InMemory::new());
+        let held = take(&store, 300, req(true, false)).unwrap();
+        std::thread::sleep(Duration::from_millis(1800));
+        assert!(take(&store, 300, req(true, false)).is_err(), "renewed leases keep counting");
+        held.check().unwrap();
+        let killed = std::mem::ManuallyDrop::new(held);
+        // Stop its renewer without removing the lease, as a kill would.
+        *killed.s.stop.lock() = true;
+        killed.s.wake.notify_all();
+        std::thread::sleep(Duration::from_millis(300 + GRANULARITY_MS as u64 + 500));
+        assert!(killed.check().is_err(), "a lease not renewed in time is reported lost");
+        take(&store, 300, req(true, false)).unwrap();
+    }
+}
