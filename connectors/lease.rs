@@ -86,16 +86,65 @@ fn parse_name(name: &str) -> Option<(Kind, i64, &str)> {
     Some((kind, ttl, it.next()?))
 }
 
-struct Shared {
-    store: Arc<dyn ObjectStore>,
+/// Where one file's leases live: small named objects, listed with a time stamp each on one
+/// clock (the store's where it keeps one, else the writers' own, which DAOS keeps in step).
+pub trait LeaseRoom: Send + Sync {
+    fn label(&self) -> String;
+    /// Puts (or renews) the lease `name`.
+    fn put(&self, name: &str) -> Result<()>;
+    /// Every lease there, with its stamp in milliseconds.
+    fn list(&self) -> Result<Vec<(String, i64)>>;
+    /// A missing lease is no error.
+    fn delete(&self, name: &str) -> Result<()>;
+}
+
+/// Leases as objects `<file>/lease/<name>` of an object store, stamped by the store.
+pub struct ObjectRoom {
+    pub store: Arc<dyn ObjectStore>,
     /// `<file>/lease`
-    dir: Path,
-    label: String,
+    pub dir: Path,
+    pub label: String,
+}
+
+impl ObjectRoom {
+    fn err(&self, what: &str, e: impl std::fmt::Display) -> VolError {
+        VolError::new(Area::Storage, format!("{}: {what}: {e}", self.label))
+    }
+}
+
+impl LeaseRoom for ObjectRoom {
+    fn label(&self) -> String {
+        self.label.clone()
+    }
+
+    fn put(&self, name: &str) -> Result<()> {
+        let key = self.dir.child(name);
+        let body = format!("{{\"pid\":{}}}\n", std::process::id());
+        block_on(self.store.put(&key, PutPayload::from(body.into_bytes()))).map(|_| ()).map_err(|e| self.err(&format!("writing lease {key}"), e))
+    }
+
+    fn list(&self) -> Result<Vec<(String, i64)>> {
+        let listed: Vec<object_store::ObjectMeta> =
+            block_on(self.store.list(Some(&self.dir)).try_collect()).map_err(|e| self.err(&format!("listing leases under {}", self.dir), e))?;
+        Ok(listed.into_iter().filter_map(|m| Some((m.location.filename()?.to_string(), m.last_modified.timestamp_millis()))).collect())
+    }
+
+    fn delete(&self, name: &str) -> Result<()> {
+        let key = self.dir.child(name);
+        match block_on(self.store.delete(&key)) {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.err(&format!("removing lease {key}"), e)),
+        }
+    }
+}
+
+struct Shared {
+    room: Box<dyn LeaseRoom>,
     name: String,
     ttl: Duration,
     id: String,
-    /// The lease object now held, and when the put that last renewed it was sent.
-    held: Mutex<(Path, Instant)>,
+    /// The lease now held, and when the put that last renewed it was sent.
+    held: Mutex<(String, Instant)>,
     stop: Mutex<bool>,
     wake: Condvar,
 }
@@ -107,72 +156,61 @@ pub struct Lease {
 }
 
 impl Shared {
-    fn key(&self, kind: Kind) -> Path {
-        self.dir.child(format!("{}.{}.{}", kind.tag(), self.ttl.as_millis(), self.id))
+    fn key(&self, kind: Kind) -> String {
+        format!("{}.{}.{}", kind.tag(), self.ttl.as_millis(), self.id)
     }
 
-    fn err(&self, what: &str, e: impl std::fmt::Display) -> VolError {
-        VolError::new(Area::Storage, format!("{}: {what}: {e}", self.label))
-    }
-
-    async fn put(&self, key: &Path) -> Result<()> {
-        let body = format!("{{\"pid\":{},\"holder\":\"{}\"}}\n", std::process::id(), self.id);
-        self.store.put(key, PutPayload::from(body.into_bytes())).await.map(|_| ()).map_err(|e| self.err(&format!("writing lease {key}"), e))
-    }
-
-    async fn delete(&self, key: &Path) {
-        match self.store.delete(key).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-            Err(e) => log::warn!("{}: could not remove lease {key}: {e}", self.label),
+    fn delete(&self, key: &str) {
+        if let Err(e) = self.room.delete(key) {
+            log::warn!("{}", e.msg);
         }
     }
 
     /// Puts a lease of `kind`, then refuses (taking it back) if a live lease of another holder
     /// conflicts with it. Leases long expired are removed on the way.
-    async fn claim(&self, kind: Kind) -> Result<Path> {
+    fn claim(&self, kind: Kind) -> Result<String> {
         let key = self.key(kind);
         let sent = Instant::now();
-        self.put(&key).await?;
-        let listed: Vec<object_store::ObjectMeta> = match self.store.list(Some(&self.dir)).try_collect().await {
+        self.room.put(&key)?;
+        let listed = match self.room.list() {
             Ok(l) => l,
             Err(e) => {
-                self.delete(&key).await;
-                return Err(self.err(&format!("listing leases under {}", self.dir), e));
+                self.delete(&key);
+                return Err(e);
             }
         };
-        let ms = |m: &object_store::ObjectMeta| m.last_modified.timestamp_millis();
-        // The store's "now": the time it gave the lease just put (or anything newer).
-        let now = listed.iter().map(ms).max().unwrap_or(0);
+        // "Now" on the room's clock: the stamp of the lease just put (or anything newer).
+        let now = listed.iter().map(|(_, t)| *t).max().unwrap_or(0);
         let mut conflict = None;
         let mut expired = Vec::new();
-        for m in &listed {
-            let Some(file) = m.location.filename() else { continue };
+        for (file, stamp) in &listed {
             let Some((other, ttl, id)) = parse_name(file) else { continue };
             if id == self.id {
                 continue;
             }
-            let age = now - ms(m);
+            let age = now - stamp;
             if age > ttl + GRANULARITY_MS {
-                expired.push(m.location.clone());
+                expired.push(file.clone());
             } else if kind.refused_by(other) {
-                conflict = Some((other, age, ttl, m.location.clone()));
+                conflict = Some((other, age, ttl, file.clone()));
             }
         }
         if let Some((other, age, ttl, at)) = conflict {
-            self.delete(&key).await;
+            self.delete(&key);
             return Err(refused(
                 &self.name,
                 format!(
-                    "another process has the file {} (lease {at}, renewed {:.1} s ago, expires {:.1} s after its last renewal)",
+                    "another process has the file {} (lease {at} in {}, renewed {:.1} s ago, expires {:.1} s after its last renewal)",
                     other.what(),
+                    self.room.label(),
                     age.max(0) as f64 / 1000.0,
                     ttl as f64 / 1000.0
                 ),
             ));
         }
         for e in expired {
-            log::debug!("{}: removing expired lease {e}", self.label);
-            self.delete(&e).await;
+            log::debug!("{}: removing expired lease {e}", self.room.label());
+            self.delete(&e);
         }
         *self.held.lock() = (key.clone(), sent);
         Ok(key)
@@ -192,34 +230,32 @@ impl Shared {
             }
             let key = self.held.lock().0.clone();
             let sent = Instant::now();
-            match block_on(self.put(&key)) {
+            match self.room.put(&key) {
                 Ok(()) => {
                     let mut h = self.held.lock();
                     if h.0 == key {
                         h.1 = sent;
                     }
                 }
-                Err(e) => log::warn!("{}: could not renew the lease on {:?}: {}", self.label, self.name, e.msg),
+                Err(e) => log::warn!("could not renew the lease on {:?}: {}", self.name, e.msg),
             }
         }
     }
 }
 
 impl Lease {
-    /// Takes a lease on the file whose objects are under `file_dir`, or says who holds it.
-    pub fn acquire(store: Arc<dyn ObjectStore>, file_dir: &Path, label: &str, name: &str, ttl: Duration, req: &LockRequest) -> Result<Lease> {
+    /// Takes a lease in `room` on the file the application calls `name`, or says who holds it.
+    pub fn acquire(room: Box<dyn LeaseRoom>, name: &str, ttl: Duration, req: &LockRequest) -> Result<Lease> {
         let s = Arc::new(Shared {
-            store,
-            dir: file_dir.child("lease"),
-            label: label.to_string(),
+            room,
             name: name.to_string(),
             ttl,
             id: holder_id(),
-            held: Mutex::new((Path::default(), Instant::now())),
+            held: Mutex::new((String::new(), Instant::now())),
             stop: Mutex::new(false),
             wake: Condvar::new(),
         });
-        block_on(s.claim(Kind::of(req)))?;
+        s.claim(Kind::of(req))?;
         let t = s.clone();
         let renewer = std::thread::Builder::new()
             .name("rustvol-lease".into())
@@ -232,9 +268,9 @@ impl Lease {
 impl HeldLock for Lease {
     fn upgrade(&mut self, req: &LockRequest) -> Result<()> {
         let (old, _) = self.s.held.lock().clone();
-        let new = block_on(self.s.claim(Kind::of(req)))?;
+        let new = self.s.claim(Kind::of(req))?;
         if new != old {
-            block_on(self.s.delete(&old));
+            self.s.delete(&old);
         }
         Ok(())
     }
@@ -264,7 +300,7 @@ impl Drop for Lease {
             let _ = t.join();
         }
         let key = self.s.held.lock().0.clone();
-        block_on(self.s.delete(&key));
+        self.s.delete(&key);
     }
 }
 
@@ -278,7 +314,8 @@ mod tests {
     }
 
     fn take(store: &Arc<InMemory>, ttl_ms: u64, r: LockRequest) -> Result<Lease> {
-        Lease::acquire(store.clone(), &Path::from("f"), "mem", "f", Duration::from_millis(ttl_ms), &r)
+        let room = ObjectRoom { store: store.clone(), dir: Path::from("f/lease"), label: "mem".into() };
+        Lease::acquire(Box::new(room), "f", Duration::from_millis(ttl_ms), &r)
     }
 
     #[test]

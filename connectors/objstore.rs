@@ -317,7 +317,10 @@ impl VolBackend for ObjStoreBackend {
     fn lock_file(&self, file: &str, name: &str, req: &LockRequest) -> Result<Option<Box<dyn HeldLock>>> {
         Ok(Some(match &self.locking {
             Locking::Dir(fs) => Box::new(super::lock::DirLock::acquire(name, &self.file_dir(fs, file)?, req)?),
-            Locking::Lease(ttl) => Box::new(super::lease::Lease::acquire(self.store.clone(), &self.path(file, &[])?, &self.label, name, *ttl, req)?),
+            Locking::Lease(ttl) => {
+                let room = super::lease::ObjectRoom { store: self.store.clone(), dir: self.path(file, &["lease"])?, label: self.label.clone() };
+                Box::new(super::lease::Lease::acquire(Box::new(room), name, *ttl, req)?)
+            }
         }))
     }
 
