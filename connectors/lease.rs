@@ -118,7 +118,7 @@ impl LeaseRoom for ObjectRoom {
     }
 
     fn put(&self, name: &str) -> Result<()> {
-        let key = self.dir.child(name);
+        let key = self.dir.clone().join(name);
         let body = format!("{{\"pid\":{}}}\n", std::process::id());
         block_on(self.store.put(&key, PutPayload::from(body.into_bytes()))).map(|_| ()).map_err(|e| self.err(&format!("writing lease {key}"), e))
     }
@@ -130,7 +130,7 @@ impl LeaseRoom for ObjectRoom {
     }
 
     fn delete(&self, name: &str) -> Result<()> {
-        let key = self.dir.child(name);
+        let key = self.dir.clone().join(name);
         match block_on(self.store.delete(&key)) {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(self.err(&format!("removing lease {key}"), e)),

@@ -245,6 +245,8 @@ mod tests {
     fn dir(tag: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("rustvol-lock-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
+        // The file's directory exists whenever the file does.
+        std::fs::create_dir_all(&d).unwrap();
         d
     }
 

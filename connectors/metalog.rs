@@ -456,6 +456,90 @@ mod tests {
         }
     }
 
+    /// A map that honours conditions, as AWS S3 or MinIO do: each put gets a new tag.
+    #[derive(Default)]
+    struct TaggedStore(Mutex<HashMap<String, (Vec<u8>, u64)>>, Mutex<u64>);
+
+    impl BlobStore for TaggedStore {
+        fn label(&self) -> String {
+            "tagged".into()
+        }
+        fn get_many(&self, names: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+            Ok(names.iter().map(|n| self.0.lock().get(n).map(|v| v.0.clone())).collect())
+        }
+        fn put(&self, name: &str, bytes: Vec<u8>) -> Result<()> {
+            let mut n = self.1.lock();
+            *n += 1;
+            self.0.lock().insert(name.to_string(), (bytes, *n));
+            Ok(())
+        }
+        fn delete(&self, names: &[String]) -> Result<()> {
+            names.iter().for_each(|n| drop(self.0.lock().remove(n)));
+            Ok(())
+        }
+        fn begin_swap(&self) -> Result<Swap> {
+            Ok(Swap::Conditional)
+        }
+        fn get_tagged(&self, name: &str) -> Result<Option<(Vec<u8>, Option<String>)>> {
+            Ok(self.0.lock().get(name).map(|(b, t)| (b.clone(), Some(t.to_string()))))
+        }
+        fn put_if(&self, name: &str, bytes: Vec<u8>, expect: Option<&str>) -> Result<std::result::Result<Option<String>, ()>> {
+            let now = self.0.lock().get(name).map(|v| v.1.to_string());
+            if now.as_deref() != expect {
+                return Ok(Err(()));
+            }
+            self.put(name, bytes)?;
+            Ok(Ok(self.0.lock().get(name).map(|v| v.1.to_string())))
+        }
+    }
+
+    fn put_one(id: ObjId) -> MetaCommit {
+        MetaCommit { header: b"{}".to_vec(), upserts: vec![(id, format!("{{\"v\":{id}}}").into_bytes())], deletes: vec![] }
+    }
+
+    /// Two writers that opened the same generation: the second commit is refused naming the
+    /// conflict, every later one of it too, and the store keeps exactly the first writer's.
+    fn second_writer_is_refused(store: &dyn BlobStore) {
+        let setup = MetaLog::default();
+        setup.start("f");
+        setup.commit("f", store, put_one(1)).unwrap();
+        let (a, b) = (MetaLog::default(), MetaLog::default());
+        a.load("f", store).unwrap().unwrap();
+        b.load("f", store).unwrap().unwrap();
+        a.commit("f", store, put_one(2)).unwrap();
+        let e = b.commit("f", store, put_one(3)).unwrap_err();
+        assert!(e.msg.contains("another writer committed to the file"), "{}", e.msg);
+        assert!(b.commit("f", store, put_one(4)).is_err(), "a refused writer stays refused");
+        a.commit("f", store, put_one(5)).unwrap();
+        let ids: Vec<ObjId> = MetaLog::default().load("f", store).unwrap().unwrap().records.iter().map(|r| r.0).collect();
+        assert_eq!(ids, vec![1, 2, 5]);
+    }
+
+    #[test]
+    fn a_commit_on_a_replaced_generation_is_refused_without_conditions() {
+        second_writer_is_refused(&MapStore::default());
+    }
+
+    #[test]
+    fn a_commit_on_a_replaced_generation_is_refused_with_conditions() {
+        second_writer_is_refused(&TaggedStore::default());
+    }
+
+    #[test]
+    fn a_new_file_replaced_by_another_create_is_refused() {
+        let store = TaggedStore::default();
+        let (a, b) = (MetaLog::default(), MetaLog::default());
+        a.start("f");
+        b.start("f");
+        a.commit("f", &store, put_one(1)).unwrap();
+        assert!(b.commit("f", &store, put_one(2)).is_err());
+        let store = MapStore::default();
+        a.start("f");
+        b.start("f");
+        a.commit("f", &store, put_one(1)).unwrap();
+        assert!(b.commit("f", &store, put_one(2)).is_err());
+    }
+
     #[test]
     fn merged_segments_load_as_the_state_they_replace() {
         let store = MapStore::default();
