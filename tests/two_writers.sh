@@ -235,6 +235,6 @@ while kill -0 "$pp" 2>/dev/null; do
 done
 wait "$pp"
 check "a reader saw only whole flushed states while the writer worked ($seen looks:$(echo "$counts" | tr ' ' '\n' | sort -nu | tr '\n' ' '))" \
-  [ "$bad" -eq 0 ] -a "$seen" -gt 0
+  [ "$bad" -eq 0 -a "$seen" -gt 0 ]
 
 summary
