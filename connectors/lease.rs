@@ -23,6 +23,8 @@ use std::time::{Duration, Instant};
 /// Last-modified times in listings may be whole seconds: a lease counts as expired only when
 /// it is older than its ttl by this much more.
 const GRANULARITY_MS: i64 = 1000;
+/// Further attempts of a refused claim.
+const RETRIES: usize = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -166,9 +168,26 @@ impl Shared {
         }
     }
 
+    /// `try_claim`, again after a short random pause when refused: two openers that started
+    /// together and saw each other both back off, and the one that comes back first gets the
+    /// file (natively one of them always does).
+    fn claim(&self, kind: Kind) -> Result<String> {
+        let mut seed = self.id.bytes().fold(std::process::id() as u64, |h, x| (h ^ x as u64).wrapping_mul(0x0100_0000_01b3));
+        for attempt in 0.. {
+            match self.try_claim(kind) {
+                Err(e) if attempt < RETRIES && e.area == Area::File => {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    std::thread::sleep(Duration::from_millis(10 + (seed >> 33) % 120));
+                }
+                r => return r,
+            }
+        }
+        unreachable!("the loop returns")
+    }
+
     /// Puts a lease of `kind`, then refuses (taking it back) if a live lease of another holder
     /// conflicts with it. Leases long expired are removed on the way.
-    fn claim(&self, kind: Kind) -> Result<String> {
+    fn try_claim(&self, kind: Kind) -> Result<String> {
         let key = self.key(kind);
         let sent = Instant::now();
         self.room.put(&key)?;
