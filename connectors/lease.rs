@@ -92,8 +92,9 @@ fn parse_name(name: &str) -> Option<(Kind, i64, &str)> {
 /// clock (the store's where it keeps one, else the writers' own, which DAOS keeps in step).
 pub trait LeaseRoom: Send + Sync {
     fn label(&self) -> String;
-    /// Puts (or renews) the lease `name`.
-    fn put(&self, name: &str) -> Result<()>;
+    /// Puts (or renews) the lease `name`; `Ok(false)` when the store does not let this client
+    /// write (read-only credentials).
+    fn put(&self, name: &str) -> Result<bool>;
     /// Every lease there, with its stamp in milliseconds.
     fn list(&self) -> Result<Vec<(String, i64)>>;
     /// A missing lease is no error.
@@ -122,7 +123,11 @@ impl LeaseRoom for ObjectRoom {
     fn put(&self, name: &str) -> Result<()> {
         let key = self.dir.clone().join(name);
         let body = format!("{{\"pid\":{}}}\n", std::process::id());
-        block_on(self.store.put(&key, PutPayload::from(body.into_bytes()))).map(|_| ()).map_err(|e| self.err(&format!("writing lease {key}"), e))
+        match block_on(self.store.put(&key, PutPayload::from(body.into_bytes()))) {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. }) => Ok(false),
+            Err(e) => Err(self.err(&format!("writing lease {key}"), e)),
+        }
     }
 
     fn list(&self) -> Result<Vec<(String, i64)>> {
@@ -190,9 +195,18 @@ impl Shared {
     fn try_claim(&self, kind: Kind) -> Result<String> {
         let key = self.key(kind);
         let sent = Instant::now();
-        self.room.put(&key)?;
+        let leased = self.room.put(&key)?;
+        if !leased && matches!(kind, Kind::Writer | Kind::SwmrWriter) {
+            return Err(refused(&self.name, format!("{} does not let this client write a lease", self.room.label())));
+        }
         let listed = match self.room.list() {
             Ok(l) => l,
+            // A reader that may neither write nor list has nothing to go by but the commit
+            // point, which writers never leave half-replaced.
+            Err(e) if !leased => {
+                log::info!("{}: reading {:?} without a lease ({})", self.room.label(), self.name, e.msg);
+                return Ok(String::new());
+            }
             Err(e) => {
                 self.delete(&key);
                 return Err(e);
@@ -227,6 +241,12 @@ impl Shared {
                 ),
             ));
         }
+        if !leased {
+            // Read-only credentials: the file is read without a lease (writers cannot see
+            // this reader), after checking that none holds it.
+            log::info!("{}: reading {:?} without a lease (the store refuses this client's writes)", self.room.label(), self.name);
+            return Ok(String::new());
+        }
         for e in expired {
             log::debug!("{}: removing expired lease {e}", self.room.label());
             self.delete(&e);
@@ -248,14 +268,18 @@ impl Shared {
                 }
             }
             let key = self.held.lock().0.clone();
+            if key.is_empty() {
+                return;
+            }
             let sent = Instant::now();
             match self.room.put(&key) {
-                Ok(()) => {
+                Ok(true) => {
                     let mut h = self.held.lock();
                     if h.0 == key {
                         h.1 = sent;
                     }
                 }
+                Ok(false) => log::warn!("could not renew the lease on {:?}: the store refused the write", self.name),
                 Err(e) => log::warn!("could not renew the lease on {:?}: {}", self.name, e.msg),
             }
         }
@@ -319,7 +343,9 @@ impl Drop for Lease {
             let _ = t.join();
         }
         let key = self.s.held.lock().0.clone();
-        self.s.delete(&key);
+        if !key.is_empty() {
+            self.s.delete(&key);
+        }
     }
 }
 

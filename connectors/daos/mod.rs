@@ -195,9 +195,13 @@ impl super::lease::LeaseRoom for DaosRoom {
         self.label.clone()
     }
 
-    fn put(&self, name: &str) -> Result<()> {
+    fn put(&self, name: &str) -> Result<bool> {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
-        self.obj.put_singles(&self.dkey, vec![(name.as_bytes().to_vec(), now.to_le_bytes().to_vec())], 0).map_err(|e| self.err(e))
+        match self.obj.put_singles(&self.dkey, vec![(name.as_bytes().to_vec(), now.to_le_bytes().to_vec())], 0) {
+            Ok(()) => Ok(true),
+            Err(e) if e.is(DER_NO_PERM) => Ok(false),
+            Err(e) => Err(self.err(e)),
+        }
     }
 
     fn list(&self) -> Result<Vec<(String, i64)>> {
