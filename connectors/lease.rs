@@ -120,7 +120,7 @@ impl LeaseRoom for ObjectRoom {
         self.label.clone()
     }
 
-    fn put(&self, name: &str) -> Result<()> {
+    fn put(&self, name: &str) -> Result<bool> {
         let key = self.dir.clone().join(name);
         let body = format!("{{\"pid\":{}}}\n", std::process::id());
         match block_on(self.store.put(&key, PutPayload::from(body.into_bytes()))) {
