@@ -3,8 +3,9 @@
 #
 #   tests/two_writers.sh [INFO]     INFO: rustvol info string; default: a dir backend in a
 #                                   scratch directory. For S3: tests/two_writers.sh "$RUSTVOL_S3_INFO"
-#                                   (env file of scripts/garage.sh sourced); leases there last
-#                                   2 s unless INFO says lease=.
+#                                   (env file of scripts/garage.sh sourced); for DAOS:
+#                                   "backend=daos;pool=..." (tests/daos/run.sh). Leases (s3,
+#                                   daos) last 2 s unless INFO says lease=.
 #
 # The race (tests/two_writers.c write): each round makes the file afresh, then starts two
 # processes that open it read-write at the same instant (a shared start time), each creating
@@ -14,7 +15,7 @@
 # nothing. A round where the file holds fewer groups than were reported committed fails.
 # Then: HDF5_USE_FILE_LOCKING=FALSE and H5Pset_file_locking take no lock (and a commit on top
 # of another writer's is refused, not lost); a killed writer does not keep the file locked
-# (dir: at once; s3: once its lease expires); readers are refused while a writer holds the file
+# (dir: at once; s3, daos: once its lease expires); readers are refused while a writer holds the file
 # and a writer while readers do, except SWMR readers of a SWMR writer, as natively; a reader
 # without locks sees only whole committed states while a writer flushes.
 # Ends with "N passed, N failed"; exit 1 on a failure.
@@ -39,10 +40,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-S3=no
+# Stores without kernel locks hold leases (s3, daos): short ones here.
+LEASED=no
 case ";$INFO;" in
+  *";backend=daos;"*|*" backend=daos;"*|*";backend=daos "*) LEASED=yes ;;
   *";backend=s3;"*|*" backend=s3;"*|*";backend=s3 "*)
-    S3=yes
+    LEASED=yes
     if { [ -z "${AWS_ACCESS_KEY_ID:-}" ] || [ -z "${AWS_SECRET_ACCESS_KEY:-}" ]; } \
        && [ ! -f "${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}" ]; then
       echo "two_writers.sh: no S3 credentials (source the env file of scripts/garage.sh)" >&2
@@ -51,7 +54,7 @@ case ";$INFO;" in
 esac
 case ";$INFO;" in
   *";lease="*|*" lease="*) ;;
-  *) [ "$S3" = yes ] && INFO="$INFO;lease=2" ;;
+  *) [ "$LEASED" = yes ] && INFO="$INFO;lease=2" ;;
 esac
 LEASE=$(printf '%s\n' "$INFO" | tr '; ' '\n\n' | sed -n 's/^lease=//p' | tail -n1)
 LEASE=${LEASE:-30}
@@ -184,7 +187,7 @@ fi
 # --- a killed writer ---
 kill -KILL "$ph"; wait "$ph" 2>/dev/null
 t0=$(now_ms)
-if [ "$S3" = no ]; then
+if [ "$LEASED" = no ]; then
   out=$(tw write "$F" k 3 0 0 2>&1)
   check "a killed writer leaves no lock: the next writer opens at once" grep -q '^committed 3' <<<"$out"
 else
