@@ -48,11 +48,11 @@ case ";$INFO;" in
       exit 2
     fi ;;
 esac
-# On s3 a killed writer's lease keeps the file locked until it expires (docs/FORMAT.md): short
-# leases here, waited out before the file is opened again.
+# On s3 and daos a killed writer's lease keeps the file locked until it expires
+# (docs/FORMAT.md): short leases here, waited out before the file is opened again.
 LEASE_WAIT=0
 case ";$INFO;" in
-  *";backend=s3;"*|*" backend=s3;"*|*";backend=s3 "*)
+  *";backend=s3;"*|*" backend=s3;"*|*";backend=s3 "*|*";backend=daos;"*|*" backend=daos;"*|*";backend=daos "*)
     case ";$INFO;" in *";lease="*|*" lease="*) ;; *) INFO="$INFO;lease=2" ;; esac
     LEASE_WAIT=$(( $(printf '%s\n' "$INFO" | tr '; ' '\n\n' | sed -n 's/^lease=//p' | tail -n1) + 2 )) ;;
 esac
