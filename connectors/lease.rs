@@ -150,6 +150,7 @@ struct Shared {
     name: String,
     ttl: Duration,
     id: String,
+    pid: u32,
     /// The lease now held, and when the put that last renewed it was sent.
     held: Mutex<(String, Instant)>,
     stop: Mutex<bool>,
@@ -286,6 +287,29 @@ impl Shared {
     }
 }
 
+/// Leases held by this process, so that one ending without closing its files (`exit` on an
+/// error path) takes them back as the kernel drops a native file's locks.
+static LIVE: Mutex<Vec<std::sync::Weak<Shared>>> = Mutex::new(Vec::new());
+static AT_EXIT: std::sync::Once = std::sync::Once::new();
+
+extern "C" fn release_at_exit() {
+    // No unwinding into libc; a lease that cannot be removed now expires.
+    let _ = std::panic::catch_unwind(|| {
+        let live: Vec<Arc<Shared>> = LIVE.lock().iter().filter_map(|w| w.upgrade()).collect();
+        for s in live {
+            // A forked child inherits the parent's list but not its leases.
+            if s.pid != std::process::id() {
+                continue;
+            }
+            *s.stop.lock() = true;
+            let key = std::mem::take(&mut s.held.lock().0);
+            if !key.is_empty() {
+                s.delete(&key);
+            }
+        }
+    });
+}
+
 impl Lease {
     /// Takes a lease in `room` on the file the application calls `name`, or says who holds it.
     pub fn acquire(room: Box<dyn LeaseRoom>, name: &str, ttl: Duration, req: &LockRequest) -> Result<Lease> {
@@ -294,11 +318,21 @@ impl Lease {
             name: name.to_string(),
             ttl,
             id: holder_id(),
+            pid: std::process::id(),
             held: Mutex::new((String::new(), Instant::now())),
             stop: Mutex::new(false),
             wake: Condvar::new(),
         });
         s.claim(Kind::of(req))?;
+        AT_EXIT.call_once(|| {
+            // SAFETY: registers a function taking and returning nothing, which catches panics.
+            unsafe { libc::atexit(release_at_exit) };
+        });
+        {
+            let mut live = LIVE.lock();
+            live.retain(|w| w.strong_count() > 0);
+            live.push(Arc::downgrade(&s));
+        }
         let t = s.clone();
         let renewer = std::thread::Builder::new()
             .name("rustvol-lease".into())

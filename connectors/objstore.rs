@@ -112,6 +112,11 @@ impl ObjStoreBackend {
         }
     }
 
+    /// Whether commits replace the manifest with a conditional PUT (the store honours them).
+    pub fn honours_conditions(&self) -> bool {
+        self.probe_conditional()
+    }
+
     /// Finds out once whether the store refuses a PUT whose precondition fails: some stores
     /// (Garage) ignore If-None-Match and If-Match and overwrite. A probe object is written,
     /// then written again with each condition that must fail.
