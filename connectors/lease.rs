@@ -92,9 +92,9 @@ fn parse_name(name: &str) -> Option<(Kind, i64, &str)> {
 /// clock (the store's where it keeps one, else the writers' own, which DAOS keeps in step).
 pub trait LeaseRoom: Send + Sync {
     fn label(&self) -> String;
-    /// Puts (or renews) the lease `name`; `Ok(false)` when the store does not let this client
-    /// write (read-only credentials).
-    fn put(&self, name: &str) -> Result<bool>;
+    /// Puts (or renews) the lease `name`; `Ok(Some(why))` when the store does not let this
+    /// client write (read-only credentials).
+    fn put(&self, name: &str) -> Result<Option<VolError>>;
     /// Every lease there, with its stamp in milliseconds.
     fn list(&self) -> Result<Vec<(String, i64)>>;
     /// A missing lease is no error.
@@ -120,12 +120,14 @@ impl LeaseRoom for ObjectRoom {
         self.label.clone()
     }
 
-    fn put(&self, name: &str) -> Result<bool> {
+    fn put(&self, name: &str) -> Result<Option<VolError>> {
         let key = self.dir.clone().join(name);
         let body = format!("{{\"pid\":{}}}\n", std::process::id());
         match block_on(self.store.put(&key, PutPayload::from(body.into_bytes()))) {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. }) => Ok(false),
+            Ok(_) => Ok(None),
+            Err(e @ (object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. })) => {
+                Ok(Some(self.err(&format!("writing lease {key}"), e)))
+            }
             Err(e) => Err(self.err(&format!("writing lease {key}"), e)),
         }
     }
@@ -196,9 +198,12 @@ impl Shared {
     fn try_claim(&self, kind: Kind) -> Result<String> {
         let key = self.key(kind);
         let sent = Instant::now();
-        let leased = self.room.put(&key)?;
-        if !leased && matches!(kind, Kind::Writer | Kind::SwmrWriter) {
-            return Err(refused(&self.name, format!("{} does not let this client write a lease", self.room.label())));
+        let denied = self.room.put(&key)?;
+        let leased = denied.is_none();
+        if let Some(e) = denied {
+            if matches!(kind, Kind::Writer | Kind::SwmrWriter) {
+                return Err(e);
+            }
         }
         let listed = match self.room.list() {
             Ok(l) => l,
@@ -274,13 +279,13 @@ impl Shared {
             }
             let sent = Instant::now();
             match self.room.put(&key) {
-                Ok(true) => {
+                Ok(None) => {
                     let mut h = self.held.lock();
                     if h.0 == key {
                         h.1 = sent;
                     }
                 }
-                Ok(false) => log::warn!("could not renew the lease on {:?}: the store refused the write", self.name),
+                Ok(Some(e)) => log::warn!("could not renew the lease on {:?}: {}", self.name, e.msg),
                 Err(e) => log::warn!("could not renew the lease on {:?}: {}", self.name, e.msg),
             }
         }

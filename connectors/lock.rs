@@ -224,15 +224,9 @@ impl HeldLock for DirLock {
     }
 }
 
-impl Drop for DirLock {
-    fn drop(&mut self) {
-        // Closing the files releases their locks; unlocking first makes that explicit for
-        // descriptors a fork may have duplicated.
-        for f in [self.writer.take(), self.open.take()].into_iter().flatten() {
-            unlock(&f);
-        }
-    }
-}
+// Dropping the files releases their locks when no other descriptor shares them. No explicit
+// unlock: a child forked while the file was open shares the descriptors, and its closing the
+// file must not release the parent's locks.
 
 #[cfg(test)]
 mod tests {

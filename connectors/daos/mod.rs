@@ -195,11 +195,11 @@ impl super::lease::LeaseRoom for DaosRoom {
         self.label.clone()
     }
 
-    fn put(&self, name: &str) -> Result<bool> {
+    fn put(&self, name: &str) -> Result<Option<VolError>> {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
         match self.obj.put_singles(&self.dkey, vec![(name.as_bytes().to_vec(), now.to_le_bytes().to_vec())], 0) {
-            Ok(()) => Ok(true),
-            Err(e) if e.is(DER_NO_PERM) => Ok(false),
+            Ok(()) => Ok(None),
+            Err(e) if e.is(DER_NO_PERM) => Ok(Some(self.err(e))),
             Err(e) => Err(self.err(e)),
         }
     }
