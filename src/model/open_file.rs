@@ -114,12 +114,18 @@ impl OpenFile {
         if find_open(&loc).is_some() {
             bail!(Area::File, "unable to truncate {name:?}: the file is already open");
         }
+        let exists = |loc: &Location| -> Result<()> {
+            if mode == CreateMode::Exclusive && loc.backend.file_exists(&loc.key)? {
+                bail!(Area::File, "unable to create {name:?}: the file already exists (H5F_ACC_EXCL)");
+            }
+            Ok(())
+        };
+        // As natively, an existing file fails H5F_ACC_EXCL before any lock is tried.
+        exists(&loc)?;
         // Locked before anything is truncated: a file another process has open stays whole.
         let access = Access { write: true, ..access };
         let lock = if access.locking.use_locks { loc.backend.lock_file(&loc.key, name, &access.request())? } else { None };
-        if mode == CreateMode::Exclusive && loc.backend.file_exists(&loc.key)? {
-            bail!(Area::File, "unable to create {name:?}: the file already exists (H5F_ACC_EXCL)");
-        }
+        exists(&loc)?;
         loc.backend.create_file(&loc.key)?;
         let f = OpenFile::register(loc, name, cfg, meta, lock, &access);
         f.flush()?;
