@@ -376,6 +376,11 @@ impl HeldLock for Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
+        if self.s.pid != std::process::id() {
+            // A forked child: the lease and its renewer are the parent's.
+            std::mem::forget(self.renewer.take());
+            return;
+        }
         *self.s.stop.lock() = true;
         self.s.wake.notify_all();
         if let Some(t) = self.renewer.take() {
