@@ -16,7 +16,8 @@ use crate::error::{Area, Result, VolError};
 use futures::TryStreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use parking_lot::{Condvar, Mutex};
+use parking_lot::Mutex;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -155,14 +156,15 @@ struct Shared {
     pid: u32,
     /// The lease now held, and when the put that last renewed it was sent.
     held: Mutex<(String, Instant)>,
-    stop: Mutex<bool>,
-    wake: Condvar,
+    /// Held across each renewal, so a lease taken back is not put again after.
+    io: Mutex<()>,
+    /// Set when the lease is taken back: no more renewals.
+    stop: std::sync::atomic::AtomicBool,
 }
 
 /// A lease held (and renewed) for as long as the value lives.
 pub struct Lease {
     s: Arc<Shared>,
-    renewer: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Shared {
@@ -261,35 +263,53 @@ impl Shared {
         Ok(key)
     }
 
-    fn renew_loop(self: Arc<Self>) {
-        let every = self.ttl / 3;
-        loop {
-            {
-                let mut stop = self.stop.lock();
-                if !*stop {
-                    self.wake.wait_for(&mut stop, every);
-                }
-                if *stop {
-                    return;
+    /// Puts the lease again if it is due (a third of its ttl since the last renewal).
+    fn renew_if_due(&self) {
+        let _io = self.io.lock();
+        let (key, last) = self.held.lock().clone();
+        if key.is_empty() || self.stop.load(Relaxed) || last.elapsed() < self.ttl / 3 {
+            return;
+        }
+        let sent = Instant::now();
+        match self.room.put(&key) {
+            Ok(None) => {
+                let mut h = self.held.lock();
+                if h.0 == key {
+                    h.1 = sent;
                 }
             }
-            let key = self.held.lock().0.clone();
-            if key.is_empty() {
-                return;
-            }
-            let sent = Instant::now();
-            match self.room.put(&key) {
-                Ok(None) => {
-                    let mut h = self.held.lock();
-                    if h.0 == key {
-                        h.1 = sent;
-                    }
-                }
-                Ok(Some(e)) => log::warn!("could not renew the lease on {:?}: {}", self.name, e.msg),
-                Err(e) => log::warn!("could not renew the lease on {:?}: {}", self.name, e.msg),
-            }
+            Ok(Some(e)) | Err(e) => log::warn!("could not renew the lease on {:?}: {}", self.name, e.msg),
         }
     }
+}
+
+/// One thread per process renews every lease held, however many files are open.
+fn renewer_loop() {
+    loop {
+        let live: Vec<Arc<Shared>> = LIVE.lock().iter().filter_map(|w| w.upgrade()).collect();
+        let pause = live.iter().map(|s| s.ttl / 12).min().unwrap_or(Duration::from_millis(250)).clamp(Duration::from_millis(20), Duration::from_millis(250));
+        for s in &live {
+            s.renew_if_due();
+        }
+        drop(live);
+        std::thread::sleep(pause);
+    }
+}
+
+/// The process that started the renewer (a forked child starts its own).
+static RENEWER: Mutex<Option<u32>> = Mutex::new(None);
+
+fn start_renewer() -> Result<()> {
+    let mut r = RENEWER.lock();
+    let pid = std::process::id();
+    if *r != Some(pid) {
+        std::thread::Builder::new()
+            .name("rustvol-lease".into())
+            .spawn(renewer_loop)
+            .map_err(|e| VolError::new(Area::Storage, format!("cannot start the lease renewer: {e}")))?;
+        *r = Some(pid);
+    }
+    Ok(())
 }
 
 /// Leases held by this process, so that one ending without closing its files (`exit` on an
@@ -306,7 +326,7 @@ extern "C" fn release_at_exit() {
             if s.pid != std::process::id() {
                 continue;
             }
-            *s.stop.lock() = true;
+            s.stop.store(true, Relaxed);
             let key = std::mem::take(&mut s.held.lock().0);
             if !key.is_empty() {
                 s.delete(&key);
@@ -325,8 +345,8 @@ impl Lease {
             id: holder_id(),
             pid: std::process::id(),
             held: Mutex::new((String::new(), Instant::now())),
-            stop: Mutex::new(false),
-            wake: Condvar::new(),
+            io: Mutex::new(()),
+            stop: std::sync::atomic::AtomicBool::new(false),
         });
         s.claim(Kind::of(req))?;
         AT_EXIT.call_once(|| {
@@ -338,17 +358,15 @@ impl Lease {
             live.retain(|w| w.strong_count() > 0);
             live.push(Arc::downgrade(&s));
         }
-        let t = s.clone();
-        let renewer = std::thread::Builder::new()
-            .name("rustvol-lease".into())
-            .spawn(move || t.renew_loop())
-            .map_err(|e| VolError::new(Area::Storage, format!("cannot start the lease renewer: {e}")))?;
-        Ok(Lease { s, renewer: Some(renewer) })
+        let lease = Lease { s };
+        start_renewer()?;
+        Ok(lease)
     }
 }
 
 impl HeldLock for Lease {
     fn upgrade(&mut self, req: &LockRequest) -> Result<()> {
+        let _io = self.s.io.lock();
         let (old, _) = self.s.held.lock().clone();
         let new = self.s.claim(Kind::of(req))?;
         if new != old {
@@ -377,16 +395,12 @@ impl HeldLock for Lease {
 impl Drop for Lease {
     fn drop(&mut self) {
         if self.s.pid != std::process::id() {
-            // A forked child: the lease and its renewer are the parent's.
-            std::mem::forget(self.renewer.take());
+            // A forked child: the lease is the parent's.
             return;
         }
-        *self.s.stop.lock() = true;
-        self.s.wake.notify_all();
-        if let Some(t) = self.renewer.take() {
-            let _ = t.join();
-        }
-        let key = self.s.held.lock().0.clone();
+        self.s.stop.store(true, Relaxed);
+        let _io = self.s.io.lock();
+        let key = std::mem::take(&mut self.s.held.lock().0);
         if !key.is_empty() {
             self.s.delete(&key);
         }
@@ -439,9 +453,8 @@ mod tests {
         assert!(take(&store, 300, req(true, false)).is_err(), "renewed leases keep counting");
         held.check().unwrap();
         let killed = std::mem::ManuallyDrop::new(held);
-        // Stop its renewer without removing the lease, as a kill would.
-        *killed.s.stop.lock() = true;
-        killed.s.wake.notify_all();
+        // Stop its renewals without removing the lease, as a kill would.
+        killed.s.stop.store(true, Relaxed);
         std::thread::sleep(Duration::from_millis(300 + GRANULARITY_MS as u64 + 500));
         assert!(killed.check().is_err(), "a lease not renewed in time is reported lost");
         take(&store, 300, req(true, false)).unwrap();
