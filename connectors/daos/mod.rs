@@ -282,25 +282,24 @@ impl DaosBackend {
         }))
     }
 
-    fn lease_obj(&self) -> Result<Arc<Obj>> {
+    fn lease_obj(&self) -> DResult<Arc<Obj>> {
         let mut held = self.leases.lock();
         if let Some(o) = held.as_ref() {
             return Ok(o.clone());
         }
-        let fail = |e: DaosErr| VolError::new(Area::Storage, format!("{}: lease container {LEASE_CONT:?}: {e}", self.label));
         let cont = match self.pool.open_cont(LEASE_CONT) {
             Err(e) if e.is(DER_NONEXIST) => {
                 match self.pool.create_cont(LEASE_CONT) {
                     Ok(()) => {}
                     Err(e) if e.is(DER_EXIST) => {}
-                    Err(e) => return Err(fail(e)),
+                    Err(e) => return Err(e),
                 }
-                self.pool.open_cont(LEASE_CONT).map_err(fail)?
+                self.pool.open_cont(LEASE_CONT)?
             }
-            r => r.map_err(fail)?,
+            r => r?,
         };
         let cont = Arc::new(cont);
-        let obj = Arc::new(cont.open_obj(meta_oid(&cont, 0, 2).map_err(fail)?).map_err(fail)?);
+        let obj = Arc::new(cont.open_obj(meta_oid(&cont, 0, 2)?)?);
         *held = Some(obj.clone());
         Ok(obj)
     }
@@ -753,7 +752,16 @@ impl VolBackend for DaosBackend {
     }
 
     fn lock_file(&self, file: &str, name: &str, req: &crate::backend::LockRequest) -> Result<Option<Box<dyn crate::backend::HeldLock>>> {
-        let room = DaosRoom { obj: self.lease_obj()?, dkey: format!("lease:{}", normalize(file)?).into_bytes(), label: self.label.clone() };
+        let obj = match self.lease_obj() {
+            Ok(o) => o,
+            // A reader the pool does not let make or write the lease container reads unleased.
+            Err(e) if e.is(DER_NO_PERM) && !req.write => {
+                log::info!("{}: reading {name:?} without a lease ({e})", self.label);
+                return Ok(None);
+            }
+            Err(e) => bail!(Area::Storage, "{}: lease container {LEASE_CONT:?}: {e}", self.label),
+        };
+        let room = DaosRoom { obj, dkey: format!("lease:{}", normalize(file)?).into_bytes(), label: self.label.clone() };
         Ok(Some(Box::new(super::lease::Lease::acquire(Box::new(room), name, self.lease_ttl, req)?)))
     }
 
