@@ -1,5 +1,7 @@
 //! Storage backends behind the `VolBackend` trait, and the choice of one for a file name.
 pub mod daos;
+pub mod lease;
+pub mod lock;
 pub mod memory;
 pub mod metalog;
 pub mod objstore;
@@ -59,7 +61,7 @@ pub fn backend_for(cfg: &Config) -> Result<Arc<dyn VolBackend>> {
     // Keyed by process too: a forked child builds its own clients (its parent's connections
     // belong to the parent's I/O runtime).
     let id = format!("{}{:?}", std::process::id(), (&cfg.backend, &cfg.root, &cfg.bucket, &cfg.endpoint, &cfg.region, &cfg.prefix, cfg.concurrency, cfg.retries, cfg.timeout_secs, cfg.path_style));
-    let id = format!("{id}{:?}", (&cfg.pool, &cfg.sys, &cfg.container, &cfg.oclass));
+    let id = format!("{id}{:?}", (&cfg.pool, &cfg.sys, &cfg.container, &cfg.oclass, cfg.lease_secs));
     if let Some(b) = BACKENDS.get(&id) {
         return Ok(b.clone());
     }
@@ -77,13 +79,16 @@ fn dir_backend(cfg: &Config) -> Result<Arc<dyn VolBackend>> {
     let root = cfg.root.as_deref().unwrap_or(".");
     std::fs::create_dir_all(root)
         .map_err(|e| VolError::new(Area::Storage, format!("dir backend: cannot create root {root:?}: {e}")))?;
-    let store = LocalFileSystem::new_with_prefix(root)
-        .map_err(|e| VolError::new(Area::Storage, format!("dir backend: root {root:?}: {e}")))?;
+    let store = Arc::new(
+        LocalFileSystem::new_with_prefix(root)
+            .map_err(|e| VolError::new(Area::Storage, format!("dir backend: root {root:?}: {e}")))?,
+    );
     Ok(Arc::new(objstore::ObjStoreBackend::new(
-        Arc::new(store),
+        store.clone(),
         "",
         format!("dir {root}"),
         cfg.concurrency,
+        objstore::Locking::Dir(store),
     )))
 }
 
@@ -163,5 +168,6 @@ fn s3_backend(cfg: &Config) -> Result<Arc<dyn VolBackend>> {
         &prefix,
         format!("s3 bucket {bucket:?} at {endpoint}"),
         cfg.concurrency,
+        objstore::Locking::Lease(Duration::from_secs(cfg.lease_secs)),
     )))
 }

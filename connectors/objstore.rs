@@ -4,6 +4,7 @@
 //! dataset chunk version is one object `chunks/<object id>/<c0>_<c1>_....<version>`.
 //!
 //! Commits go through `metalog` (a new segment, then the manifest as the commit point).
+use super::lock::{HeldLock, LockRequest};
 use super::metalog;
 use crate::backend::{ChunkKey, MetaCommit, MetaSnapshot, VolBackend};
 use crate::chunk_buf::ChunkBuf;
@@ -12,7 +13,8 @@ use crate::error::{Area, Result, VolError};
 use bytes::Bytes;
 use futures::{stream, StreamExt, TryStreamExt};
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::local::LocalFileSystem;
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutPayload, UpdateVersion};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
@@ -65,6 +67,14 @@ impl RequestCounts {
     }
 }
 
+/// How openers of one file keep out of each other's way in this store (`lock`, `lease`).
+pub enum Locking {
+    /// Kernel locks on files in the file's directory.
+    Dir(Arc<LocalFileSystem>),
+    /// Lease objects lasting this long past their last renewal.
+    Lease(std::time::Duration),
+}
+
 pub struct ObjStoreBackend {
     pub requests: RequestCounts,
     store: Arc<dyn ObjectStore>,
@@ -72,14 +82,23 @@ pub struct ObjStoreBackend {
     label: String,
     concurrency: usize,
     log: metalog::MetaLog,
+    locking: Locking,
+    /// Whether the store honours If-None-Match / If-Match on PUT, found out at the first commit.
+    conditional: once_cell::sync::OnceCell<bool>,
 }
 
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
     runtime().block_on(f)
 }
 
+/// Objects of a file that are not its contents: lock files and leases, which a truncating
+/// create or a delete must leave where they are (another opener may hold them).
+fn is_lock_object(rel: &str) -> bool {
+    rel == super::lock::OPEN_LOCK || rel == super::lock::WRITER_LOCK || rel == super::lock::COMMIT_LOCK || rel.starts_with("lease/")
+}
+
 impl ObjStoreBackend {
-    pub fn new(store: Arc<dyn ObjectStore>, prefix: &str, label: String, concurrency: usize) -> ObjStoreBackend {
+    pub fn new(store: Arc<dyn ObjectStore>, prefix: &str, label: String, concurrency: usize, locking: Locking) -> ObjStoreBackend {
         let prefix = prefix.split('/').filter(|c| !c.is_empty()).map(str::to_string).collect();
         ObjStoreBackend {
             requests: RequestCounts::default(),
@@ -88,7 +107,38 @@ impl ObjStoreBackend {
             label,
             concurrency: concurrency.max(1),
             log: metalog::MetaLog::default(),
+            locking,
+            conditional: once_cell::sync::OnceCell::new(),
         }
+    }
+
+    /// Whether commits replace the manifest with a conditional PUT (the store honours them).
+    pub fn honours_conditions(&self) -> bool {
+        self.probe_conditional()
+    }
+
+    /// Finds out once whether the store refuses a PUT whose precondition fails: some stores
+    /// (Garage) ignore If-None-Match and If-Match and overwrite. A probe object is written,
+    /// then written again with each condition that must fail.
+    fn probe_conditional(&self) -> bool {
+        *self.conditional.get_or_init(|| {
+            let Ok(p) = self.path(".rustvol-probe", &[&super::lock::holder_id()]) else { return false };
+            let r = block_on(async {
+                self.put(&p, b"probe".to_vec()).await?;
+                self.requests.put.fetch_add(2, Relaxed);
+                let create = self.store.put_opts(&p, b"again".to_vec().into(), PutMode::Create.into()).await;
+                let bogus = UpdateVersion { e_tag: Some("\"rustvol-no-such-etag\"".into()), version: None };
+                let update = self.store.put_opts(&p, b"again".to_vec().into(), PutMode::Update(bogus).into()).await;
+                self.delete_all(vec![p.clone()]).await?;
+                Ok::<_, VolError>(
+                    matches!(create, Err(object_store::Error::AlreadyExists { .. }))
+                        && matches!(update, Err(object_store::Error::Precondition { .. })),
+                )
+            });
+            let honoured = r.unwrap_or(false);
+            log::info!("{}: conditional PUT {}", self.label, if honoured { "honoured" } else { "not honoured: commits check the manifest before and after replacing it" });
+            honoured
+        })
     }
 
     fn err(&self, what: &str, e: impl std::fmt::Display) -> VolError {
@@ -194,6 +244,58 @@ impl metalog::BlobStore for FileBlobs<'_> {
         let paths: Vec<Path> = names.iter().map(|n| self.path(n)).collect::<Result<_>>()?;
         block_on(self.b.delete_all(paths))
     }
+
+    fn begin_swap(&self) -> Result<metalog::Swap> {
+        if let Locking::Dir(fs) = &self.b.locking {
+            let dir = self.b.file_dir(fs, self.file)?;
+            return Ok(match super::lock::commit_lock(&dir) {
+                Some(l) => metalog::Swap::Locked(Box::new(l)),
+                None => metalog::Swap::Unguarded,
+            });
+        }
+        Ok(if self.b.probe_conditional() { metalog::Swap::Conditional } else { metalog::Swap::Unguarded })
+    }
+
+    fn get_tagged(&self, name: &str) -> Result<Option<(Vec<u8>, Option<String>)>> {
+        let p = self.path(name)?;
+        block_on(async {
+            self.b.requests.get.fetch_add(1, Relaxed);
+            match self.b.store.get(&p).await {
+                Ok(r) => {
+                    let tag = r.meta.e_tag.clone();
+                    let b = r.bytes().await.map_err(|e| self.b.err(&format!("reading {p}"), e))?;
+                    Ok(Some((b.to_vec(), tag)))
+                }
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(self.b.err(&format!("reading {p}"), e)),
+            }
+        })
+    }
+
+    fn put_if(&self, name: &str, bytes: Vec<u8>, expect: Option<&str>) -> Result<std::result::Result<Option<String>, ()>> {
+        let p = self.path(name)?;
+        let mode = match expect {
+            None => PutMode::Create,
+            Some(t) => PutMode::Update(UpdateVersion { e_tag: Some(t.to_string()), version: None }),
+        };
+        block_on(async {
+            self.b.requests.put.fetch_add(1, Relaxed);
+            match self.b.store.put_opts(&p, bytes.into(), mode.into()).await {
+                Ok(r) => Ok(Ok(r.e_tag)),
+                Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => Ok(Err(())),
+                Err(e) => Err(self.b.err(&format!("writing {p}"), e)),
+            }
+        })
+    }
+}
+
+impl ObjStoreBackend {
+    /// The directory a `dir` store keeps the file in.
+    fn file_dir(&self, fs: &LocalFileSystem, file: &str) -> Result<std::path::PathBuf> {
+        let p = self.path(file, &[super::lock::OPEN_LOCK])?;
+        let lock = fs.path_to_filesystem(&p).map_err(|e| self.err(&format!("locating {p}"), e))?;
+        Ok(lock.parent().map(|d| d.to_path_buf()).unwrap_or_default())
+    }
 }
 
 impl VolBackend for ObjStoreBackend {
@@ -217,6 +319,16 @@ impl VolBackend for ObjStoreBackend {
         })
     }
 
+    fn lock_file(&self, file: &str, name: &str, req: &LockRequest) -> Result<Option<Box<dyn HeldLock>>> {
+        Ok(Some(match &self.locking {
+            Locking::Dir(fs) => Box::new(super::lock::DirLock::acquire(name, &self.file_dir(fs, file)?, req)?),
+            Locking::Lease(ttl) => {
+                let room = super::lease::ObjectRoom { store: self.store.clone(), dir: self.path(file, &["lease"])?, label: self.label.clone() };
+                Box::new(super::lease::Lease::acquire(Box::new(room), name, *ttl, req)?)
+            }
+        }))
+    }
+
     fn create_file(&self, file: &str) -> Result<()> {
         self.delete_file(file).map_err(|e| VolError::new(e.area, format!("creating {file:?}: {}", e.msg)))?;
         self.log.start(file);
@@ -231,7 +343,15 @@ impl VolBackend for ObjStoreBackend {
             let m = self.path(file, &[metalog::MANIFEST])?;
             self.delete_all(vec![m]).await?;
             let all = self.list(&root).await?;
-            self.delete_all(all).await
+            let root_parts = root.parts().count();
+            let contents = all
+                .into_iter()
+                .filter(|p| {
+                    let rel: Vec<String> = p.parts().skip(root_parts).map(|c| c.as_ref().to_string()).collect();
+                    !is_lock_object(&rel.join("/"))
+                })
+                .collect();
+            self.delete_all(contents).await
         })
     }
 

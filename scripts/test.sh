@@ -6,7 +6,9 @@
 #                                         once per backend: memory, dir, s3
 #   3. scripts/run-api-tests.sh          (HDF5's h5_api_test through rustvol), per backend
 #   4. tests/tools/run.sh                (the HDF5 tools across processes), on dir and s3
-#   5. tests/kill_writer.sh              (SIGKILL before close keeps the flushed state), dir, s3
+#   5. tests/kill_writer.sh              (SIGKILL before close keeps the flushed state), dir, s3;
+#      tests/two_writers.sh              (two processes racing to write one file: no committed
+#                                         group lost; native's open rules), dir, s3
 #   6. tests/s3/faults.sh                (unreachable endpoint, missing bucket, bad credentials,
 #                                         denied permission, server stopping mid-write);
 #      tests/filters/plugin_filters.sh   (hdf5plugin's filters against native), memory, dir, s3
@@ -170,6 +172,7 @@ for b in "${BACKENDS[@]}"; do
   case $b in memory | daos) continue ;; esac   # memory files die with their process; daos: step 7
   run_counted "HDF5 tools ($b)" bash "$ROOT/tests/tools/run.sh" "${INFOS[$b]}"
   run_counted "killed writer ($b)" bash "$ROOT/tests/kill_writer.sh" "${INFOS[$b]}"
+  run_counted "two writers ($b)" bash "$ROOT/tests/two_writers.sh" "${INFOS[$b]}"
 done
 if [[ " ${BACKENDS[*]} " == *" s3 "* ]]; then
   run_counted "S3 faults" bash "$ROOT/tests/s3/faults.sh"

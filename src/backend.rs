@@ -2,6 +2,7 @@
 //! addressed by object id, committed together at one atomic point, and dataset chunks addressed
 //! by (object id, chunk coordinates). Everything HDF5-specific lives above this trait.
 use crate::chunk_buf::ChunkBuf;
+pub use crate::connectors::lock::{HeldLock, LockRequest};
 use crate::error::Result;
 use bytes::Bytes;
 
@@ -37,6 +38,11 @@ pub trait VolBackend: Send + Sync {
     /// Makes `file` an empty file, replacing whatever was stored under that name.
     fn create_file(&self, file: &str) -> Result<()>;
     fn delete_file(&self, file: &str) -> Result<()>;
+    /// Takes the lock native HDF5 takes when it opens a file (`connectors::lock`), for stores
+    /// other processes can reach; `name` is the application's, for messages.
+    fn lock_file(&self, _file: &str, _name: &str, _req: &LockRequest) -> Result<Option<Box<dyn HeldLock>>> {
+        Ok(None)
+    }
     /// `None` when the file does not exist.
     fn load_meta(&self, file: &str) -> Result<Option<MetaSnapshot>>;
     fn commit_meta(&self, file: &str, commit: MetaCommit) -> Result<()>;

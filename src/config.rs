@@ -31,6 +31,8 @@ pub struct Config {
     pub retries: usize,
     /// Seconds before a request (with its retries) gives up.
     pub timeout_secs: u64,
+    /// s3/daos: seconds an opener's lease lasts past its last renewal (`connectors::lease`).
+    pub lease_secs: u64,
     /// S3 path-style addressing (`endpoint/bucket/key`), as self-hosted stores need.
     pub path_style: bool,
     /// The info string this was parsed from (to hand the same configuration back to HDF5).
@@ -52,6 +54,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("concurrency", "dir/s3/daos: requests in flight per read or write (default 32)"),
     ("retries", "s3: retries of a failed request, with backoff (default 3)"),
     ("timeout", "s3: seconds before a request gives up (default 30)"),
+    ("lease", "s3/daos: seconds a killed opener's lease keeps the file locked (default 30)"),
     ("path_style", "s3: true (default) | false for virtual-hosted-style addressing"),
 ];
 
@@ -76,6 +79,7 @@ impl Default for Config {
             concurrency: 32,
             retries: 3,
             timeout_secs: 30,
+            lease_secs: 30,
             path_style: true,
             source: String::new(),
         }
@@ -128,6 +132,7 @@ impl Config {
                 "concurrency" => cfg.concurrency = number(&key, &value, 1, 1024)? as usize,
                 "retries" => cfg.retries = number(&key, &value, 0, 100)? as usize,
                 "timeout" => cfg.timeout_secs = number(&key, &value, 1, 3600)?,
+                "lease" => cfg.lease_secs = number(&key, &value, 1, 86400)?,
                 "path_style" => {
                     cfg.path_style = match value.to_ascii_lowercase().as_str() {
                         "true" | "1" | "yes" => true,

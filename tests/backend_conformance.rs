@@ -1,9 +1,9 @@
 //! One contract, checked against every backend: memory, a local directory, and S3 when
 //! `RUSTVOL_S3_INFO` names a server (the test command starts Garage and sets it).
-use rustvol::backend::{ChunkKey, MetaCommit, VolBackend};
+use rustvol::backend::{ChunkKey, LockRequest, MetaCommit, VolBackend};
 use rustvol::chunk_buf::ChunkBuf;
 use rustvol::config::Config;
-use rustvol::connectors::{self, objstore::ObjStoreBackend};
+use rustvol::connectors::{self, objstore::{Locking, ObjStoreBackend}};
 use std::sync::Arc;
 
 fn unique(tag: &str) -> String {
@@ -93,6 +93,63 @@ fn contract(b: Arc<dyn VolBackend>, fresh: Fresh) {
     assert!(b.load_meta(&f).unwrap().is_none());
 }
 
+fn lock(b: &Arc<dyn VolBackend>, f: &str, write: bool, swmr: bool) -> Result<(), String> {
+    b.lock_file(f, f, &LockRequest { write, swmr, ignore_disabled: false }).map(drop).map_err(|e| e.msg)
+}
+
+fn held(b: &Arc<dyn VolBackend>, f: &str, write: bool, swmr: bool) -> Box<dyn rustvol::backend::HeldLock> {
+    b.lock_file(f, f, &LockRequest { write, swmr, ignore_disabled: false }).unwrap().expect("a store other processes reach locks")
+}
+
+/// Two clients of a store other processes reach (each stands for a process): native HDF5's
+/// open rules, locks that survive a truncating create, and a commit on a replaced generation
+/// refused.
+fn sharing_contract(b: Arc<dyn VolBackend>, fresh: Fresh) {
+    let other = fresh();
+    let f = unique("shared");
+    b.create_file(&f).unwrap();
+    b.commit_meta(&f, MetaCommit { header: b"h".to_vec(), upserts: vec![(1, b"r1".to_vec())], deletes: vec![] }).unwrap();
+
+    let w = held(&b, &f, true, false);
+    for (write, swmr) in [(true, false), (true, true), (false, false), (false, true)] {
+        let e = lock(&other, &f, write, swmr).unwrap_err();
+        assert!(e.contains("unable to lock the file"), "{e}");
+    }
+    // The holder truncating its file keeps it locked.
+    b.create_file(&f).unwrap();
+    assert!(lock(&other, &f, true, false).is_err(), "a create keeps the lock");
+    b.commit_meta(&f, MetaCommit { header: b"h".to_vec(), upserts: vec![(1, b"r1".to_vec())], deletes: vec![] }).unwrap();
+    drop(w);
+
+    let mut r1 = held(&b, &f, false, false);
+    let r2 = held(&other, &f, false, false);
+    assert!(lock(&other, &f, true, false).is_err(), "a writer is refused while readers read");
+    assert!(r1.upgrade(&LockRequest { write: true, swmr: false, ignore_disabled: false }).is_err());
+    drop(r2);
+    r1.upgrade(&LockRequest { write: true, swmr: false, ignore_disabled: false }).unwrap();
+    assert!(lock(&other, &f, false, false).is_err(), "an upgraded reader writes alone");
+    drop(r1);
+
+    let sw = held(&b, &f, true, true);
+    let sr = held(&other, &f, false, true);
+    assert!(lock(&other, &f, false, false).is_err(), "a plain reader is refused by a SWMR writer");
+    assert!(lock(&other, &f, true, false).is_err());
+    drop((sw, sr));
+
+    // Two writers on the same generation (locks disabled): the later commit is refused, the
+    // earlier one's records stay.
+    assert!(b.load_meta(&f).unwrap().is_some() && other.load_meta(&f).unwrap().is_some());
+    b.commit_meta(&f, MetaCommit { header: b"a".to_vec(), upserts: vec![(2, b"a".to_vec())], deletes: vec![] }).unwrap();
+    let e = other.commit_meta(&f, MetaCommit { header: b"b".to_vec(), upserts: vec![(3, b"b".to_vec())], deletes: vec![] }).unwrap_err();
+    assert!(e.msg.contains("another writer committed to the file"), "{}", e.msg);
+    let snap = fresh().load_meta(&f).unwrap().unwrap();
+    assert_eq!(snap.header, b"a");
+    let mut ids: Vec<u64> = snap.records.iter().map(|r| r.0).collect();
+    ids.sort();
+    assert_eq!(ids, vec![1, 2]);
+    b.delete_file(&f).unwrap();
+}
+
 #[test]
 fn memory_backend() {
     let b = connectors::backend_for(&Config::default()).unwrap();
@@ -100,8 +157,8 @@ fn memory_backend() {
 }
 
 fn dir_store(root: &std::path::Path) -> Arc<dyn VolBackend> {
-    let store = object_store::local::LocalFileSystem::new_with_prefix(root).unwrap();
-    Arc::new(ObjStoreBackend::new(Arc::new(store), "", format!("dir {}", root.display()), 8))
+    let store = Arc::new(object_store::local::LocalFileSystem::new_with_prefix(root).unwrap());
+    Arc::new(ObjStoreBackend::new(store.clone(), "", format!("dir {}", root.display()), 8, Locking::Dir(store)))
 }
 
 #[test]
@@ -110,7 +167,28 @@ fn dir_backend() {
     std::fs::create_dir_all(&root).unwrap();
     let r2 = root.clone();
     contract(dir_store(&root), Box::new(move || dir_store(&r2)));
+    // A local file system cannot replace a file only if unchanged: dir commits hold a lock.
+    let store = Arc::new(object_store::local::LocalFileSystem::new_with_prefix(&root).unwrap());
+    assert!(!ObjStoreBackend::new(store.clone(), "", "probe".into(), 8, Locking::Dir(store)).honours_conditions());
+    let r3 = root.clone();
+    sharing_contract(dir_store(&root), Box::new(move || dir_store(&r3)));
     std::fs::remove_dir_all(&root).ok();
+}
+
+/// An object store that honours If-None-Match / If-Match, as AWS S3 and MinIO do (Garage,
+/// which the S3 run uses, ignores them): commits take the conditional path.
+#[test]
+fn conditional_object_store() {
+    let store: Arc<dyn object_store::ObjectStore> = Arc::new(object_store::memory::InMemory::new());
+    let make = move || -> Arc<dyn VolBackend> {
+        Arc::new(ObjStoreBackend::new(store.clone(), "p", "conditional store".into(), 8, Locking::Lease(std::time::Duration::from_secs(30))))
+    };
+    let probe = ObjStoreBackend::new(Arc::new(object_store::memory::InMemory::new()), "p", "probe".into(), 8, Locking::Lease(std::time::Duration::from_secs(30)));
+    assert!(probe.honours_conditions());
+    let m2 = make.clone();
+    contract(make(), Box::new(move || m2()));
+    let m3 = make.clone();
+    sharing_contract(make(), Box::new(move || m3()));
 }
 
 #[test]
@@ -145,7 +223,13 @@ fn s3_backend_when_a_server_is_configured() {
     cfg.prefix = Some(unique("prefix"));
     let b = connectors::backend_for(&cfg).unwrap();
     let fresh_cfg = Config { concurrency: cfg.concurrency + 1, ..cfg.clone() };
-    contract(b, Box::new(move || connectors::backend_for(&fresh_cfg).unwrap()));
+    contract(b.clone(), Box::new(move || connectors::backend_for(&fresh_cfg).unwrap()));
+    // Each client a process of its own (backends are shared by configuration).
+    let n = std::sync::atomic::AtomicUsize::new(2);
+    sharing_contract(b, Box::new(move || {
+        let c = Config { concurrency: cfg.concurrency + n.fetch_add(1, std::sync::atomic::Ordering::Relaxed), ..cfg.clone() };
+        connectors::backend_for(&c).unwrap()
+    }));
 }
 
 /// The DAOS info string for these tests: `RUSTVOL_DAOS_INFO`, default `backend=daos;pool=rustvol`.
@@ -162,6 +246,12 @@ fn daos_contract(cfg: Config) {
     let b = connectors::backend_for(&cfg).unwrap();
     let fresh_cfg = Config { concurrency: cfg.concurrency + 1, ..cfg.clone() };
     contract(b.clone(), Box::new(move || connectors::backend_for(&fresh_cfg).unwrap()));
+    let shared_cfg = cfg.clone();
+    let n = std::sync::atomic::AtomicUsize::new(2);
+    sharing_contract(b.clone(), Box::new(move || {
+        let c = Config { concurrency: shared_cfg.concurrency + n.fetch_add(1, std::sync::atomic::Ordering::Relaxed), ..shared_cfg.clone() };
+        connectors::backend_for(&c).unwrap()
+    }));
     // A name that is no valid container label (slashes, spaces, non-ASCII, long).
     let odd = format!("{}/sub dir/naïve {}.h5", unique("odd"), "x".repeat(150));
     b.create_file(&odd).unwrap();

@@ -357,6 +357,7 @@ impl Api {
 /// DAOS error numbers (`daos_errno.h`): the API returns them negated.
 pub const DER_NO_HDL: i32 = 1002;
 pub const DER_INVAL: i32 = 1003;
+pub const DER_NO_PERM: i32 = 1001;
 pub const DER_EXIST: i32 = 1004;
 pub const DER_NONEXIST: i32 = 1005;
 pub const DER_KEY2BIG: i32 = 2012;

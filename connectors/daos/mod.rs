@@ -164,6 +164,62 @@ pub struct DaosBackend {
     tick: AtomicU64,
     meta: MetaLog,
     counts: Counts,
+    /// How long an opener's lease lasts past its last renewal.
+    lease_ttl: std::time::Duration,
+    /// The object holding every file's leases (`LEASE_CONT`), opened at the first lock.
+    leases: Mutex<Option<Arc<Obj>>>,
+}
+
+/// The container of the pool's leases (`connectors::lease`): outside the files' own
+/// containers, so a lease stays put while a create replaces the file's container, and exists
+/// before the file does.
+const LEASE_CONT: &str = "rustvol-leases";
+
+/// A file's leases in the lease object: dkey `lease:<name>`, one akey per lease, its value the
+/// holder's clock (milliseconds since 1970, little-endian) at its last renewal. DAOS needs
+/// the clocks of its nodes in step (its epochs come from them), so they compare.
+struct DaosRoom {
+    obj: Arc<Obj>,
+    dkey: Vec<u8>,
+    label: String,
+}
+
+impl DaosRoom {
+    fn err(&self, e: DaosErr) -> VolError {
+        VolError::new(Area::Storage, format!("{}: leases: {e}", self.label))
+    }
+}
+
+impl super::lease::LeaseRoom for DaosRoom {
+    fn label(&self) -> String {
+        self.label.clone()
+    }
+
+    fn put(&self, name: &str) -> Result<Option<VolError>> {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+        match self.obj.put_singles(&self.dkey, vec![(name.as_bytes().to_vec(), now.to_le_bytes().to_vec())], 0) {
+            Ok(()) => Ok(None),
+            Err(e) if e.is(DER_NO_PERM) => Ok(Some(self.err(e))),
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
+    fn list(&self) -> Result<Vec<(String, i64)>> {
+        let akeys = match self.obj.list_akeys(&self.dkey) {
+            Err(e) if e.is(DER_NONEXIST) => return Ok(Vec::new()),
+            r => r.map_err(|e| self.err(e))?,
+        };
+        let values = self.obj.get_singles(&self.dkey, &akeys).map_err(|e| self.err(e))?;
+        Ok(akeys
+            .into_iter()
+            .zip(values)
+            .filter_map(|(a, v)| Some((String::from_utf8(a).ok()?, i64::from_le_bytes(v?.try_into().ok()?))))
+            .collect())
+    }
+
+    fn delete(&self, name: &str) -> Result<()> {
+        self.obj.punch_akeys(&self.dkey, &[name.as_bytes().to_vec()]).map_err(|e| self.err(e))
+    }
 }
 
 fn meta_oid(cont: &Cont, fileno: u32, lo: u64) -> DResult<daos_obj_id_t> {
@@ -221,7 +277,31 @@ impl DaosBackend {
             tick: AtomicU64::new(0),
             meta: MetaLog::default(),
             counts: Counts::default(),
+            lease_ttl: std::time::Duration::from_secs(cfg.lease_secs),
+            leases: Mutex::new(None),
         }))
+    }
+
+    fn lease_obj(&self) -> DResult<Arc<Obj>> {
+        let mut held = self.leases.lock();
+        if let Some(o) = held.as_ref() {
+            return Ok(o.clone());
+        }
+        let cont = match self.pool.open_cont(LEASE_CONT) {
+            Err(e) if e.is(DER_NONEXIST) => {
+                match self.pool.create_cont(LEASE_CONT) {
+                    Ok(()) => {}
+                    Err(e) if e.is(DER_EXIST) => {}
+                    Err(e) => return Err(e),
+                }
+                self.pool.open_cont(LEASE_CONT)?
+            }
+            r => r?,
+        };
+        let cont = Arc::new(cont);
+        let obj = Arc::new(cont.open_obj(meta_oid(&cont, 0, 2)?)?);
+        *held = Some(obj.clone());
+        Ok(obj)
     }
 
     fn verr(&self, file: &str, e: DaosErr) -> VolError {
@@ -669,6 +749,20 @@ impl VolBackend for DaosBackend {
             r => r.map_err(|e| self.verr(file, e))?,
         };
         Ok(sizes.first().is_some_and(|s| *s > 0))
+    }
+
+    fn lock_file(&self, file: &str, name: &str, req: &crate::backend::LockRequest) -> Result<Option<Box<dyn crate::backend::HeldLock>>> {
+        let obj = match self.lease_obj() {
+            Ok(o) => o,
+            // A reader the pool does not let make or write the lease container reads unleased.
+            Err(e) if e.is(DER_NO_PERM) && !req.write => {
+                log::info!("{}: reading {name:?} without a lease ({e})", self.label);
+                return Ok(None);
+            }
+            Err(e) => bail!(Area::Storage, "{}: lease container {LEASE_CONT:?}: {e}", self.label),
+        };
+        let room = DaosRoom { obj, dkey: format!("lease:{}", normalize(file)?).into_bytes(), label: self.label.clone() };
+        Ok(Some(Box::new(super::lease::Lease::acquire(Box::new(room), name, self.lease_ttl, req)?)))
     }
 
     fn create_file(&self, file: &str) -> Result<()> {

@@ -37,7 +37,7 @@ fn dataset_record() -> Dataset {
 
 fn file_in(backend: Arc<dyn VolBackend>, tag: &str) -> (Arc<OpenFile>, ObjId, Dataset) {
     let loc = Location { backend, key: format!("dataio-test-{tag}") };
-    let f = OpenFile::create(loc, tag, Config::default(), CreateMode::Truncate, FileMeta::new(vec![], shared(&[]), (false, false))).unwrap();
+    let f = OpenFile::create(loc, tag, Config::default(), CreateMode::Truncate, FileMeta::new(vec![], shared(&[]), (false, false)), Default::default()).unwrap();
     let d = dataset_record();
     let id = f.meta.write().new_object(ObjKind::Dataset(Box::new(d.clone())), false);
     (f, id, d)

@@ -3,7 +3,7 @@
 use super::namespace::FileMeta;
 use super::read_cache::ReadCache;
 use super::write_back::{self, WriteBack};
-use crate::backend::{MetaCommit, VolBackend};
+use crate::backend::{HeldLock, LockRequest, MetaCommit, VolBackend};
 use crate::config::Config;
 use crate::connectors::Location;
 use crate::bail;
@@ -29,6 +29,46 @@ pub struct OpenFile {
     pub read_cache: ReadCache,
     pub fileno: u64,
     reg_key: String,
+    /// The cross-process lock this process holds on the file, and whether for writing.
+    lock: parking_lot::Mutex<(Option<Box<dyn HeldLock>>, bool)>,
+    /// The file locking settings it was first opened with, which every later open in this
+    /// process must repeat (as natively).
+    locking: Locking,
+}
+
+/// Native HDF5's file locking settings (`H5Pset_file_locking`, `HDF5_USE_FILE_LOCKING`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Locking {
+    pub use_locks: bool,
+    pub ignore_disabled: bool,
+}
+
+impl Default for Locking {
+    fn default() -> Self {
+        Locking { use_locks: true, ignore_disabled: false }
+    }
+}
+
+/// How an open asks for a file: its intent and the locking settings in force.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Access {
+    pub write: bool,
+    pub swmr: bool,
+    pub locking: Locking,
+}
+
+impl Access {
+    fn request(&self) -> LockRequest {
+        LockRequest { write: self.write, swmr: self.swmr, ignore_disabled: self.locking.ignore_disabled }
+    }
+}
+
+/// Chunk versions this opener writes start this far past the committed ones, different for
+/// each opener: a second writer on the same file (locks disabled, or a lease taken over)
+/// then writes chunk objects of its own instead of replacing ones the first committed.
+fn epoch_salt() -> u64 {
+    let id = crate::connectors::lock::holder_id();
+    id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, x| (h ^ x as u64).wrapping_mul(0x0100_0000_01b3)) % (1 << 20)
 }
 
 static OPEN_FILES: Lazy<DashMap<String, Weak<OpenFile>>> = Lazy::new(DashMap::new);
@@ -50,7 +90,8 @@ pub enum CreateMode {
 }
 
 impl OpenFile {
-    fn register(loc: Location, name: &str, cfg: Config, meta: FileMeta) -> Arc<OpenFile> {
+    fn register(loc: Location, name: &str, cfg: Config, mut meta: FileMeta, lock: Option<Box<dyn HeldLock>>, access: &Access) -> Arc<OpenFile> {
+        meta.write_epoch += epoch_salt();
         let reg_key = key_of(loc.backend.as_ref(), &loc.key);
         let f = Arc::new(OpenFile {
             name: name.to_string(),
@@ -62,33 +103,74 @@ impl OpenFile {
             read_cache: ReadCache::default(),
             fileno: NEXT_FILENO.fetch_add(1, Ordering::Relaxed),
             reg_key: reg_key.clone(),
+            lock: parking_lot::Mutex::new((lock, access.write)),
+            locking: access.locking,
         });
         OPEN_FILES.insert(reg_key, Arc::downgrade(&f));
         f
     }
 
-    pub fn create(loc: Location, name: &str, cfg: Config, mode: CreateMode, meta: FileMeta) -> Result<Arc<OpenFile>> {
+    pub fn create(loc: Location, name: &str, cfg: Config, mode: CreateMode, meta: FileMeta, access: Access) -> Result<Arc<OpenFile>> {
         if find_open(&loc).is_some() {
             bail!(Area::File, "unable to truncate {name:?}: the file is already open");
         }
-        if mode == CreateMode::Exclusive && loc.backend.file_exists(&loc.key)? {
-            bail!(Area::File, "unable to create {name:?}: the file already exists (H5F_ACC_EXCL)");
-        }
+        let exists = |loc: &Location| -> Result<()> {
+            if mode == CreateMode::Exclusive && loc.backend.file_exists(&loc.key)? {
+                bail!(Area::File, "unable to create {name:?}: the file already exists (H5F_ACC_EXCL)");
+            }
+            Ok(())
+        };
+        // As natively, an existing file fails H5F_ACC_EXCL before any lock is tried.
+        exists(&loc)?;
+        // Locked before anything is truncated: a file another process has open stays whole.
+        let access = Access { write: true, ..access };
+        let lock = if access.locking.use_locks { loc.backend.lock_file(&loc.key, name, &access.request())? } else { None };
+        exists(&loc)?;
         loc.backend.create_file(&loc.key)?;
-        let f = OpenFile::register(loc, name, cfg, meta);
+        let f = OpenFile::register(loc, name, cfg, meta, lock, &access);
         f.flush()?;
         Ok(f)
     }
 
-    pub fn open(loc: Location, name: &str, cfg: Config) -> Result<Arc<OpenFile>> {
+    pub fn open(loc: Location, name: &str, cfg: Config, access: Access) -> Result<Arc<OpenFile>> {
         if let Some(f) = find_open(&loc) {
+            f.reopen(name, &access)?;
             return Ok(f);
         }
+        // Only a file that exists is locked, so a failed open leaves nothing behind.
+        if !loc.backend.file_exists(&loc.key)? {
+            bail!(Area::File, "unable to open file {name:?}: it does not exist in {}", loc.backend.describe());
+        }
+        let lock = if access.locking.use_locks { loc.backend.lock_file(&loc.key, name, &access.request())? } else { None };
         let Some(snap) = loc.backend.load_meta(&loc.key)? else {
             bail!(Area::File, "unable to open file {name:?}: it does not exist in {}", loc.backend.describe());
         };
         let meta = FileMeta::from_records(&snap.header, snap.records)?;
-        Ok(OpenFile::register(loc, name, cfg, meta))
+        Ok(OpenFile::register(loc, name, cfg, meta, lock, &access))
+    }
+
+    /// Another open of a file this process has open: the same locking settings, as natively,
+    /// and a reader's lock turned into a writer's when this one writes.
+    fn reopen(&self, name: &str, access: &Access) -> Result<()> {
+        if access.locking.use_locks != self.locking.use_locks {
+            bail!(Area::File, "unable to open file {name:?}: file locking flag values don't match those of the open file");
+        }
+        if self.locking.use_locks && access.locking.ignore_disabled != self.locking.ignore_disabled {
+            bail!(Area::File, "unable to open file {name:?}: file locking 'ignore disabled locks' flag values don't match those of the open file");
+        }
+        let mut held = self.lock.lock();
+        if access.write && !held.1 {
+            if let Some(l) = held.0.as_mut() {
+                l.upgrade(&access.request())?;
+            }
+            held.1 = true;
+        }
+        Ok(())
+    }
+
+    /// The locking settings of the open file, for files reached from it by external links.
+    pub fn access(&self) -> Access {
+        Access { write: self.lock.lock().1, swmr: false, locking: self.locking }
     }
 
     /// Writes every metadata change since the last flush as one commit, then drops the chunks
@@ -103,7 +185,11 @@ impl OpenFile {
             let (header, upserts, deletes) = m.take_changes()?;
             (MetaCommit { header, upserts, deletes }, std::mem::take(&mut m.garbage))
         };
-        if let Err(e) = self.backend.commit_meta(&self.key, commit.clone()) {
+        let held = match self.lock.lock().0.as_ref() {
+            Some(l) => l.check(),
+            None => Ok(()),
+        };
+        if let Err(e) = held.and_then(|()| self.backend.commit_meta(&self.key, commit.clone())) {
             // Nothing was committed: keep every change pending for the next flush or close.
             let mut m = self.meta.write();
             m.restore_changes(&commit.upserts, &commit.deletes);

@@ -8,8 +8,8 @@ use crate::connectors::resolve;
 use crate::error::Area;
 use crate::ffi::vol_bindings::*;
 use crate::model::namespace::FileMeta;
-use crate::model::open_file::{find_open, CreateMode, OpenFile};
-use hdf5_sys::h5f::{H5F_ACC_EXCL, H5F_ACC_RDWR, H5F_ACC_SWMR_WRITE, H5F_ACC_TRUNC, H5F_OBJ_ALL, H5F_OBJ_ATTR, H5F_OBJ_DATASET, H5F_OBJ_DATATYPE, H5F_OBJ_FILE, H5F_OBJ_GROUP};
+use crate::model::open_file::{find_open, Access, CreateMode, OpenFile};
+use hdf5_sys::h5f::{H5F_ACC_EXCL, H5F_ACC_RDWR, H5F_ACC_SWMR_READ, H5F_ACC_SWMR_WRITE, H5F_ACC_TRUNC, H5F_OBJ_ALL, H5F_OBJ_ATTR, H5F_OBJ_DATASET, H5F_OBJ_DATATYPE, H5F_OBJ_FILE, H5F_OBJ_GROUP};
 use hdf5_sys::h5p::{
     H5Pcopy, H5Pget_attr_creation_order, H5Pget_file_space_page_size, H5Pget_file_space_strategy, H5Pget_link_creation_order,
     H5Pget_shared_mesg_nindexes, H5P_LST_FILE_CREATE, H5P_LST_GROUP_CREATE,
@@ -54,7 +54,8 @@ pub unsafe extern "C" fn create(name: *const c_char, flags: c_uint, fcpl: hid_t,
             let root = meta.root();
             meta.obj_mut(root)?.times = None;
         }
-        let f = OpenFile::create(loc, &name, cfg, mode, meta)?;
+        let access = Access { write: true, swmr: flags & H5F_ACC_SWMR_WRITE != 0, locking: super::locking::settings(fapl) };
+        let f = OpenFile::create(loc, &name, cfg, mode, meta, access)?;
         let root = f.meta.read().root();
         let mut h = Handle::new(f, Kind::File, root, true, "/".into());
         // SAFETY: copying the caller's fapl; the copy is owned by the handle.
@@ -97,7 +98,12 @@ pub unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, _
         let cfg = super::info::config_for(fapl, &name)?;
         let loc = resolve(&cfg, &name)?;
         log::debug!("opening {name:?} in {} (flags {flags:#x})", loc.backend.describe());
-        let f = OpenFile::open(loc, &name, cfg)?;
+        let access = Access {
+            write: flags & H5F_ACC_RDWR != 0,
+            swmr: flags & (H5F_ACC_SWMR_WRITE | H5F_ACC_SWMR_READ) != 0,
+            locking: super::locking::settings(fapl),
+        };
+        let f = OpenFile::open(loc, &name, cfg, access)?;
         // SAFETY: a property list query on the fapl HDF5 passed.
         {
             let mut m = f.meta.write();

@@ -360,18 +360,18 @@ pub fn resolve_path_as(file: &Arc<OpenFile>, start: ObjId, start_path: &str, pat
 fn external_file(from: &Arc<OpenFile>, target: &str) -> Result<Arc<OpenFile>> {
     let first = crate::connectors::resolve(&from.cfg, target)?;
     if first.backend.file_exists(&first.key).unwrap_or(false) || crate::model::open_file::find_open(&first).is_some() {
-        return OpenFile::open(first, target, from.cfg.clone());
+        return OpenFile::open(first, target, from.cfg.clone(), from.access());
     }
     if !target.contains("://") && !target.starts_with('/') {
         if let Some((dir, _)) = from.name.rsplit_once('/') {
             let sibling = format!("{dir}/{target}");
             let loc = crate::connectors::resolve(&from.cfg, &sibling)?;
             if loc.backend.file_exists(&loc.key).unwrap_or(false) {
-                return OpenFile::open(loc, &sibling, from.cfg.clone());
+                return OpenFile::open(loc, &sibling, from.cfg.clone(), from.access());
             }
         }
     }
-    OpenFile::open(first, target, from.cfg.clone())
+    OpenFile::open(first, target, from.cfg.clone(), from.access())
 }
 
 /// Where `loc` (relative to handle `h`) points.

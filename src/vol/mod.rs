@@ -13,6 +13,7 @@ pub mod handle;
 pub mod info;
 pub mod introspect;
 pub mod link;
+pub mod locking;
 pub mod native_check;
 pub mod object;
 pub mod pipeline;

@@ -14,7 +14,7 @@
 #     shared container ("...;container=shared");
 #  5. the examples through CMake/ctest in build-daos/ (-DRUSTVOL_BUILD_PLUGIN=OFF);
 #  6. the HDF5 tools across processes (tests/tools/run.sh) and a writer killed before closing
-#     (tests/kill_writer.sh), on daos;
+#     (tests/kill_writer.sh) and two writers racing (tests/two_writers.sh), on daos;
 #  7. failures with clear messages: no libdaos (and RUSTVOL_DAOS_LIB naming a missing file),
 #     no agent, a missing pool (DER_NONEXIST), a pool without permission (DER_NO_PERM), an
 #     unknown object class, the pool filling up mid-write (injected DER_NOSPACE: the writer
@@ -141,6 +141,10 @@ echo "=== writer killed before closing, on daos"
 log=$WORK/kill.log
 tests/kill_writer.sh "$INFO" 2>&1 | tee "$log"
 add_counts "$log" "tests/kill_writer.sh"
+echo "=== two writers at once, on daos"
+log=$WORK/two-writers.log
+tests/two_writers.sh "$INFO" 2>&1 | tee "$log"
+add_counts "$log" "tests/two_writers.sh"
 
 # --- 7. failures and their messages ---------------------------------------------------------------
 echo "=== failures name their cause"
