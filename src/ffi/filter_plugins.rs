@@ -10,13 +10,9 @@
 use super::h5z::ClassC;
 use libloading::os::unix::Library;
 use parking_lot::Mutex;
-use std::ffi::{c_char, c_int, c_uint, c_void};
+use std::ffi::{c_int, c_uint, c_void};
 
-extern "C" {
-    fn H5PLsize(num_paths: *mut c_uint) -> c_int;
-    fn H5PLget(index: c_uint, path: *mut c_char, size: usize) -> isize;
-    fn H5PLget_loading_state(mask: *mut c_uint) -> c_int;
-}
+use hdf5_sys::h5pl::{H5PLget, H5PLget_loading_state, H5PLsize};
 
 const H5PL_TYPE_FILTER: c_int = 0;
 const H5PL_FILTER_PLUGIN: c_uint = 0x0001;
@@ -61,9 +57,9 @@ pub(super) fn find(id: i32) -> Option<*const ClassC> {
     if let Some((_, f)) = LOADED.lock().iter().find(|(i, _)| *i == id) {
         return Some(f.0);
     }
-    let mut mask: c_uint = 0;
-    // SAFETY: plain HDF5 API call writing one unsigned.
-    if unsafe { H5PLget_loading_state(&mut mask) } < 0 || mask & H5PL_FILTER_PLUGIN == 0 {
+    let mut mask: c_int = 0;
+    // SAFETY: plain HDF5 API call writing one int.
+    if unsafe { H5PLget_loading_state(&mut mask) } < 0 || mask as c_uint & H5PL_FILTER_PLUGIN == 0 {
         return None;
     }
     for dir in search_path() {

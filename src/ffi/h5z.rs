@@ -34,10 +34,8 @@ pub(super) struct ClassC {
     filter: Option<FilterFn>,
 }
 
-extern "C" {
-    fn H5Zfilter_avail(id: c_int) -> c_int;
-    fn H5PLsize(num_paths: *mut c_uint) -> c_int;
-}
+use hdf5_sys::h5pl::H5PLsize;
+use hdf5_sys::h5z::H5Zfilter_avail;
 
 pub const FLAG_OPTIONAL: u32 = 0x0001;
 pub const FLAG_REVERSE: u32 = 0x0100;
@@ -65,6 +63,7 @@ fn find_fn() -> Option<FindFn> {
     *FIND.get_or_init(|| {
         // The libhdf5 that defines H5Zfilter_avail is the one rustvol was loaded against,
         // whichever namespace (global, or an RTLD_LOCAL group such as h5py's) it lives in.
+        // SAFETY: Dl_info is plain C data (pointers), for which all zeroes is valid.
         let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
         // SAFETY: dladdr only reads the address and fills `info`.
         if unsafe { libc::dladdr(H5Zfilter_avail as *const c_void, &mut info) } == 0 || info.dli_fname.is_null() {

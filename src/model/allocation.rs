@@ -81,6 +81,9 @@ fn counts(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<(u64, u64, u64, u6
     let (mut outside, mut inside) = (0, 0);
     for name in live.chunks.keys() {
         let c = dataio::parse_chunk_name(name)?;
+        if c.len() != d.chunk.len() {
+            return Err(corrupt_chunks(format!("chunk '{name}' has {} coordinates, the dataset {} dimensions", c.len(), d.chunk.len())));
+        }
         match &region {
             Some(r) if c.iter().zip(r).all(|(c, r)| c < r) => inside += 1,
             _ => outside += 1,
@@ -117,7 +120,10 @@ pub fn storage_size(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<u64> {
         Layout::Contiguous => Ok(if in_region + outside > 0 { full } else { 0 }),
         Layout::Chunked => {
             let written = dataio::storage_size(file, obj, d)?;
-            let unwritten = in_region - inside;
+            // More written chunks inside than there are places means two names for one chunk.
+            let Some(unwritten) = in_region.checked_sub(inside) else {
+                return Err(corrupt_chunks(format!("{inside} chunks stored where {in_region} fit")));
+            };
             if unwritten == 0 {
                 return Ok(written);
             }
@@ -135,4 +141,8 @@ pub fn storage_size(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<u64> {
             Ok(written + unwritten * per as u64)
         }
     }
+}
+
+fn corrupt_chunks(what: String) -> crate::error::VolError {
+    crate::error::VolError::new(crate::error::Area::Storage, format!("dataset record: {what}"))
 }

@@ -330,23 +330,9 @@ unsafe fn setup(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl: hi
     Ok(Some(Setup { d, file_runs: s.file_runs, n: s.n, mem, direct }))
 }
 
-/// Whether native HDF5 would have allocated the dataset's storage: compact data always,
-/// other layouts once data is written or when allocated at creation.
-///
-/// # Safety
-/// Inside a callback.
-unsafe fn space_allocated(h: &Handle, d: &Dataset) -> Result<bool> {
-    if d.layout == Layout::Compact {
-        return Ok(true);
-    }
-    if let ObjKind::Dataset(x) = &h.file.meta.read().obj(h.obj)?.kind {
-        if !x.chunks.is_empty() {
-            return Ok(true);
-        }
-    }
-    let dcpl = decode_plist(&d.dcpl)?;
-    let mut t = hdf5_sys::h5d::H5D_alloc_time_t::H5D_ALLOC_TIME_DEFAULT;
-    Ok(hdf5_sys::h5p::H5Pget_alloc_time(dcpl.id, &mut t) >= 0 && t == hdf5_sys::h5d::H5D_alloc_time_t::H5D_ALLOC_TIME_EARLY)
+/// Whether native HDF5 would have allocated the dataset's storage (`H5Dget_space_status`).
+fn space_allocated(h: &Handle, d: &Dataset) -> Result<bool> {
+    Ok(allocation::space_status(&h.file, h.obj, d)? != SpaceStatus::NotAllocated)
 }
 
 unsafe fn read_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl: hid_t, buf: *mut c_void) -> Result<()> {

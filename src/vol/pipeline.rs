@@ -124,7 +124,7 @@ pub unsafe fn prepare(dcpl: hid_t, type_id: hid_t, chunk: &[u64], elem_size: usi
 
 /// HDF5's filters that interpret the bits of each element: N-bit and scale-offset.
 fn reads_elements(id: i32) -> bool {
-    id == 5 || id == 6
+    id == hdf5_sys::h5z::H5Z_FILTER_NBIT || id == hdf5_sys::h5z::H5Z_FILTER_SCALEOFFSET
 }
 
 /// Filters rustvol implements itself, available whether or not HDF5's table can be reached.

@@ -255,7 +255,9 @@ impl RefCodec for RefMaker<'_> {
             bail!(Area::Dataset, "could not get the name of a reference's file");
         }
         let mut b = vec![0u8; n as usize + 1];
-        hdf5_sys::h5f::H5Fget_name(loc, b.as_mut_ptr().cast(), b.len());
+        if hdf5_sys::h5f::H5Fget_name(loc, b.as_mut_ptr().cast(), b.len()) != n {
+            bail!(Area::Dataset, "could not get the name of a reference's file");
+        }
         b.truncate(n as usize);
         Ok(Some(OtherFile { name: b, token_size }))
     }

@@ -34,6 +34,21 @@ impl MemSide {
         self.xform.as_ref().map_or(Ok(()), |x| x.apply(elems))
     }
 
+    /// The background a conversion from `ftype` into the memory type needs, if any: the
+    /// application's `n` selected elements as they are (members a compound conversion does not
+    /// write keep their values, as natively).
+    ///
+    /// # Safety
+    /// As for `gather`.
+    unsafe fn background_for(&self, ftype: hid_t, n: usize) -> Result<Option<Vec<u8>>> {
+        if !needs_background(ftype, self.mtype)? {
+            return Ok(None);
+        }
+        let mut b = vec![0u8; n * self.msize];
+        self.gather(&mut b);
+        Ok(Some(b))
+    }
+
     /// One contiguous run: the byte offset where it starts.
     pub fn contiguous(&self) -> Option<usize> {
         match self.runs.as_slice() {
@@ -106,13 +121,7 @@ pub unsafe fn deliver_fixed(ftype: hid_t, fsize: usize, n: usize, mut stored: Ve
         return Ok(());
     }
     stored.resize(n * fsize.max(mem.msize), 0);
-    let mut bkg = if needs_background(ftype, mem.mtype)? {
-        let mut b = vec![0u8; n * mem.msize];
-        mem.gather(&mut b);
-        Some(b)
-    } else {
-        None
-    };
+    let mut bkg = mem.background_for(ftype, n)?;
     convert(ftype, mem.mtype, n, &mut stored, bkg.as_deref_mut(), dxpl)?;
     mem.transform(&mut stored[..n * mem.msize])?;
     mem.scatter(&stored[..n * mem.msize]);
@@ -193,31 +202,26 @@ pub unsafe fn deliver_vlen(
         }
     }
     let r = decoded.and_then(|()| {
-        let mut bkg = if needs_background(ftype, mem.mtype)? {
-            let mut b = vec![0u8; n * mem.msize];
-            mem.gather(&mut b);
-            Some(b)
-        } else {
-            None
-        };
+        let mut bkg = mem.background_for(ftype, n)?;
         convert(ftype, mem.mtype, n, &mut buf, bkg.as_deref_mut(), dxpl)
     });
     if !made.is_empty() {
-        let mut delivered: Vec<&[u8]> = Vec::new();
+        // How many times each reference reached the application: those it holds are its own.
+        let mut delivered: std::collections::HashMap<&[u8], usize> = std::collections::HashMap::new();
         if r.is_ok() {
             if let Some(ms) = Shape::of(mem.mtype)? {
                 let mut mo = Vec::new();
                 ms.ref_offsets(0, &mut mo);
                 for i in 0..n {
                     for &o in &mo {
-                        delivered.push(&buf[i * mem.msize + o..i * mem.msize + o + vlen::REF_SIZE]);
+                        *delivered.entry(&buf[i * mem.msize + o..i * mem.msize + o + vlen::REF_SIZE]).or_default() += 1;
                     }
                 }
             }
         }
         for m in &made {
-            if let Some(k) = delivered.iter().position(|d| *d == m.as_slice()) {
-                delivered.swap_remove(k);
+            if let Some(k) = delivered.get_mut(m.as_slice()).filter(|k| **k > 0) {
+                *k -= 1;
             } else if m.iter().any(|&b| b != 0) {
                 hdf5_sys::h5r::H5Rdestroy(m.as_ptr() as *mut hdf5_sys::h5r::H5R_ref_t);
             }
@@ -291,8 +295,9 @@ pub unsafe fn collect_vlen(
         Ok(out)
     })();
     if converted && in_stored_type {
+        let keep = arena.owned();
         for i in 0..n {
-            vlen::free_parts_outside(shape, buf.as_mut_ptr().add(i * fsize), &arena);
+            vlen::free_parts_outside(shape, buf.as_mut_ptr().add(i * fsize), &keep);
         }
     }
     for b in &background_refs {

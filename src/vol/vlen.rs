@@ -224,7 +224,7 @@ impl Arena {
     }
 
     /// The blocks handed out so far.
-    fn owned(&self) -> std::collections::HashSet<usize> {
+    pub fn owned(&self) -> std::collections::HashSet<usize> {
         self.blocks.borrow().iter().map(|&p| p as usize).collect()
     }
 }
@@ -364,8 +364,9 @@ pub unsafe fn free_parts(shape: &Shape, elem: *mut u8) {
 ///
 /// # Safety
 /// As for `free_parts`; parts not from `arena` are from `malloc`.
-pub unsafe fn free_parts_outside(shape: &Shape, elem: *mut u8, arena: &Arena) {
-    free_parts_but(shape, elem, &arena.owned())
+/// `keep` is `Arena::owned()`, taken once for all the elements of a transfer.
+pub unsafe fn free_parts_outside(shape: &Shape, elem: *mut u8, keep: &std::collections::HashSet<usize>) {
+    free_parts_but(shape, elem, keep)
 }
 
 unsafe fn free_parts_but(shape: &Shape, elem: *mut u8, keep: &std::collections::HashSet<usize>) {

@@ -52,6 +52,18 @@ pub fn has_mask(filters: &[Filter]) -> bool {
     filters.iter().any(|f| matches!(f, Filter::Hdf5(_)))
 }
 
+/// HDF5's limit on the stages of a pipeline (`H5Z_MAX_NFILTERS`): a filter mask has a bit each.
+const MAX_STAGES: usize = 32;
+
+/// The stages a chunk may have skipped: optional ones run through HDF5's classes. A mask with
+/// any other bit set is corrupt (skipping a shuffle would give wrong data of the right size).
+fn skippable(filters: &[Filter]) -> u32 {
+    filters.iter().take(MAX_STAGES).enumerate().fold(0, |m, (i, f)| match f {
+        Filter::Hdf5(c) if c.optional() => m | 1 << i,
+        _ => m,
+    })
+}
+
 /// Bytes of a stored chunk that are the chunk's data (HDF5 counts no mask in a dataset's
 /// storage size).
 pub fn data_len(filters: &[Filter], stored_len: usize) -> usize {
@@ -64,6 +76,9 @@ pub fn data_len(filters: &[Filter], stored_len: usize) -> usize {
 
 /// The stored form of a chunk's bytes. On HDF5's thread when the pipeline has HDF5 stages.
 pub fn encode(filters: &[Filter], bytes: &[u8]) -> Result<Vec<u8>> {
+    if filters.len() > MAX_STAGES {
+        return Err(corrupt(format!("{} filters, more than HDF5's {MAX_STAGES}", filters.len())));
+    }
     let mut cur = bytes.to_vec();
     let mut mask = 0u32;
     for (i, f) in filters.iter().enumerate() {
@@ -107,12 +122,18 @@ pub fn stored(filters: &[Filter], buf: ChunkBuf) -> Result<ChunkBuf> {
 
 /// A chunk's bytes from their stored form, which must come to at most `limit` bytes.
 pub fn decode(filters: &[Filter], stored: &[u8], limit: usize) -> Result<Vec<u8>> {
+    if filters.len() > MAX_STAGES {
+        return Err(corrupt(format!("{} filters, more than HDF5's {MAX_STAGES}", filters.len())));
+    }
     let (mask, body) = if has_mask(filters) {
         let Some(m) = stored.get(..4) else { return Err(corrupt("too short for its filter mask".into())) };
         (u32::from_le_bytes(m.try_into().expect("4 bytes")), &stored[4..])
     } else {
         (0, stored)
     };
+    if mask & !skippable(filters) != 0 {
+        return Err(corrupt(format!("filter mask {mask:#x} skips a stage that cannot be skipped")));
+    }
     let mut cur = body.to_vec();
     for (i, f) in filters.iter().enumerate().rev() {
         if mask & (1 << i) != 0 {
@@ -217,6 +238,24 @@ mod tests {
         through.extend_from_slice(&data);
         assert!(decode(&[absent(1)], &through, data.len()).unwrap_err().msg.contains("not registered"));
         assert!(decode(&[absent(1)], &through[..2], data.len()).unwrap_err().msg.contains("filter mask"));
+    }
+
+    #[test]
+    fn a_mask_skipping_a_stage_that_cannot_be_skipped_is_corrupt() {
+        let optional = Filter::Hdf5(ClassFilter { id: 32999, name: "absent".into(), flags: 1, cd: vec![] });
+        let data: Vec<u8> = (0..1000u32).flat_map(|i| i.to_le_bytes()).collect();
+        let p = [Filter::Shuffle(4), optional];
+        let stored = encode(&p, &data).unwrap();
+        assert_eq!(decode(&p, &stored, data.len()).unwrap(), data);
+        // Bit 0 would skip the shuffle: bytes of the right length, in the wrong order.
+        let mut forged = stored.clone();
+        forged[..4].copy_from_slice(&3u32.to_le_bytes());
+        assert!(decode(&p, &forged, data.len()).unwrap_err().msg.contains("cannot be skipped"));
+        // A bit past the pipeline's stages.
+        forged[..4].copy_from_slice(&(1u32 << 31 | 2).to_le_bytes());
+        assert!(decode(&p, &forged, data.len()).unwrap_err().msg.contains("cannot be skipped"));
+        let too_many = vec![Filter::Fletcher32; 33];
+        assert!(decode(&too_many, &stored, data.len()).unwrap_err().msg.contains("more than HDF5's 32"));
     }
 
     #[test]
