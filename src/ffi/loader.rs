@@ -37,9 +37,9 @@ pub fn classify(caller: *const c_void) -> Loader {
     if caller.is_null() {
         return Loader::Unknown;
     }
-    let Some(linked) = linked_library() else { return Loader::Unknown };
+    let Some((linked, consistent)) = linked_library() else { return Loader::Unknown };
     let Some((base, path)) = object_of(caller) else { return Loader::Unknown };
-    if base == linked.base {
+    if consistent && base == linked.base {
         return Loader::Linked;
     }
     match hdf5_facts(&path, base) {
@@ -48,14 +48,35 @@ pub fn classify(caller: *const c_void) -> Loader {
     }
 }
 
-/// The libhdf5 the plugin's own HDF5 calls bind to (its `DT_NEEDED` libhdf5).
-pub fn linked_library() -> Option<Library> {
-    // The address of an imported function is its real address in the defining library (read
-    // from the GOT), which names that library's load.
-    let h5open = hdf5_sys::h5::H5open as unsafe extern "C" fn() -> hdf5_sys::h5::herr_t;
-    let (base, path) = object_of(h5open as *const c_void)?;
-    let version = hdf5_facts(&path, base)?;
-    Some(Library { base, path, version })
+/// The libhdf5 the plugin's own HDF5 calls bind to, and whether all of them bind to it. They
+/// need not: in a program linked to another libhdf5 (HDF5 2.0), the names both define bind
+/// to the program's, ahead of the plugin's own dependency in the search order, and only the
+/// rest (`H5VLpeek_connector_id_by_name`, gone in 2.0) to the libhdf5 rustvol was built with,
+/// which is then the library named.
+pub fn linked_library() -> Option<(Library, bool)> {
+    use hdf5_sys::{h5, h5e, h5t};
+    // The address of an imported function is its address in the defining library (read from
+    // the GOT), which names that library's load. Only functions: an executable may hold copies
+    // of HDF5's variables (copy relocations), and a non-PIE one may make its PLT stub a
+    // function's address; an address outside any libhdf5 is therefore not counted.
+    let probes: [*const c_void; 4] = [
+        crate::ffi::vol_bindings::H5VLpeek_connector_id_by_name as unsafe extern "C" fn(_) -> _ as *const c_void,
+        h5e::H5Eregister_class as unsafe extern "C" fn(_, _, _) -> _ as *const c_void,
+        h5::H5open as unsafe extern "C" fn() -> _ as *const c_void,
+        h5t::H5Tdecode1 as unsafe extern "C" fn(_) -> _ as *const c_void,
+    ];
+    let mut libraries: Vec<Library> = Vec::new();
+    for p in probes {
+        let Some((base, path)) = object_of(p) else { continue };
+        if libraries.iter().any(|l| l.base == base) {
+            continue;
+        }
+        if let Some(version) = hdf5_facts(&path, base) {
+            libraries.push(Library { base, path, version });
+        }
+    }
+    let consistent = libraries.len() == 1;
+    libraries.into_iter().next().map(|l| (l, consistent))
 }
 
 /// The loaded object holding `addr`: its base address and path.
@@ -153,7 +174,18 @@ fn parse_version(text: &str) -> Option<String> {
 /// What the user reads when the plugin refuses a foreign loader.
 pub fn refusal_message(linked: &Library, loader: &Library) -> String {
     let ver = |l: &Library| l.version.clone().unwrap_or_else(|| "(unknown version)".into());
+    // For the reader only ("h5py/../h5py.libs/..." as the loader names it, resolved).
+    let shown = |l: &Library| std::fs::canonicalize(&l.path).map(|p| p.display().to_string()).unwrap_or_else(|_| l.path.clone());
     let file = |l: &Library| l.path.rsplit('/').next().unwrap_or(&l.path).to_string();
+    if linked.base == loader.base {
+        return format!(
+            "rustvol was loaded by HDF5 {} ({}), the library it was built for, but not all its HDF5 calls bind to it: \
+             another libhdf5 in the process defines some of them first, and two HDF5 libraries cannot share ids, so \
+             rustvol opens no file here. Run the program without the other HDF5 library",
+            ver(loader),
+            shown(loader),
+        );
+    }
     format!(
         "rustvol was built for HDF5 {} ({} at {}), but was loaded by HDF5 {} ({}): a VOL plugin must use the \
          libhdf5 of the program that loads it, and two HDF5 libraries in one process cannot share ids, so \
@@ -161,9 +193,9 @@ pub fn refusal_message(linked: &Library, loader: &Library) -> String {
          e.g. `HDF5_DIR={} pip install --no-binary h5py h5py` (docs/h5py.md, \"h5py from PyPI\")",
         ver(linked),
         file(linked),
-        linked.path,
+        shown(linked),
         ver(loader),
-        loader.path,
+        shown(loader),
         linked.path.rsplit_once("/lib/").map(|(d, _)| d).unwrap_or("<the HDF5 prefix>"),
     )
 }
@@ -181,7 +213,8 @@ mod tests {
 
     #[test]
     fn the_linked_libhdf5_is_found_and_calls_from_it_are_ours() {
-        let linked = linked_library().expect("the test binary links libhdf5");
+        let (linked, consistent) = linked_library().expect("the test binary links libhdf5");
+        assert!(consistent, "every HDF5 symbol of the test binary binds to {linked:?}");
         assert!(linked.path.contains("libhdf5"), "{linked:?}");
         let mut maj = 0;
         let (mut min, mut rel) = (0, 0);
