@@ -190,7 +190,8 @@ pub extern "C" fn H5PLget_plugin_type() -> i32 {
 #[unsafe(naked)]
 #[no_mangle]
 pub extern "C" fn H5PLget_plugin_info() -> *const c_void {
-    // At entry [rsp] is the return address; a tail jump keeps the caller's stack as it was.
+    // SAFETY: at entry [rsp] is the return address; the tail jump leaves the stack and every
+    // other register as the caller set them, so `plugin_info_for` returns straight to it.
     core::arch::naked_asm!("mov rdi, qword ptr [rsp]", "jmp {f}", f = sym plugin_info_for)
 }
 
@@ -198,7 +199,8 @@ pub extern "C" fn H5PLget_plugin_info() -> *const c_void {
 #[unsafe(naked)]
 #[no_mangle]
 pub extern "C" fn H5PLget_plugin_info() -> *const c_void {
-    // x30 holds the return address at entry.
+    // SAFETY: x30 holds the return address at entry; the branch leaves it and the stack as
+    // they were, so `plugin_info_for` returns straight to the caller.
     core::arch::naked_asm!("mov x0, x30", "b {f}", f = sym plugin_info_for)
 }
 
