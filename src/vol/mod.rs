@@ -17,6 +17,7 @@ pub mod locking;
 pub mod native_check;
 pub mod object;
 pub mod pipeline;
+pub mod refusal;
 pub mod token;
 pub mod refs;
 pub mod transfer;
@@ -180,9 +181,44 @@ pub extern "C" fn H5PLget_plugin_type() -> i32 {
     1 // H5PL_TYPE_VOL
 }
 
+/// HDF5's plugin loader asks for the class here. It gets rustvol's class only if it is the
+/// libhdf5 rustvol is linked to (or no libhdf5 at all, e.g. a program asking through dlsym);
+/// another libhdf5 in the process gets `refusal`'s class, which fails every file operation with
+/// the reason (`ffi::loader`). The return address names the caller, so the exported symbol is a
+/// two-instruction stub that passes it on.
+#[cfg(target_arch = "x86_64")]
+#[unsafe(naked)]
 #[no_mangle]
 pub extern "C" fn H5PLget_plugin_info() -> *const c_void {
-    &CLASS.0 as *const H5VL_class_t as *const c_void
+    // SAFETY: at entry [rsp] is the return address; the tail jump leaves the stack and every
+    // other register as the caller set them, so `plugin_info_for` returns straight to it.
+    core::arch::naked_asm!("mov rdi, qword ptr [rsp]", "jmp {f}", f = sym plugin_info_for)
+}
+
+#[cfg(target_arch = "aarch64")]
+#[unsafe(naked)]
+#[no_mangle]
+pub extern "C" fn H5PLget_plugin_info() -> *const c_void {
+    // SAFETY: x30 holds the return address at entry; the branch leaves it and the stack as
+    // they were, so `plugin_info_for` returns straight to the caller.
+    core::arch::naked_asm!("mov x0, x30", "b {f}", f = sym plugin_info_for)
+}
+
+/// Elsewhere the caller cannot be named and every loader gets rustvol's class.
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[no_mangle]
+pub extern "C" fn H5PLget_plugin_info() -> *const c_void {
+    plugin_info_for(std::ptr::null())
+}
+
+extern "C" fn plugin_info_for(caller: *const c_void) -> *const c_void {
+    // No HDF5 call may happen here: the caller may be a libhdf5 in the middle of initialising,
+    // and the linked one must not start initialising beside it.
+    match std::panic::catch_unwind(|| crate::ffi::loader::classify(caller)) {
+        Ok(crate::ffi::loader::Loader::Foreign { linked, loader }) => refusal::class_for(&linked, &loader),
+        Ok(_) => &CLASS.0 as *const H5VL_class_t as *const c_void,
+        Err(_) => std::ptr::null(),
+    }
 }
 
 /// Sets rustvol, with the given info string (NULL: `backend=memory`), on a file access plist.
