@@ -14,7 +14,8 @@
 #      tests/filters/plugin_filters.sh   (hdf5plugin's filters against native), memory, dir, s3
 #   7. tests/python/                     (h5py example scripts on memory, dir, s3; h5py's own
 #                                         test suite through rustvol on dir, >= 750 passed, and
-#                                         without the rustvol package, as a crash check)
+#                                         without the rustvol package, as a crash check; PyPI's
+#                                         h5py on HDF5 2.0: a clear error, never a hang)
 #   8. tests/daos/run.sh                 (API tests, examples, tools, conformance and failure
 #                                         checks through backend=daos, against the DAOS stand-in)
 # and ends with one line "N passed, N failed". Exits non-zero if anything failed.
@@ -191,6 +192,8 @@ if [[ " ${BACKENDS[*]} " == *" dir "* ]]; then
   run_counted "h5py test suite (dir)" bash "$ROOT/tests/python/run_h5py_suite.sh" "backend=dir;root=$SCRATCH/h5py-store"
   run_counted "h5py test suite without the rustvol package (dir)" \
     bash "$ROOT/tests/python/run_h5py_suite_plain.sh" "backend=dir;root=$SCRATCH/h5py-plain-store"
+  run_counted "h5py from PyPI (HDF5 2.0): no hang, a clear error (dir)" \
+    bash "$ROOT/tests/python/pypi_h5py.sh" "backend=dir;root=$SCRATCH/pypi-h5py-store"
 fi
 
 # --- 8. DAOS: every suite again through backend=daos, against the DAOS stand-in ----------------
