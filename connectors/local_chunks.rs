@@ -61,10 +61,19 @@ pub fn patch_parts(path: &Path, key: &ChunkKey, chunk_len: usize, parts: &[Chunk
     Ok(true)
 }
 
-/// Stores `data` as the whole chunk file at `path`: staged beside it, then renamed over it.
-pub fn write_whole(path: &Path, data: &[u8]) -> crate::error::Result<()> {
-    let (mut f, staged) = new_staged(path)?;
-    let done = f.write_all(data).and_then(|()| {
+/// Stores the chunk file at `path`, `chunk_len` bytes from `parts` of `src` (which cover it):
+/// staged beside it, then renamed over it.
+pub fn write_whole(path: &Path, chunk_len: usize, parts: &[ChunkPart], src: &[u8]) -> crate::error::Result<()> {
+    check_parts(parts, chunk_len, src.len())?;
+    let (f, staged) = new_staged(path)?;
+    let one = parts.len() == 1 && parts[0].chunk == 0 && parts[0].len == chunk_len;
+    let done = if one {
+        (&f).write_all(&src[parts[0].buf..parts[0].buf + chunk_len])
+    } else {
+        // Parts land at their places in one file of the chunk's length, one write each.
+        f.set_len(chunk_len as u64).and_then(|()| parts.iter().try_for_each(|p| f.write_all_at(&src[p.buf..p.buf + p.len], p.chunk as u64)))
+    }
+    .and_then(|()| {
         drop(f);
         std::fs::rename(&staged, path)
     });

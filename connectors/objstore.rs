@@ -405,12 +405,16 @@ impl VolBackend for ObjStoreBackend {
         super::local_chunks::read_parts(&path, key, chunk_len, parts, dst).map_err(|e| self.err("reading a chunk", e.msg))
     }
 
-    fn write_chunk_from(&self, file: &str, key: &ChunkKey, data: &[u8]) -> Result<()> {
+    fn write_chunk_from(&self, file: &str, key: &ChunkKey, chunk_len: usize, parts: &[ChunkPart], src: &[u8]) -> Result<()> {
         let Some(path) = self.chunk_file(file, key)? else {
-            return self.write_chunks(file, vec![(key.clone(), ChunkBuf::copy_of(data))]);
+            let mut b = ChunkBuf::zeroed(chunk_len);
+            for p in parts {
+                b[p.chunk..p.chunk + p.len].copy_from_slice(&src[p.buf..p.buf + p.len]);
+            }
+            return self.write_chunks(file, vec![(key.clone(), b)]);
         };
         self.requests.put.fetch_add(1, Relaxed);
-        super::local_chunks::write_whole(&path, data).map_err(|e| self.err("writing a chunk", e.msg))
+        super::local_chunks::write_whole(&path, chunk_len, parts, src).map_err(|e| self.err("writing a chunk", e.msg))
     }
 
     fn patch_chunk_parts(&self, file: &str, key: &ChunkKey, chunk_len: usize, parts: &[ChunkPart], src: &[u8]) -> Result<bool> {

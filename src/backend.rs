@@ -103,10 +103,15 @@ pub trait VolBackend: Send + Sync {
     fn read_chunk_parts(&self, file: &str, key: &ChunkKey, chunk_len: usize, parts: &[ChunkPart], dst: &mut [u8]) -> Result<bool> {
         read_parts_fetched(self, file, key, chunk_len, parts, dst)
     }
-    /// Stores `data` as chunk version `key`; a reader finds the old contents or the new ones,
-    /// never a mixture.
-    fn write_chunk_from(&self, file: &str, key: &ChunkKey, data: &[u8]) -> Result<()> {
-        self.write_chunks(file, vec![(key.clone(), ChunkBuf::copy_of(data))])
+    /// Stores chunk version `key` of `chunk_len` bytes from `parts` of `src`, which cover it
+    /// whole: each part is (offset in the chunk, offset in `src`, length). A reader finds the
+    /// old contents or the new ones, never a mixture.
+    fn write_chunk_from(&self, file: &str, key: &ChunkKey, chunk_len: usize, parts: &[ChunkPart], src: &[u8]) -> Result<()> {
+        let mut b = ChunkBuf::zeroed(chunk_len);
+        for p in parts {
+            b[p.chunk..p.chunk + p.len].copy_from_slice(&src[p.buf..p.buf + p.len]);
+        }
+        self.write_chunks(file, vec![(key.clone(), b)])
     }
     /// Changes parts of a stored, unfiltered chunk version of `chunk_len` bytes where it is:
     /// each part is (offset in the chunk, offset in `src`, length). Callers pass only versions

@@ -5,8 +5,8 @@
 //! - Reads: each chunk a selection reaches in runs of `MIN_RUN` bytes or more (on average) is
 //!   read into place, its runs only; others are fetched whole once, through the read cache,
 //!   which serves the next pass of a strided selection.
-//! - Writes: a chunk written whole by one run goes from the buffer to a new version (staged,
-//!   then renamed, as every whole chunk is); a chunk whose version is of the current write
+//! - Writes: a chunk written whole goes from the buffer to a new version (staged, then
+//!   renamed, as every whole chunk is); a chunk whose version is of the current write
 //!   epoch, written in runs of `MIN_RUN` or more, is changed where it is. Such a version is
 //!   named by no commit (a commit ends the epoch, and the metadata lock held across the change
 //!   keeps one from starting), so a killed writer still leaves exactly its last commit. The
@@ -93,7 +93,7 @@ pub fn write(file: &OpenFile, obj: ObjId, by: &ByChunk, covered: &[u64], per_chu
                 continue;
             }
             let coords = &by.split.chunks[c];
-            if covered[c] == per_chunk && by.runs(c) == 1 {
+            if covered[c] == per_chunk {
                 whole.push(c);
                 continue;
             }
@@ -112,10 +112,8 @@ pub fn write(file: &OpenFile, obj: ObjId, by: &ByChunk, covered: &[u64], per_chu
     let epoch = file.meta.read().write_epoch;
     for &c in &whole {
         let k = ChunkKey { obj, coords: by.split.chunks[c].clone(), version: epoch };
-        let p = &by.split.pieces[by.order[by.start[c]]];
-        let off = p.buf_off as usize * by.es;
         file.read_cache.forget(std::iter::once(&k));
-        file.backend.write_chunk_from(&file.key, &k, &data[off..off + chunk_bytes])?;
+        file.backend.write_chunk_from(&file.key, &k, chunk_bytes, &by.parts(c), data)?;
         done[c] = true;
     }
     super::dataio::name_versions(file, obj, whole.iter().map(|&c| by.split.chunks[c].clone()).collect())?;
