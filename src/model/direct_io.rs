@@ -37,41 +37,39 @@ pub struct ByChunk<'a> {
 }
 
 impl ByChunk<'_> {
-    fn runs(&self, c: usize) -> usize {
-        self.start[c + 1] - self.start[c]
-    }
-
-    /// Whether chunk `c` is reached in runs long enough to move in place.
-    fn long_runs(&self, c: usize, covered: u64) -> bool {
-        covered as usize * self.es >= MIN_RUN * self.runs(c)
-    }
-
-    fn parts(&self, c: usize) -> Vec<ChunkPart> {
+    /// The runs of chunk `c`, those that follow each other in both the chunk and the buffer
+    /// joined (a block of whole chunk rows is one run, as native HDF5 joins its sequences),
+    /// when they are long enough to move in place: `None` otherwise.
+    fn long_runs(&self, c: usize, covered: u64) -> Option<Vec<ChunkPart>> {
         let es = self.es;
-        self.order[self.start[c]..self.start[c + 1]]
-            .iter()
-            .map(|&i| {
-                let p = &self.split.pieces[i];
-                ChunkPart { chunk: p.chunk_off as usize * es, buf: p.buf_off as usize * es, len: p.len as usize * es }
-            })
-            .collect()
+        let mut parts: Vec<ChunkPart> = Vec::new();
+        for &i in &self.order[self.start[c]..self.start[c + 1]] {
+            let p = &self.split.pieces[i];
+            let q = ChunkPart { chunk: p.chunk_off as usize * es, buf: p.buf_off as usize * es, len: p.len as usize * es };
+            match parts.last_mut() {
+                Some(l) if l.chunk + l.len == q.chunk && l.buf + l.len == q.buf => l.len += q.len,
+                _ => parts.push(q),
+            }
+        }
+        (covered as usize * es >= MIN_RUN * parts.len()).then_some(parts)
     }
 }
 
 /// Reads in place the chunks among `keys` reached in long runs and not in the read cache;
 /// marks them `done` and takes their keys, so the caller fetches only the others.
 pub fn read(file: &OpenFile, by: &ByChunk, covered: &[u64], chunk_bytes: usize, keys: &mut [Option<ChunkKey>], done: &mut [bool], out: &mut [u8]) -> Result<()> {
-    let wanted: Vec<usize> = (0..keys.len()).filter(|&c| keys[c].is_some() && by.long_runs(c, covered[c])).collect();
+    let wanted: Vec<(usize, Vec<ChunkPart>)> =
+        (0..keys.len()).filter(|&c| keys[c].is_some()).filter_map(|c| Some((c, by.long_runs(c, covered[c])?))).collect();
     if wanted.is_empty() {
         return Ok(());
     }
-    let cached = file.read_cache.get(&wanted.iter().map(|&c| keys[c].clone().expect("wanted")).collect::<Vec<_>>());
-    for (&c, cached) in wanted.iter().zip(cached) {
+    let cached = file.read_cache.get(&wanted.iter().map(|(c, _)| keys[*c].clone().expect("wanted")).collect::<Vec<_>>());
+    for ((c, parts), cached) in wanted.into_iter().zip(cached) {
         if cached.is_some() {
             continue;
         }
         let k = keys[c].take().expect("wanted");
-        if !file.backend.read_chunk_parts(&file.key, &k, chunk_bytes, &by.parts(c), out)? {
+        if !file.backend.read_chunk_parts(&file.key, &k, chunk_bytes, &parts, out)? {
             bail!(Area::Storage, "chunk {:?} (version {}) of object {} is missing from {}", k.coords, k.version, k.obj, file.backend.describe());
         }
         done[c] = true;
@@ -89,12 +87,13 @@ pub fn write(file: &OpenFile, obj: ObjId, by: &ByChunk, covered: &[u64], per_chu
         let ObjKind::Dataset(d) = &m.obj(obj)?.kind else { bail!(Area::Dataset, "object {obj} is not a dataset") };
         let epoch = m.write_epoch;
         for c in 0..done.len() {
-            if done[c] || !by.long_runs(c, covered[c]) {
+            if done[c] {
                 continue;
             }
+            let Some(parts) = by.long_runs(c, covered[c]) else { continue };
             let coords = &by.split.chunks[c];
             if covered[c] == per_chunk {
-                whole.push(c);
+                whole.push((c, parts));
                 continue;
             }
             let Some(&version) = d.chunks.get(&chunk_name(coords)) else { continue };
@@ -103,19 +102,19 @@ pub fn write(file: &OpenFile, obj: ObjId, by: &ByChunk, covered: &[u64], per_chu
             }
             let k = ChunkKey { obj, coords: coords.clone(), version };
             file.read_cache.forget(std::iter::once(&k));
-            done[c] = file.backend.patch_chunk_parts(&file.key, &k, chunk_bytes, &by.parts(c), data)?;
+            done[c] = file.backend.patch_chunk_parts(&file.key, &k, chunk_bytes, &parts, data)?;
         }
     }
     if whole.is_empty() {
         return Ok(());
     }
     let epoch = file.meta.read().write_epoch;
-    for &c in &whole {
-        let k = ChunkKey { obj, coords: by.split.chunks[c].clone(), version: epoch };
+    for (c, parts) in &whole {
+        let k = ChunkKey { obj, coords: by.split.chunks[*c].clone(), version: epoch };
         file.read_cache.forget(std::iter::once(&k));
-        file.backend.write_chunk_from(&file.key, &k, chunk_bytes, &by.parts(c), data)?;
-        done[c] = true;
+        file.backend.write_chunk_from(&file.key, &k, chunk_bytes, parts, data)?;
+        done[*c] = true;
     }
-    super::dataio::name_versions(file, obj, whole.iter().map(|&c| by.split.chunks[c].clone()).collect())?;
+    super::dataio::name_versions(file, obj, whole.iter().map(|(c, _)| by.split.chunks[*c].clone()).collect())?;
     Ok(())
 }
