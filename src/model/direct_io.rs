@@ -42,16 +42,21 @@ impl ByChunk<'_> {
     /// when they are long enough to move in place: `None` otherwise.
     fn long_runs(&self, c: usize, covered: u64) -> Option<Vec<ChunkPart>> {
         let es = self.es;
+        // More runs than this and the mean is too short: stop counting (strided selections
+        // reach a chunk in thousands of runs).
+        let most = covered as usize * es / MIN_RUN;
         let mut parts: Vec<ChunkPart> = Vec::new();
         for &i in &self.order[self.start[c]..self.start[c + 1]] {
             let p = &self.split.pieces[i];
             let q = ChunkPart { chunk: p.chunk_off as usize * es, buf: p.buf_off as usize * es, len: p.len as usize * es };
+            let n = parts.len();
             match parts.last_mut() {
                 Some(l) if l.chunk + l.len == q.chunk && l.buf + l.len == q.buf => l.len += q.len,
+                _ if n == most => return None,
                 _ => parts.push(q),
             }
         }
-        (covered as usize * es >= MIN_RUN * parts.len()).then_some(parts)
+        (!parts.is_empty()).then_some(parts)
     }
 }
 
