@@ -379,12 +379,13 @@ if ceil["s3"] or ceil["dir"]:
 
 # Requests.
 if requests:
-    # dir sends the same requests (same code path); its counts are in results.json.
+    # dir sends the same requests except where it reads or changes chunks in place (one GET or
+    # PUT per chunk per call: chunk-partial, docs/PERFORMANCE.md); its counts are in results.json.
     for run in ("c-s3",):
         ph = requests.get(run)
         if not ph:
             continue
-        say(f"Requests per phase, {run[2:]} backend (RUSTVOL_STATS=1, C benchmark; dir sends the same)")
+        say(f"Requests per phase, {run[2:]} backend (RUSTVOL_STATS=1, C benchmark; dir the same but for chunks moved in place)")
         say(f"{'phase':34}{'GET':>8}{'PUT':>8}{'HEAD':>6}{'DELETE':>8}{'LIST':>6}")
         for p in ph:
             say(f"{p['phase']:34}{p['GET']:>8}{p['PUT']:>8}{p['HEAD']:>6}{p['DELETE']:>8}{p['LIST']:>6}")

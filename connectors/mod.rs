@@ -1,6 +1,7 @@
 //! Storage backends behind the `VolBackend` trait, and the choice of one for a file name.
 pub mod daos;
 pub mod lease;
+pub mod local_chunks;
 pub mod lock;
 pub mod memory;
 pub mod metalog;

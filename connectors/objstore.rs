@@ -6,7 +6,7 @@
 //! Commits go through `metalog` (a new segment, then the manifest as the commit point).
 use super::lock::{HeldLock, LockRequest};
 use super::metalog;
-use crate::backend::{ChunkKey, MetaCommit, MetaSnapshot, VolBackend};
+use crate::backend::{ChunkKey, ChunkPart, MetaCommit, MetaSnapshot, VolBackend};
 use crate::chunk_buf::ChunkBuf;
 use crate::bail;
 use crate::error::{Area, Result, VolError};
@@ -290,6 +290,13 @@ impl metalog::BlobStore for FileBlobs<'_> {
 }
 
 impl ObjStoreBackend {
+    /// The file of a chunk version in a `dir` store (`None` for other stores).
+    fn chunk_file(&self, file: &str, k: &ChunkKey) -> Result<Option<std::path::PathBuf>> {
+        let Locking::Dir(fs) = &self.locking else { return Ok(None) };
+        let p = self.chunk_path(file, k)?;
+        fs.path_to_filesystem(&p).map(Some).map_err(|e| self.err(&format!("locating {p}"), e))
+    }
+
     /// The directory a `dir` store keeps the file in.
     fn file_dir(&self, fs: &LocalFileSystem, file: &str) -> Result<std::path::PathBuf> {
         let p = self.path(file, &[super::lock::OPEN_LOCK])?;
@@ -384,6 +391,36 @@ impl VolBackend for ObjStoreBackend {
                 .try_for_each(|()| futures::future::ok(()))
                 .await
         })
+    }
+
+    fn chunks_in_local_files(&self) -> bool {
+        matches!(self.locking, Locking::Dir(_))
+    }
+
+    fn read_chunk_parts(&self, file: &str, key: &ChunkKey, chunk_len: usize, parts: &[ChunkPart], dst: &mut [u8]) -> Result<bool> {
+        let Some(path) = self.chunk_file(file, key)? else {
+            return crate::backend::read_parts_fetched(self, file, key, chunk_len, parts, dst);
+        };
+        self.requests.get.fetch_add(1, Relaxed);
+        super::local_chunks::read_parts(&path, key, chunk_len, parts, dst).map_err(|e| self.err("reading a chunk", e.msg))
+    }
+
+    fn write_chunk_from(&self, file: &str, key: &ChunkKey, chunk_len: usize, parts: &[ChunkPart], src: &[u8]) -> Result<()> {
+        let Some(path) = self.chunk_file(file, key)? else {
+            let mut b = ChunkBuf::zeroed(chunk_len);
+            for p in parts {
+                b[p.chunk..p.chunk + p.len].copy_from_slice(&src[p.buf..p.buf + p.len]);
+            }
+            return self.write_chunks(file, vec![(key.clone(), b)]);
+        };
+        self.requests.put.fetch_add(1, Relaxed);
+        super::local_chunks::write_whole(&path, chunk_len, parts, src).map_err(|e| self.err("writing a chunk", e.msg))
+    }
+
+    fn patch_chunk_parts(&self, file: &str, key: &ChunkKey, chunk_len: usize, parts: &[ChunkPart], src: &[u8]) -> Result<bool> {
+        let Some(path) = self.chunk_file(file, key)? else { return Ok(false) };
+        self.requests.put.fetch_add(1, Relaxed);
+        super::local_chunks::patch_parts(&path, key, chunk_len, parts, src).map_err(|e| self.err("writing a chunk", e.msg))
     }
 
     fn delete_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<()> {

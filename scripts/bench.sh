@@ -4,6 +4,7 @@
 #
 #   scripts/bench.sh            # about 6 minutes on the 2-core project machine
 #   scripts/bench.sh --quick    # small sizes, under a minute: checks that everything runs
+#   scripts/bench.sh dir-chunks # only the dir chunk I/O section (issue 14), about 30 seconds
 #
 # Runs bench/h5bench.c (C, HDF5 API only) and bench/h5py_bench.py (h5py) with the same shapes:
 #   native-core   native HDF5, core driver (H5Pset_fapl_core, backing store on /dev/shm)
@@ -19,6 +20,13 @@
 # native-shm, memory and dir. rustvol's request counts on dir and s3 come from RUSTVOL_STATS=1.
 # The C benchmark and the ceilings run --repeat times (default 2), interleaved; every figure is
 # the best of its repeats (on a shared 2-core machine, interference only ever slows a run down).
+#
+# The dir chunk I/O section (also part of a full run): a 128 MiB dataset in 8 MiB chunks
+# (512x2048 doubles), chunk-whole (one call), chunk-each (one chunk per call) and chunk-partial
+# (quarter chunks, half of each chunk dimension, one call each) written, then read, on
+# native-shm, memory and dir in one run, --repeat rounds interleaved (3 unless given); prints
+# best MB/s, the spread of the rounds and dir/native against the target (>= 0.8x), into
+# target/bench/dir-chunks.txt and dir-chunks.json. RUSTVOL_BENCH_DIR_CHUNKS_ARGS replaces its sizes.
 #
 # Prints a table (absolute figures, ratios, PASS/MISS per target) and writes
 #   target/bench/results.json   everything: machine, settings, every measurement, ratios, targets
@@ -50,9 +58,10 @@ cd "$ROOT" || exit 1
 # shellcheck disable=SC1091
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 
-QUICK=0 S3=1 PY=1 SCALE_MAX=1000000 ONLY="native-core,native-shm,memory,dir,s3" REPEAT=2
+QUICK=0 S3=1 PY=1 SCALE_MAX=1000000 ONLY="native-core,native-shm,memory,dir,s3" REPEAT= DIR_CHUNKS_ONLY=0
 while [ $# -gt 0 ]; do
   case $1 in
+    dir-chunks|--dir-chunks) DIR_CHUNKS_ONLY=1 S3=0 ;;
     --quick) QUICK=1 ;;
     --scale-max) SCALE_MAX=$2; shift ;;
     --no-s3) S3=0 ;;
@@ -65,6 +74,10 @@ while [ $# -gt 0 ]; do
   shift
 done
 wanted() { [[ ",$ONLY," == *",$1,"* ]]; }
+DIR_CHUNKS_REPEAT=${REPEAT:-3}
+REPEAT=${REPEAT:-2}
+# shellcheck disable=SC2206
+DIR_CHUNKS_ARGS=(${RUSTVOL_BENCH_DIR_CHUNKS_ARGS:---chunk-mb 8 --chunked-mb 128})
 
 OUT=${RUSTVOL_BENCH_OUT:-$ROOT/target/bench}
 RAW=$OUT/raw
@@ -103,7 +116,7 @@ print(512*cc*8, (rows//512)*2)")
 SMALL_CEIL_N=$(( SMALL_N < 2000 ? SMALL_N : 2000 ))
 
 mkdir -p "$RAW"
-rm -f "$RAW"/*.jsonl "$RAW"/*.log "$RAW"/run.json
+[ "$DIR_CHUNKS_ONLY" = 1 ] || rm -f "$RAW"/*.jsonl "$RAW"/*.log "$RAW"/run.json
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 STARTED=$(date -Iseconds)
 GARAGE_STARTED=
@@ -145,7 +158,7 @@ if [ "$S3" = 1 ] && wanted s3; then
   fi
 fi
 
-# run KIND CONFIG: one benchmark run (KIND c or py) on one configuration, JSON lines to
+# run KIND CONFIG: one benchmark run (KIND py, or c / dirchunks for the C benchmark) on one configuration, JSON lines to
 # $RAW/KIND-CONFIG.jsonl, standard error to $RAW/KIND-CONFIG.log.
 run() {
   local kind=$1 cfg=$2; shift 2
@@ -161,7 +174,7 @@ run() {
     s3) env=("$rv" "HDF5_VOL_CONNECTOR=rustvol $RUSTVOL_S3_INFO" RUSTVOL_STATS=1)
         args=(--file bench.h5 --stats-points) ;;
   esac
-  if [ "$kind" = c ]; then cmd=("$H5BENCH"); else cmd=("$PY_BIN" bench/h5py_bench.py); fi
+  if [ "$kind" != py ]; then cmd=("$H5BENCH"); else cmd=("$PY_BIN" bench/h5py_bench.py); fi
   printf '  %-34s' "$name${2:+ ($2)}"
   local t0 rc
   t0=$(date +%s%N)
@@ -179,6 +192,29 @@ run() {
   fi
   rm -rf "$SHM/native-core.h5" "$SHM/native.h5" "$SHM/dir"
 }
+
+# dir_chunks: the dir chunk I/O section, $DIR_CHUNKS_REPEAT rounds of native-shm, memory, dir.
+dir_chunks() {
+  say "dir chunk I/O: native sec2 on tmpfs, memory, dir on tmpfs; $DIR_CHUNKS_REPEAT rounds"
+  rm -f "$RAW"/dirchunks-*.jsonl "$RAW"/dirchunks-*.log
+  local round c
+  for ((round = 1; round <= DIR_CHUNKS_REPEAT; round++)); do
+    for c in native-shm memory dir; do
+      run dirchunks "$c" --suite io --tests chunk-partial "${DIR_CHUNKS_ARGS[@]}"
+    done
+  done
+  echo
+  python3 bench/dir_chunks.py --raw "$RAW" --json "$OUT/dir-chunks.json" | tee "$OUT/dir-chunks.txt"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || FAILED=1
+}
+
+if [ "$DIR_CHUNKS_ONLY" = 1 ]; then
+  LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+  SIZES=() EXTRA=()
+  dir_chunks
+  echo "load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg); raw runs: $RAW/dirchunks-*"
+  exit $FAILED
+fi
 
 CONFIGS=()
 for c in native-core native-shm memory dir s3; do
@@ -232,6 +268,8 @@ for c in native-shm memory dir; do
   run c "$c" --suite scale,chunkscale --scale "$SCALE" --chunkscale "$CHUNKSCALE"
 done
 
+dir_chunks
+
 say "report"
 printf '{"started":"%s","seconds":%s,"load_start":"%s","load_end":"%s","repeat":%s,"quick":%s}\n' \
   "$STARTED" "$(( $(date +%s) - START ))" "$LOAD_START" "$(cut -d' ' -f1-3 /proc/loadavg)" "$REPEAT" "$QUICK" >"$RAW/run.json"
@@ -239,5 +277,6 @@ python3 bench/report.py --raw "$RAW" --json "$OUT/results.json" --scale-max "$SC
   --quick "$QUICK" | tee "$OUT/table.txt"
 [ "${PIPESTATUS[0]}" -eq 0 ] || FAILED=1
 echo
-echo "results: $OUT/results.json, table: $OUT/table.txt, raw runs: $RAW ($(( $(date +%s) - START )) s in all)"
+cat "$OUT/dir-chunks.txt" >>"$OUT/table.txt"
+echo "results: $OUT/results.json, table: $OUT/table.txt (dir chunk I/O: $OUT/dir-chunks.txt), raw runs: $RAW ($(( $(date +%s) - START )) s in all)"
 exit $FAILED

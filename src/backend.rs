@@ -8,6 +8,24 @@ use bytes::Bytes;
 
 pub type ObjId = u64;
 
+/// A run of bytes in a chunk and where it goes in (or comes from) a packed buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkPart {
+    /// Offset in the chunk.
+    pub chunk: usize,
+    /// Offset in the buffer.
+    pub buf: usize,
+    pub len: usize,
+}
+
+/// A stored chunk of the wrong length is damage, reported as such (never read as data).
+pub fn check_chunk_len(key: &ChunkKey, len: usize, want: usize) -> Result<()> {
+    if len != want {
+        crate::bail!(crate::error::Area::Storage, "stored chunk {:?} of object {} has {len} bytes, expected {want}", key.coords, key.obj);
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ChunkKey {
     pub obj: ObjId,
@@ -29,6 +47,16 @@ pub struct MetaCommit {
     pub header: Vec<u8>,
     pub upserts: Vec<(ObjId, Vec<u8>)>,
     pub deletes: Vec<ObjId>,
+}
+
+/// `read_chunk_parts` through `read_chunks`: the chunk is fetched whole, then the parts copied.
+pub fn read_parts_fetched<B: VolBackend + ?Sized>(b: &B, file: &str, key: &ChunkKey, chunk_len: usize, parts: &[ChunkPart], dst: &mut [u8]) -> Result<bool> {
+    let Some(c) = b.read_chunks(file, std::slice::from_ref(key))?.pop().flatten() else { return Ok(false) };
+    check_chunk_len(key, c.len(), chunk_len)?;
+    for p in parts {
+        dst[p.buf..p.buf + p.len].copy_from_slice(&c[p.chunk..p.chunk + p.len]);
+    }
+    Ok(true)
 }
 
 pub trait VolBackend: Send + Sync {
@@ -61,6 +89,36 @@ pub trait VolBackend: Send + Sync {
     /// names (the file's current write epoch), so a committed version is never changed.
     fn patch_chunks(&self, _file: &str, keys: &[ChunkKey], _patch: &mut dyn FnMut(usize, &mut [u8])) -> Result<Vec<bool>> {
         Ok(vec![false; keys.len()])
+    }
+    /// Chunk versions are files of the local filesystem (dir): `read_chunk_parts`,
+    /// `write_chunk_from` and `patch_chunk_parts` reach them with plain file I/O, so the data
+    /// path moves bytes straight between them and the application's buffer, as native HDF5's
+    /// sec2 driver does, instead of through a fetched copy of each chunk.
+    fn chunks_in_local_files(&self) -> bool {
+        false
+    }
+    /// Copies parts of one stored, unfiltered chunk version of `chunk_len` bytes into `dst`:
+    /// each part is (offset in the chunk, offset in `dst`, length), in bytes. `Ok(false)` when
+    /// the version is not stored; a stored version of another length is an error.
+    fn read_chunk_parts(&self, file: &str, key: &ChunkKey, chunk_len: usize, parts: &[ChunkPart], dst: &mut [u8]) -> Result<bool> {
+        read_parts_fetched(self, file, key, chunk_len, parts, dst)
+    }
+    /// Stores chunk version `key` of `chunk_len` bytes from `parts` of `src`, which cover it
+    /// whole: each part is (offset in the chunk, offset in `src`, length). A reader finds the
+    /// old contents or the new ones, never a mixture.
+    fn write_chunk_from(&self, file: &str, key: &ChunkKey, chunk_len: usize, parts: &[ChunkPart], src: &[u8]) -> Result<()> {
+        let mut b = ChunkBuf::zeroed(chunk_len);
+        for p in parts {
+            b[p.chunk..p.chunk + p.len].copy_from_slice(&src[p.buf..p.buf + p.len]);
+        }
+        self.write_chunks(file, vec![(key.clone(), b)])
+    }
+    /// Changes parts of a stored, unfiltered chunk version of `chunk_len` bytes where it is:
+    /// each part is (offset in the chunk, offset in `src`, length). Callers pass only versions
+    /// no commit names (the file's current write epoch). `Ok(false)` when the store cannot or
+    /// the version is not stored; the caller then writes the chunk as usual.
+    fn patch_chunk_parts(&self, _file: &str, _key: &ChunkKey, _chunk_len: usize, _parts: &[ChunkPart], _src: &[u8]) -> Result<bool> {
+        Ok(false)
     }
     fn delete_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<()>;
     /// Requests sent so far, for stores reached over requests (`RUSTVOL_STATS=1`).

@@ -1,6 +1,6 @@
 //! One contract, checked against every backend: memory, a local directory, and S3 when
 //! `RUSTVOL_S3_INFO` names a server (the test command starts Garage and sets it).
-use rustvol::backend::{ChunkKey, LockRequest, MetaCommit, VolBackend};
+use rustvol::backend::{ChunkKey, ChunkPart, LockRequest, MetaCommit, VolBackend};
 use rustvol::chunk_buf::ChunkBuf;
 use rustvol::config::Config;
 use rustvol::connectors::{self, objstore::{Locking, ObjStoreBackend}};
@@ -82,6 +82,26 @@ fn contract(b: Arc<dyn VolBackend>, fresh: Fresh) {
         want1[0] = 0xEE;
     }
     assert_eq!(back, vec![Some(want1), Some(2u64.to_le_bytes().to_vec()), None]);
+
+    // Parts of chunks: written whole from scattered parts, read into place, patched where a
+    // store can; a missing chunk reads as absent, a chunk of another length is an error.
+    let part = |chunk, buf, len| ChunkPart { chunk, buf, len };
+    let src: Vec<u8> = (0..64u8).collect();
+    let wk = key(11, &[4]);
+    b.write_chunk_from(&f, &wk, 32, &[part(16, 0, 16), part(0, 40, 16)], &src).unwrap();
+    let mut want: Vec<u8> = (40..56).chain(0..16).collect();
+    assert_eq!(owned(fresh().read_chunks(&f, &[wk.clone()]).unwrap()), vec![Some(want.clone())]);
+    let mut dst = vec![0xAAu8; 40];
+    assert!(fresh().read_chunk_parts(&f, &wk, 32, &[part(30, 0, 2), part(0, 10, 4)], &mut dst).unwrap());
+    assert_eq!((&dst[..2], &dst[2..10], &dst[10..14], &dst[14..]), (&want[30..32], &[0xAA; 8][..], &want[0..4], &[0xAA; 26][..]));
+    assert!(!b.read_chunk_parts(&f, &key(11, &[5]), 32, &[part(0, 0, 4)], &mut dst).unwrap(), "a missing chunk is absent");
+    assert!(b.read_chunk_parts(&f, &wk, 16, &[part(0, 0, 4)], &mut dst).is_err(), "a chunk of another length is damage");
+    if b.patch_chunk_parts(&f, &wk, 32, &[part(8, 2, 3)], &src).unwrap() {
+        want[8..11].copy_from_slice(&src[2..5]);
+    }
+    assert_eq!(owned(fresh().read_chunks(&f, &[wk.clone()]).unwrap()), vec![Some(want)]);
+    assert!(!b.patch_chunk_parts(&f, &key(11, &[5]), 32, &[part(0, 0, 4)], &src).unwrap(), "a missing chunk is not made up");
+    assert_eq!(owned(b.read_chunks(&f, &[key(11, &[5])]).unwrap()), vec![None]);
 
     // Truncating create and delete leave nothing behind.
     b.create_file(&f).unwrap();

@@ -14,6 +14,7 @@
 use super::chunks::{Geometry, Split};
 use super::objects::{chunk_name, Dataset, ObjKind};
 use super::open_file::OpenFile;
+use super::direct_io;
 use super::write_back;
 use crate::backend::{ChunkKey, ObjId};
 use crate::bail;
@@ -150,7 +151,7 @@ fn store_raw(file: &OpenFile, obj: ObjId, chunks: Vec<(Vec<u64>, ChunkBuf)>) -> 
 
 /// Makes the dataset's record name the current write epoch's version of each chunk; answers
 /// that epoch. Replaced versions become garbage of the next commit.
-fn name_versions(file: &OpenFile, obj: ObjId, coords: Vec<Vec<u64>>) -> Result<u64> {
+pub(super) fn name_versions(file: &OpenFile, obj: ObjId, coords: Vec<Vec<u64>>) -> Result<u64> {
     let mut m = file.meta.write();
     let epoch = m.write_epoch;
     let mut replaced = Vec::new();
@@ -212,8 +213,14 @@ pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
             }
         })
     };
-    let keys: Vec<Option<ChunkKey>> =
+    let mut keys: Vec<Option<ChunkKey>> =
         stored_keys(file, obj, &split.chunks)?.into_iter().zip(&held).map(|(k, &h)| if h { None } else { k }).collect();
+    let mut done = held;
+    if direct_io::applies(file, d) {
+        let (order, start) = split.by_chunk();
+        let by = direct_io::ByChunk { split: &split, order: &order, start: &start, es };
+        direct_io::read(file, &by, &split.covered(), chunk_bytes, &mut keys, &mut done, out)?;
+    }
     let chunks = fetch(file, d, &keys)?;
     for (coords, c) in split.chunks.iter().zip(&chunks) {
         if let Some(c) = c {
@@ -221,7 +228,7 @@ pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
         }
     }
     for p in &split.pieces {
-        if held[p.chunk] {
+        if done[p.chunk] {
             continue;
         }
         let dst = &mut out[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es];
@@ -269,6 +276,10 @@ pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]
         for (j, h) in held.into_iter().enumerate() {
             done[rest[j]] = h;
         }
+    }
+    if direct_io::applies(file, d) {
+        let by = direct_io::ByChunk { split: &split, order: &order, start: &start, es };
+        direct_io::write(file, obj, &by, &covered, per_chunk, data, &mut done)?;
     }
     let keys: Vec<Option<ChunkKey>> = stored
         .into_iter()

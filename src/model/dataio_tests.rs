@@ -339,3 +339,84 @@ fn filtered_chunks_are_stored_filtered_and_read_back_through_every_path() {
     let e = read_fixed(&mf, mid, &md, &[(0, 16)], &mut out).unwrap_err();
     assert!(e.msg.contains("chunk [1]") && e.msg.contains("object"), "{}", e.msg);
 }
+
+/// A writable file in a `dir` store holding one dataset of 2 chunks of 8192 one-byte elements:
+/// runs of 4096 bytes and more move in place (`direct_io`).
+fn dir_file(tag: &str) -> (Arc<OpenFile>, ObjId, Dataset, std::path::PathBuf) {
+    use crate::connectors::objstore::{Locking, ObjStoreBackend};
+    let root = std::env::temp_dir().join(format!("rustvol-dataio-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let store = Arc::new(object_store::local::LocalFileSystem::new_with_prefix(&root).unwrap());
+    let b = Arc::new(ObjStoreBackend::new(store.clone(), "", format!("dir {tag}"), 4, Locking::Dir(store)));
+    let loc = Location { backend: b, key: "f.h5".into() };
+    let f = OpenFile::create(loc, tag, Config::default(), CreateMode::Truncate, FileMeta::new(vec![], shared(&[]), (false, false)), Default::default()).unwrap();
+    let mut d = dataset_record();
+    d.extent = Extent { kind: SpaceKind::Simple, dims: vec![16384], maxdims: vec![16384] };
+    d.chunk = vec![8192];
+    let id = f.meta.write().new_object(ObjKind::Dataset(Box::new(d.clone())), false);
+    (f, id, d, root)
+}
+
+#[test]
+fn dir_chunks_move_in_place_and_committed_versions_stay_untouched() {
+    let (f, id, d, root) = dir_file("in-place");
+    assert!(f.backend.chunks_in_local_files());
+    let pattern = |n: usize, seed: u8| -> Vec<u8> { (0..n).map(|i| (i as u8).wrapping_mul(7).wrapping_add(seed)).collect() };
+    let read = |runs: &[(u64, u64)], n: usize| {
+        let mut out = vec![0x55u8; n];
+        read_fixed(&f, id, &d, runs, &mut out).unwrap();
+        out
+    };
+    let mut want = pattern(16384, 1);
+    write_fixed(&f, id, &d, &[(0, 16384)], &want).unwrap();
+    assert!(f.write_back.is_empty(), "whole chunks are stored at once");
+    let epoch = version_of(&f, id, &[0]);
+    assert_eq!(stored(&f, id, &[0], epoch).unwrap(), &want[..8192]);
+    assert_eq!(read(&[(0, 16384)], 16384), want);
+    // A long run inside a chunk of this epoch changes its file where it is.
+    let part = pattern(5000, 2);
+    write_fixed(&f, id, &d, &[(100, 5000)], &part).unwrap();
+    want[100..5100].copy_from_slice(&part);
+    assert!(f.write_back.is_empty(), "changed in place, not held");
+    assert_eq!(version_of(&f, id, &[0]), epoch);
+    assert_eq!(stored(&f, id, &[0], epoch).unwrap(), &want[..8192]);
+    assert_eq!(read(&[(50, 6000)], 6000), &want[50..6050]);
+    // After a commit the committed version is never changed: a long partial run goes to a new
+    // version (held), a chunk written whole in two runs to a new file.
+    f.flush().unwrap();
+    let committed = version_of(&f, id, &[0]);
+    let committed_bytes = want.clone();
+    let part = pattern(5000, 3);
+    write_fixed(&f, id, &d, &[(200, 5000)], &part).unwrap();
+    want[200..5200].copy_from_slice(&part);
+    let whole = pattern(8192, 4);
+    write_fixed(&f, id, &d, &[(8192, 4096), (12288, 4096)], &whole).unwrap();
+    want[8192..].copy_from_slice(&whole);
+    assert_ne!(version_of(&f, id, &[0]), committed);
+    assert_ne!(version_of(&f, id, &[1]), committed);
+    assert_eq!(stored(&f, id, &[0], committed).unwrap(), &committed_bytes[..8192]);
+    assert_eq!(stored(&f, id, &[1], committed).unwrap(), &committed_bytes[8192..]);
+    assert_eq!(stored(&f, id, &[1], version_of(&f, id, &[1])).unwrap(), &want[8192..]);
+    assert_eq!(read(&[(0, 16384)], 16384), want);
+    // Short runs (every other 16 bytes) go through the caches and read back the same.
+    let runs: Vec<(u64, u64)> = (0..16384u64 / 32).map(|i| (i * 32, 16)).collect();
+    let small = pattern(8192, 5);
+    write_fixed(&f, id, &d, &runs, &small).unwrap();
+    for (i, &(s, n)) in runs.iter().enumerate() {
+        want[s as usize..(s + n) as usize].copy_from_slice(&small[i * 16..i * 16 + 16]);
+    }
+    assert_eq!(read(&runs, 8192), small);
+    assert_eq!(read(&[(0, 16384)], 16384), want);
+    f.flush().unwrap();
+    assert_eq!(read(&[(0, 16384)], 16384), want);
+    // A stored chunk of the wrong length is reported, never read as data.
+    let v = version_of(&f, id, &[1]);
+    let p = root.join(format!("f.h5/chunks/{id}/1.{v}"));
+    std::fs::write(&p, [0u8; 10]).unwrap();
+    let mut out = vec![0u8; 8192];
+    let e = read_fixed(&f, id, &d, &[(8192, 8192)], &mut out).unwrap_err();
+    assert!(e.msg.contains("has 10 bytes, expected 8192"), "{}", e.msg);
+    drop(f);
+    let _ = std::fs::remove_dir_all(&root);
+}

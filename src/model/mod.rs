@@ -10,6 +10,7 @@ pub mod open_file;
 pub mod parallel;
 pub mod read_cache;
 pub mod dataio;
+pub mod direct_io;
 pub mod filters;
 pub mod transform;
 pub mod write_back;
