@@ -25,11 +25,16 @@
 //!   second starts at the head once the first has passed `(int)(nused * w0)` entries and evicts
 //!   anything. Each step gives the first a chance, then the second.
 //! - Flushing (`H5D__chunk_flush`, from H5Dflush and H5Fflush) writes dirty entries and keeps
-//!   them; closing the dataset's last handle and H5Drefresh (`H5D__chunk_dest`) evict them all.
+//!   them; closing the dataset's last handle (`H5D__chunk_dest`) evicts them all. H5Drefresh
+//!   does nothing to a file open for writing (`H5O_refresh_metadata`, H5Oflush.c); in a
+//!   read-only one it empties the cache, which changes no value read.
 //! - `H5Dset_extent` rehashes when a dimension's bit count changes (`H5D__chunk_update_cache`):
 //!   entries are moved head to tail to their new slots; one whose slot was taken by another is
 //!   evicted afterwards unless it moved on to a free slot of its own.
-use std::collections::VecDeque;
+use crate::backend::ObjId;
+use parking_lot::Mutex;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 /// The cache's parameters, as `H5Pset_chunk_cache` (dataset access) or `H5Pset_cache` (file
 /// access) give them.
@@ -344,13 +349,24 @@ impl<T> ChunkCache<T> {
         written
     }
 
-    /// Closing the last handle, H5Drefresh: every entry leaves, head first.
+    /// Closing the last handle: every entry leaves, head first.
     pub fn evict_all(&mut self) -> Vec<Evicted<T>> {
         let mut out = Vec::new();
         while let Some(h) = self.head {
             out.push(self.evict(h));
         }
         out
+    }
+
+    /// The chunks held, head first.
+    pub fn held(&self) -> Vec<Vec<u64>> {
+        let mut v = Vec::with_capacity(self.nused);
+        let mut cur = self.head;
+        while let Some(id) = cur {
+            v.push(self.e(id).scaled.clone());
+            cur = self.e(id).next;
+        }
+        v
     }
 
     /// Drops the entry of chunk `scaled` without writing it (a chunk deleted by a shrinking
@@ -411,6 +427,51 @@ impl<T> ChunkCache<T> {
             self.slots[slot] = keep.filter(|&k| k != id);
         }
         out
+    }
+}
+
+
+/// The chunk caches of a file's open datasets: one per dataset, made when a handle of it first
+/// needs one and dropped when its last handle closes (`H5D_close` of the shared dataset).
+#[derive(Default)]
+pub struct Caches {
+    inner: Mutex<HashMap<ObjId, Open>>,
+}
+
+#[derive(Default)]
+struct Open {
+    handles: usize,
+    cache: Option<Arc<Mutex<ChunkCache<Vec<u8>>>>>,
+}
+
+impl Caches {
+    /// A dataset handle of `obj` was made.
+    pub fn attach(&self, obj: ObjId) {
+        self.inner.lock().entry(obj).or_default().handles += 1;
+    }
+
+    /// A dataset handle of `obj` closed: the last one takes the cache with it.
+    pub fn detach(&self, obj: ObjId) {
+        let mut m = self.inner.lock();
+        if let Some(o) = m.get_mut(&obj) {
+            o.handles = o.handles.saturating_sub(1);
+            if o.handles == 0 {
+                m.remove(&obj);
+            }
+        }
+    }
+
+    /// The cache of `obj`, made by `make` if the dataset has none yet (None without an open
+    /// handle: nothing then keeps a cache).
+    pub fn get_or_make(&self, obj: ObjId, make: impl FnOnce() -> ChunkCache<Vec<u8>>) -> Option<Arc<Mutex<ChunkCache<Vec<u8>>>>> {
+        let mut m = self.inner.lock();
+        let o = m.get_mut(&obj)?;
+        Some(o.cache.get_or_insert_with(|| Arc::new(Mutex::new(make()))).clone())
+    }
+
+    /// The cache of `obj` if it has one.
+    pub fn get(&self, obj: ObjId) -> Option<Arc<Mutex<ChunkCache<Vec<u8>>>>> {
+        self.inner.lock().get(&obj).and_then(|o| o.cache.clone())
     }
 }
 
