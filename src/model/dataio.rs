@@ -202,6 +202,16 @@ pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
     read_fixed_plain(file, obj, d, runs, out)
 }
 
+/// The stored elements a write converts against (the other members of a compound): what a read
+/// gives, but not counted as an access of native's chunk cache, as native gathers them from
+/// the chunk it holds for the write itself.
+pub fn read_background(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], out: &mut [u8]) -> Result<()> {
+    if cached::applies(d) {
+        return cached::peek_fixed(file, obj, d, runs, out);
+    }
+    read_fixed_plain(file, obj, d, runs, out)
+}
+
 fn read_fixed_plain(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], out: &mut [u8]) -> Result<()> {
     let g = geometry(d);
     let es = d.elem_size;

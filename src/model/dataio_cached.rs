@@ -113,6 +113,33 @@ pub(super) fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64,
     Ok(())
 }
 
+/// `read_fixed` without changing the cache: held chunks as held, others as stored.
+pub(super) fn peek_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], out: &mut [u8]) -> Result<()> {
+    let es = d.elem_size;
+    let split = geometry(d).split(runs);
+    let (order, start) = split.by_chunk();
+    let Some(cache) = file.chunk_caches.get(obj) else { return super::read_fixed_plain(file, obj, d, runs, out) };
+    let cache = cache.lock();
+    let mut loader = Loader::new(file, obj, d, &split, |i| cache.lookup(&split.chunks[i]).is_none())?;
+    for c in 0..split.chunks.len() {
+        let coords = &split.chunks[c];
+        let loaded;
+        let img: &[u8] = match cache.lookup(coords) {
+            Some(id) => cache.get(id),
+            None => {
+                loaded = loader.load(c, coords)?;
+                &loaded
+            }
+        };
+        for &i in &order[start[c]..start[c + 1]] {
+            let p = &split.pieces[i];
+            out[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es]
+                .copy_from_slice(&img[p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es]);
+        }
+    }
+    Ok(())
+}
+
 /// Bytes of a chunk an access touched, as HDF5 counts them (u32, elements x file type size).
 fn accessed(elems: u64, es: usize) -> u32 {
     u32::try_from(elems.saturating_mul(es as u64)).unwrap_or(u32::MAX)

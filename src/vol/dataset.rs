@@ -393,7 +393,7 @@ unsafe fn write_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl
         None => {
             let data = transfer::collect_fixed(ftype, d.elem_size, n, &mem, dxpl, || {
                 let mut cur = vec![0u8; n * d.elem_size];
-                dataio::read_fixed(&h.file, h.obj, &d, &file_runs, &mut cur)?;
+                dataio::read_background(&h.file, h.obj, &d, &file_runs, &mut cur)?;
                 Ok(cur)
             })?;
             dataio::write_fixed(&h.file, h.obj, &d, &file_runs, &data)
