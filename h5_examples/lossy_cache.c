@@ -338,5 +338,36 @@ int main(int argc, char **argv)
     refresh_and_extent(file);
     nbit(file);
     CHECK(H5Fclose(file));
+
+    /* The file access list's cache (H5Pset_cache) for datasets whose access list sets none;
+     * one whose access list does keeps its own. */
+    char name2[4096];
+    snprintf(name2, sizeof name2, "%s.fapl.h5", filename);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    CHECK(H5Pset_cache(fapl, 0, 1, 1 << 20, 0.75));
+    file = H5Fcreate(name2, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    CHECK(file);
+    hid_t d = make(file, "fapl_one_slot", H5P_DEFAULT);
+    io(d, 1, 0, 2, written);
+    show("fapl one slot: chunk 1 alone", d, 1, 1);
+    show("fapl one slot: chunks 0-1", d, 0, 2);
+    CHECK(H5Dclose(d));
+    /* A second handle opened with other cache parameters shares the first one's cache. */
+    d = make(file, "fapl_shared", H5P_DEFAULT);
+    hid_t dapl = dapl_cache(521, 1 << 20, 0.75);
+    hid_t d2 = H5Dopen2(file, "fapl_shared", dapl);
+    CHECK(d2);
+    io(d2, 1, 0, 2, written);
+    show("fapl one slot, second handle dapl 521", d2, 0, 2);
+    CHECK(H5Dclose(d));
+    show("fapl one slot, first handle closed", d2, 0, 2);
+    CHECK(H5Dclose(d2));
+    d = make(file, "fapl_dapl", dapl);
+    io(d, 1, 0, 2, written);
+    show("fapl one slot, dapl 521: chunks 0-1", d, 0, 2);
+    CHECK(H5Dclose(d));
+    H5Pclose(dapl);
+    CHECK(H5Fclose(file));
+    H5Pclose(fapl);
     return 0;
 }
