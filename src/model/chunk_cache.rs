@@ -27,7 +27,8 @@
 //! - Flushing (`H5D__chunk_flush`, from H5Dflush and H5Fflush) writes dirty entries and keeps
 //!   them; closing the dataset's last handle (`H5D__chunk_dest`) evicts them all. H5Drefresh
 //!   does nothing to a file open for writing (`H5O_refresh_metadata`, H5Oflush.c); in a
-//!   read-only one it empties the cache, which changes no value read.
+//!   read-only one it closes and opens the dataset, emptying the cache (what another process
+//!   wrote since is then read).
 //! - `H5Dset_extent` rehashes when a dimension's bit count changes (`H5D__chunk_update_cache`):
 //!   entries are moved head to tail to their new slots; one whose slot was taken by another is
 //!   evicted afterwards unless it moved on to a free slot of its own.
@@ -349,7 +350,7 @@ impl<T> ChunkCache<T> {
         written
     }
 
-    /// Closing the last handle: every entry leaves, head first.
+    /// Closing the last handle, H5Drefresh in a read-only file: every entry leaves, head first.
     pub fn evict_all(&mut self) -> Vec<Evicted<T>> {
         let mut out = Vec::new();
         while let Some(h) = self.head {

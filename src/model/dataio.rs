@@ -558,7 +558,7 @@ pub fn copy_chunks(src: &OpenFile, src_obj: ObjId, d: &Dataset, dst: &OpenFile, 
 
 #[path = "dataio_cached.rs"]
 mod cached;
-pub use cached::{applies as cache_applies, extent_changed, open as open_cache};
+pub use cached::{applies as cache_applies, extent_changed, open as open_cache, refresh as refresh_cache};
 
 #[cfg(test)]
 #[path = "dataio_tests.rs"]

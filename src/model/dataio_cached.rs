@@ -225,3 +225,11 @@ pub(super) fn trim_edges(file: &OpenFile, obj: ObjId, d: &Dataset, stored_edge: 
     drop(cache);
     store(file, obj, d, writes)
 }
+
+/// H5Drefresh of a dataset in a file open read-only: natively the dataset is closed and opened
+/// again, its cache emptied (chunks written by another process since are then read anew).
+pub fn refresh(file: &OpenFile, obj: ObjId) {
+    if let Some(cache) = file.chunk_caches.get(obj) {
+        cache.lock().evict_all();
+    }
+}

@@ -535,6 +535,9 @@ pub unsafe extern "C" fn specific(obj: *mut c_void, args: *mut H5VL_dataset_spec
                         h.file.flush()?
                     }
                 }
+                // Natively only a file open read-only refreshes (`H5O_refresh_metadata`), which
+                // closes the dataset and so empties its chunk cache.
+                H5VL_DATASET_REFRESH if !h.writable => dataio::refresh_cache(&h.file, h.obj),
                 H5VL_DATASET_REFRESH => {}
                 t => bail!(Area::Dataset, "unknown dataset operation {t}"),
             }
