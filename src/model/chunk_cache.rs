@@ -52,12 +52,13 @@ impl Params {
 }
 
 /// Where a chunk being accessed lives for the length of the access.
-#[derive(Debug, PartialEq, Eq, Clone, Copy)]
-pub enum Held {
+#[derive(Debug, PartialEq, Eq)]
+pub enum Held<T> {
     /// In the cache, entry `id` (use `get`/`get_mut`, then `unlock`).
     Cached(usize),
-    /// Not held: a write of it goes to the store at once, through the filters.
-    Uncached,
+    /// Not held: the contents made for it, handed back (a write of it goes to the store at
+    /// once, through the filters).
+    Uncached(T),
 }
 
 /// An entry leaving the cache; a dirty one is the chunk native HDF5 writes at that moment.
@@ -201,17 +202,16 @@ impl<T> ChunkCache<T> {
     /// Begins an access to chunk `scaled` (`H5D__chunk_lock`). On a miss `make` gives the
     /// chunk's contents (read and unfiltered, or made of the fill value, or anything for a chunk
     /// about to be written whole); they are held when the chunk can be, and handed back
-    /// otherwise. Answers where the chunk is, what `make` made when it is not held, and the
-    /// entries evicted to make room, in the order native evicts them.
-    #[allow(clippy::type_complexity)]
-    pub fn lock<E>(&mut self, scaled: &[u64], make: impl FnOnce() -> Result<T, E>) -> Result<(Held, Option<T>, Vec<Evicted<T>>), E> {
+    /// otherwise. Answers where the chunk is and the entries evicted to make room, in the order
+    /// native evicts them.
+    pub fn lock<E>(&mut self, scaled: &[u64], make: impl FnOnce() -> Result<T, E>) -> Result<(Held<T>, Vec<Evicted<T>>), E> {
         if let Some(id) = self.lookup(scaled) {
             self.move_back(id);
-            return Ok((Held::Cached(id), None, Vec::new()));
+            return Ok((Held::Cached(id), Vec::new()));
         }
         let value = make()?;
         if !self.holds_any() {
-            return Ok((Held::Uncached, Some(value), Vec::new()));
+            return Ok((Held::Uncached(value), Vec::new()));
         }
         let slot = self.slot_of(scaled);
         let mut out = Vec::new();
@@ -239,7 +239,7 @@ impl<T> ChunkCache<T> {
         self.slots[slot] = Some(id);
         self.nbytes_used += self.chunk_size;
         self.nused += 1;
-        Ok((Held::Cached(id), None, out))
+        Ok((Held::Cached(id), out))
     }
 
     /// Ends an access (`H5D__chunk_unlock`): `accessed` bytes were written (`dirty`) or read.
@@ -490,7 +490,7 @@ mod tests {
 
     /// Locks, then unlocks as a read of `n` bytes; answers the evicted chunks' first coordinate.
     fn read(c: &mut ChunkCache<u32>, s: &[u64], n: u32) -> Vec<u64> {
-        let (h, _, ev) = c.lock(s, ok(s[0] as u32)).unwrap();
+        let (h, ev) = c.lock(s, ok(s[0] as u32)).unwrap();
         if let Held::Cached(id) = h {
             c.unlock(id, false, n);
         }
@@ -498,7 +498,7 @@ mod tests {
     }
 
     fn write(c: &mut ChunkCache<u32>, s: &[u64], n: u32) -> Vec<u64> {
-        let (h, _, ev) = c.lock(s, ok(s[0] as u32)).unwrap();
+        let (h, ev) = c.lock(s, ok(s[0] as u32)).unwrap();
         if let Held::Cached(id) = h {
             c.unlock(id, true, n);
         }
@@ -518,16 +518,16 @@ mod tests {
     #[test]
     fn zero_slots_or_bytes_disable_it() {
         let mut c = cache(0, 1 << 20, 0.75, &[100], &[10], 40);
-        assert_eq!(c.lock(&[0], ok(7)).unwrap(), (Held::Uncached, Some(7), vec![]));
+        assert_eq!(c.lock(&[0], ok(7)).unwrap(), (Held::Uncached(7), vec![]));
         let mut c = cache(521, 0, 0.75, &[100], &[10], 40);
         assert!(!c.holds_any());
-        assert_eq!(c.lock(&[0], ok(7)).unwrap().0, Held::Uncached);
+        assert_eq!(c.lock(&[0], ok(7)).unwrap().0, Held::Uncached(7));
     }
 
     #[test]
     fn a_chunk_larger_than_the_cache_is_not_held() {
         let mut c = cache(521, 100, 0.75, &[100], &[50], 200);
-        assert_eq!(c.lock(&[0], ok(1)).unwrap().0, Held::Uncached);
+        assert_eq!(c.lock(&[0], ok(1)).unwrap().0, Held::Uncached(1));
         let mut c = cache(521, 200, 0.75, &[100], &[50], 200);
         assert!(matches!(c.lock(&[0], ok(1)).unwrap().0, Held::Cached(_)));
     }
@@ -538,8 +538,8 @@ mod tests {
         let (Held::Cached(id), ..) = c.lock(&[3], ok(5)).unwrap() else { panic!() };
         *c.get_mut(id) = 9;
         c.unlock(id, true, 40);
-        let (h, made, ev) = c.lock(&[3], || -> Result<u32, ()> { panic!("loaded again") }).unwrap();
-        assert_eq!((h, made, ev), (Held::Cached(id), None, vec![]));
+        let (h, ev) = c.lock(&[3], || -> Result<u32, ()> { panic!("loaded again") }).unwrap();
+        assert_eq!((h, ev), (Held::Cached(id), vec![]));
         assert_eq!(*c.get(id), 9);
     }
 
@@ -583,7 +583,7 @@ mod tests {
     fn evicted_entries_say_whether_native_writes_them() {
         let mut c = cache(1, 1 << 20, 0.75, &[100], &[10], 40);
         write(&mut c, &[0], 40);
-        let (_, _, ev) = c.lock(&[1], ok(1)).unwrap();
+        let (_, ev) = c.lock(&[1], ok(1)).unwrap();
         assert_eq!(ev, vec![Evicted { scaled: vec![0], dirty: true, value: 0 }]);
     }
 

@@ -95,11 +95,10 @@ pub(super) fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64,
         if d.fill_never && loader.keys[c].is_none() && cache.lookup(coords).is_none() && !crate::model::allocation::in_allocated(d, coords) {
             continue;
         }
-        let (held, made, _) = cache.lock(coords, || loader.load(c, coords))?;
-        let img: &[u8] = match (held, &made) {
-            (Held::Cached(id), _) => cache.get(id),
-            (Held::Uncached, Some(m)) => m,
-            (Held::Uncached, None) => unreachable!("a chunk not held is handed back"),
+        let (held, _) = cache.lock(coords, || loader.load(c, coords))?;
+        let img: &[u8] = match &held {
+            Held::Cached(id) => cache.get(*id),
+            Held::Uncached(m) => m,
         };
         for &i in &order[start[c]..start[c + 1]] {
             let p = &split.pieces[i];
@@ -159,11 +158,10 @@ pub(super) fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64
     for c in native_order(&split) {
         let coords = &split.chunks[c];
         let whole = covered[c] == per_chunk;
-        let (held, mut made, _) = cache.lock(coords, || if whole { Ok(vec![0u8; per_chunk as usize * es]) } else { loader.load(c, coords) })?;
-        let img: &mut Vec<u8> = match (held, &mut made) {
-            (Held::Cached(id), _) => cache.get_mut(id),
-            (Held::Uncached, Some(m)) => m,
-            (Held::Uncached, None) => unreachable!("a chunk not held is handed back"),
+        let (mut held, _) = cache.lock(coords, || if whole { Ok(vec![0u8; per_chunk as usize * es]) } else { loader.load(c, coords) })?;
+        let img: &mut Vec<u8> = match &mut held {
+            Held::Cached(id) => cache.get_mut(*id),
+            Held::Uncached(m) => m,
         };
         copy_pieces(&split, &order, &start, c, es, img, data);
         writes.push((coords.clone(), copy_chunk(file, img)));
@@ -208,11 +206,10 @@ pub(super) fn trim_edges(file: &OpenFile, obj: ObjId, d: &Dataset, stored_edge: 
     let mut writes = Vec::new();
     for (c, coords) in split.chunks.iter().enumerate() {
         let outside = g.outside(coords);
-        let (held, mut made, _) = cache.lock(coords, || loader.load(c, coords))?;
-        let img: &mut Vec<u8> = match (held, &mut made) {
-            (Held::Cached(id), _) => cache.get_mut(id),
-            (Held::Uncached, Some(m)) => m,
-            (Held::Uncached, None) => unreachable!("a chunk not held is handed back"),
+        let (mut held, _) = cache.lock(coords, || loader.load(c, coords))?;
+        let img: &mut Vec<u8> = match &mut held {
+            Held::Cached(id) => cache.get_mut(*id),
+            Held::Uncached(m) => m,
         };
         for &i in &outside {
             img[i as usize * es..(i as usize + 1) * es].copy_from_slice(&fill);
