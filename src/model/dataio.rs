@@ -197,6 +197,23 @@ fn fill_into(dst: &mut [u8], fill: &[u8], elem: usize) {
 
 /// Reads the selected elements (given as runs in dataset order) into one packed buffer.
 pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], out: &mut [u8]) -> Result<()> {
+    if cached::applies(d) {
+        return cached::read_fixed(file, obj, d, runs, out);
+    }
+    read_fixed_plain(file, obj, d, runs, out)
+}
+
+/// The stored elements a write converts against (the other members of a compound): what a read
+/// gives, but not counted as an access of native's chunk cache, as native gathers them from
+/// the chunk it holds for the write itself.
+pub fn read_background(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], out: &mut [u8]) -> Result<()> {
+    if cached::applies(d) {
+        return cached::peek_fixed(file, obj, d, runs, out);
+    }
+    read_fixed_plain(file, obj, d, runs, out)
+}
+
+fn read_fixed_plain(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], out: &mut [u8]) -> Result<()> {
     let g = geometry(d);
     let es = d.elem_size;
     let chunk_bytes = g.chunk_elems() as usize * es;
@@ -251,6 +268,13 @@ pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
 ///   cache, or stored at once by backends that keep chunks in process memory.
 /// Chunks written whole are stored at once.
 pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], data: &[u8]) -> Result<()> {
+    if cached::applies(d) {
+        return cached::write_fixed(file, obj, d, runs, data);
+    }
+    write_fixed_plain(file, obj, d, runs, data)
+}
+
+fn write_fixed_plain(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], data: &[u8]) -> Result<()> {
     let g = geometry(d);
     let es = d.elem_size;
     let per_chunk = g.chunk_elems();
@@ -467,36 +491,45 @@ pub fn trim_to_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
         }
         m.garbage.extend(gone);
     }
+    if !d.vlen && cached::applies(d) {
+        return cached::trim_edges(file, obj, d, edge);
+    }
     if edge.is_empty() {
         return Ok(());
     }
-    let es = d.elem_size;
-    let writes = if d.vlen {
-        let mut chunks = load_vlen_chunks(file, obj, d, &edge)?;
-        edge.iter()
-            .map(|c| {
-                let mut e = chunks.remove(c).expect("loaded");
-                for i in g.outside(c) {
-                    e[i as usize] = d.fill.clone();
-                }
-                (c.clone(), encode_vlen_chunk(&e).into())
-            })
-            .collect()
-    } else {
-        let keys = stored_keys(file, obj, &edge)?;
-        let fill = filled(file, 1, d.unwritten_fill(), es);
-        let mut writes = Vec::new();
-        for (c, b) in edge.iter().zip(fetch(file, d, &keys)?) {
-            let Some(b) = b else { continue };
-            check_size(obj, c, &b, g.chunk_elems() as usize * es)?;
-            let mut b = copy_chunk(file, &b);
+    if !d.vlen {
+        return trim_edges_plain(file, obj, d, edge);
+    }
+    let mut chunks = load_vlen_chunks(file, obj, d, &edge)?;
+    let writes = edge
+        .iter()
+        .map(|c| {
+            let mut e = chunks.remove(c).expect("loaded");
             for i in g.outside(c) {
-                b[i as usize * es..(i as usize + 1) * es].copy_from_slice(&fill);
+                e[i as usize] = d.fill.clone();
             }
-            writes.push((c.clone(), b));
+            (c.clone(), encode_vlen_chunk(&e).into())
+        })
+        .collect();
+    store(file, obj, d, writes)
+}
+
+/// Resets the parts of stored edge chunks of fixed-size elements outside the extent.
+fn trim_edges_plain(file: &OpenFile, obj: ObjId, d: &Dataset, edge: Vec<Vec<u64>>) -> Result<()> {
+    let g = geometry(d);
+    let es = d.elem_size;
+    let keys = stored_keys(file, obj, &edge)?;
+    let fill = filled(file, 1, d.unwritten_fill(), es);
+    let mut writes = Vec::new();
+    for (c, b) in edge.iter().zip(fetch(file, d, &keys)?) {
+        let Some(b) = b else { continue };
+        check_size(obj, c, &b, g.chunk_elems() as usize * es)?;
+        let mut b = copy_chunk(file, &b);
+        for i in g.outside(c) {
+            b[i as usize * es..(i as usize + 1) * es].copy_from_slice(&fill);
         }
-        writes
-    };
+        writes.push((c.clone(), b));
+    }
     store(file, obj, d, writes)
 }
 
@@ -533,6 +566,10 @@ pub fn copy_chunks(src: &OpenFile, src_obj: ObjId, d: &Dataset, dst: &OpenFile, 
     let data = fetch_raw(src, &keys)?;
     store_raw(dst, dst_obj, coords.into_iter().zip(data).filter_map(|(c, b)| b.map(|b| (c, copy_chunk(dst, &b)))).collect())
 }
+
+#[path = "dataio_cached.rs"]
+mod cached;
+pub use cached::{applies as cache_applies, extent_changed, open as open_cache, refresh as refresh_cache};
 
 #[cfg(test)]
 #[path = "dataio_tests.rs"]

@@ -1,5 +1,6 @@
 //! HDF5 semantics written once for every backend, in safe Rust.
 pub mod allocation;
+pub mod chunk_cache;
 pub mod chunks;
 pub mod links;
 pub mod name_index;

@@ -27,6 +27,9 @@ pub struct OpenFile {
     pub write_back: WriteBack,
     /// Chunks recently fetched from the backend (see `read_cache`).
     pub read_cache: ReadCache,
+    /// The open datasets' chunk caches, for pipelines where native's is visible (see
+    /// `chunk_cache`).
+    pub chunk_caches: crate::model::chunk_cache::Caches,
     pub fileno: u64,
     reg_key: String,
     /// The cross-process lock this process holds on the file, and whether for writing.
@@ -101,6 +104,7 @@ impl OpenFile {
             meta: RwLock::new(meta),
             write_back: WriteBack::default(),
             read_cache: ReadCache::default(),
+            chunk_caches: Default::default(),
             fileno: NEXT_FILENO.fetch_add(1, Ordering::Relaxed),
             reg_key: reg_key.clone(),
             lock: parking_lot::Mutex::new((lock, access.write)),

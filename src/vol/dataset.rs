@@ -189,6 +189,7 @@ pub unsafe extern "C" fn create(
             super::committed::hold(&t.file, committed)?;
             let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable && !t.readonly, t.path).with_known_type(dtype, vlen)?;
             n.apl = keep_dapl(dapl)?;
+            ensure_cache(&n, &dataset_of(&n)?);
             Ok(n.into_raw())
         }
     })
@@ -216,6 +217,7 @@ pub unsafe extern "C" fn open(
             };
             let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable && !t.readonly, t.path).with_known_type(dtype, vlen)?;
             n.apl = keep_dapl(dapl)?;
+            ensure_cache(&n, &dataset_of(&n)?);
             Ok(n.into_raw())
         }
     })
@@ -253,6 +255,17 @@ unsafe fn keep_dapl(dapl: hid_t) -> Result<Option<Owned>> {
         return Ok(None);
     }
     Ok(Some(Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dapl), Area::Dataset, "copy the dapl")?)))
+}
+
+/// Gives the dataset its chunk cache where native's is visible (`dataio_cached.rs`), with this
+/// handle's parameters when it is the first to need one, as the first open sets them natively.
+///
+/// # Safety
+/// Inside a callback.
+unsafe fn ensure_cache(h: &Handle, d: &Dataset) {
+    if dataio::cache_applies(d) && h.file.chunk_caches.get(h.obj).is_none() {
+        dataio::open_cache(&h.file, h.obj, d, super::cache_params::of(h, None));
+    }
 }
 
 fn dataset_of(h: &Handle) -> Result<Dataset> {
@@ -339,6 +352,7 @@ unsafe fn read_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl:
     let Some(Setup { d, file_runs, n, mut mem, direct }) = setup(h, mtype, mspace, fspace, dxpl, buf as *mut u8)? else {
         return Ok(());
     };
+    ensure_cache(h, &d);
     if mem.xform.is_some() && !space_allocated(h, &d)? {
         // As natively: a dataset without storage reads as its fill value, not transformed.
         mem.xform = None;
@@ -367,6 +381,7 @@ unsafe fn write_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl
     let Some(Setup { d, file_runs, n, mem, direct }) = setup(h, mtype, mspace, fspace, dxpl, buf as *mut u8)? else {
         return Ok(());
     };
+    ensure_cache(h, &d);
     allocation::on_write(&h.file, h.obj, &d)?;
     if let Some(off) = direct {
         let data = std::slice::from_raw_parts(mem.buf.add(off), n * d.elem_size);
@@ -378,7 +393,7 @@ unsafe fn write_one(h: &Handle, mtype: hid_t, mspace: hid_t, fspace: hid_t, dxpl
         None => {
             let data = transfer::collect_fixed(ftype, d.elem_size, n, &mem, dxpl, || {
                 let mut cur = vec![0u8; n * d.elem_size];
-                dataio::read_fixed(&h.file, h.obj, &d, &file_runs, &mut cur)?;
+                dataio::read_background(&h.file, h.obj, &d, &file_runs, &mut cur)?;
                 Ok(cur)
             })?;
             dataio::write_fixed(&h.file, h.obj, &d, &file_runs, &data)
@@ -499,6 +514,7 @@ unsafe fn set_extent(h: &Handle, size: *const u64) -> Result<()> {
         }
         m.touch(h.obj)?;
     }
+    dataio::extent_changed(&h.file, h.obj, &nd);
     if shrunk {
         dataio::trim_to_extent(&h.file, h.obj, &nd)?;
     }
@@ -519,6 +535,9 @@ pub unsafe extern "C" fn specific(obj: *mut c_void, args: *mut H5VL_dataset_spec
                         h.file.flush()?
                     }
                 }
+                // Natively only a file open read-only refreshes (`H5O_refresh_metadata`), which
+                // closes the dataset and so empties its chunk cache.
+                H5VL_DATASET_REFRESH if !h.writable => dataio::refresh_cache(&h.file, h.obj),
                 H5VL_DATASET_REFRESH => {}
                 t => bail!(Area::Dataset, "unknown dataset operation {t}"),
             }

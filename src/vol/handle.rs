@@ -132,6 +132,9 @@ impl Handle {
         if kind != Kind::File {
             file.meta.write().opened(obj);
         }
+        if kind == Kind::Dataset {
+            file.chunk_caches.attach(obj);
+        }
         Handle { file, kind, obj, writable, path, apl: None, dtype: None, shape: None, released: Default::default(), origin: 0, same_as: std::cell::Cell::new((-1, false)) }
     }
 
@@ -224,6 +227,9 @@ impl Handle {
         }
         if h.kind != Kind::File && !h.released.replace(true) {
             h.file.meta.write().closed(h.obj);
+            if h.kind == Kind::Dataset {
+                h.file.chunk_caches.detach(h.obj);
+            }
         }
         // A file flushes when a file handle closes, and when its last handle of any kind goes
         // (objects outliving H5Fclose, files reached only through external links). When that
@@ -258,6 +264,13 @@ impl Handle {
             }
         }
         Handle::new(self.file.clone(), Kind::File, self.file.meta.read().root(), self.writable, "/".into()).into_raw()
+    }
+
+    /// The access list of a file handle HDF5 holds for this handle's file, if any.
+    pub fn file_apl(&self) -> Option<hid_t> {
+        let p = *FILE_HANDLES.get(&self.file.fileno)?.first()?;
+        // SAFETY: the pointers in FILE_HANDLES are live file handles (see `into_raw`).
+        unsafe { (*(p as *const Handle)).apl.as_ref().map(|a| a.id) }
     }
 
     pub fn file_handles(fileno: u64) -> usize {

@@ -1,0 +1,45 @@
+//! The chunk cache parameters a dataset opens with, as `H5D__chunk_init` takes them: the
+//! dataset access list's where it sets them, otherwise the file access list's (`H5Pset_cache`).
+use super::handle::Handle;
+use crate::model::chunk_cache::Params;
+use hdf5_sys::h5i::hid_t;
+use hdf5_sys::h5p::{H5Pget, H5Pget_cache, H5P_DEFAULT};
+
+/// The dataset access list's own setting `name` ("unset" is HDF5's default marker, which
+/// `H5Pget_chunk_cache` would replace by the default file access list's value).
+unsafe fn own<T: Copy>(dapl: hid_t, name: &std::ffi::CStr, unset: T) -> Option<T>
+where
+    T: PartialEq,
+{
+    let mut v = unset;
+    if H5Pget(dapl, name.as_ptr(), &mut v as *mut T as *mut std::ffi::c_void) < 0 || v == unset {
+        return None;
+    }
+    Some(v)
+}
+
+/// # Safety
+/// Inside a callback; `h` is a dataset handle whose `apl` (if any) is a live dataset access list.
+pub unsafe fn of(h: &Handle, dapl: Option<hid_t>) -> Params {
+    let mut p = Params::NATIVE_DEFAULT;
+    if let Some(fapl) = h.file_apl() {
+        let (mut mdc, mut nslots, mut nbytes, mut w0) = (0, 0usize, 0usize, 0f64);
+        if H5Pget_cache(fapl, &mut mdc, &mut nslots, &mut nbytes, &mut w0) >= 0 {
+            p = Params { nslots, nbytes, w0 };
+        }
+    }
+    let dapl = dapl.or(h.apl.as_ref().map(|a| a.id)).filter(|&id| id != H5P_DEFAULT && id > 0);
+    if let Some(dapl) = dapl {
+        if let Some(n) = own(dapl, c"rdcc_nslots", usize::MAX) {
+            p.nslots = n;
+        }
+        if let Some(n) = own(dapl, c"rdcc_nbytes", usize::MAX) {
+            p.nbytes = n;
+        }
+        let mut w0 = -1f64;
+        if H5Pget(dapl, c"rdcc_w0".as_ptr(), &mut w0 as *mut f64 as *mut std::ffi::c_void) >= 0 && w0 >= 0.0 {
+            p.w0 = w0;
+        }
+    }
+    p
+}
