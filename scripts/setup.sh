@@ -97,6 +97,7 @@ step python "h5py $RUSTVOL_H5PY_VERSION (venv)" bash "$HERE/setup-python.sh"
 if [ "$PROFILE" = test ]; then
   step garage "Garage (S3, tests)" bash "$HERE/setup-garage.sh"
   step hdf5plugin "hdf5plugin (tests)" bash "$HERE/setup-hdf5plugin.sh"
+  step mpi "OpenMPI, parallel HDF5" bash "$HERE/setup-mpi.sh"
 fi
 
 # --- the plugin ----------------------------------------------------------------------------------

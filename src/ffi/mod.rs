@@ -4,5 +4,6 @@
 pub mod filter_plugins;
 pub mod h5z;
 pub mod huge_pages;
+pub mod mpi;
 pub mod vol_bindings;
 pub use hdf5_sys as h5;

@@ -20,48 +20,54 @@ const CRT_ORDER_TRACKED: c_uint = 1;
 
 pub unsafe extern "C" fn create(name: *const c_char, flags: c_uint, fcpl: hid_t, fapl: hid_t, _dxpl: hid_t, _req: *mut *mut c_void) -> *mut c_void {
     guard::object("file_create", || {
-        let name = cstr(name, "file name")?;
-        let cfg = config_of(fapl)?;
-        let loc = resolve(&cfg, &name)?;
-        let mode = if flags & H5F_ACC_EXCL != 0 {
-            CreateMode::Exclusive
-        } else if flags & H5F_ACC_TRUNC != 0 {
-            CreateMode::Truncate
-        } else {
-            CreateMode::Exclusive
-        };
-        // SAFETY: property list queries on ids HDF5 passes; the gcpl copy is owned here.
-        let (fcpl_bytes, gcpl_bytes, track) = unsafe {
-            let mut crt = 0u32;
-            H5Pget_link_creation_order(fcpl, &mut crt);
-            let mut acrt = 0u32;
-            H5Pget_attr_creation_order(fcpl, &mut acrt);
-            let gcpl = Owned::plist(check(H5Pcopy(*H5P_LST_GROUP_CREATE), Area::File, "copy the default gcpl")?);
-            hdf5_sys::h5p::H5Pset_link_creation_order(gcpl.id, crt);
-            (encode_plist(fcpl)?.to_vec(), encode_plist(gcpl.id)?, (crt & CRT_ORDER_TRACKED != 0, acrt & CRT_ORDER_TRACKED != 0))
-        };
-        log::debug!("creating {name:?} in {} ({mode:?})", loc.backend.describe());
-        let mut meta = FileMeta::new(fcpl_bytes, gcpl_bytes, track);
-        // SAFETY: property list queries on the lists HDF5 passed.
-        unsafe {
-            meta.header.groups_v18 = superblock_v2(fcpl, fapl, flags);
-            meta.new_style_groups = super::group::new_style_groups(fapl) || flags & H5F_ACC_SWMR_WRITE != 0;
-            let phase = super::group::link_phase(fcpl, meta.new_style_groups, track.0);
-            let root = meta.root();
-            meta.group_mut(root)?.phase = phase;
-        }
-        if !super::handle::tracks_times(fcpl) {
-            let root = meta.root();
-            meta.obj_mut(root)?.times = None;
-        }
-        let access = Access { write: true, swmr: flags & H5F_ACC_SWMR_WRITE != 0, locking: super::locking::settings(fapl) };
-        let f = OpenFile::create(loc, &name, cfg, mode, meta, access)?;
+        let comm = super::collective::comm_of(fapl)?;
+        let f = super::collective::agreed(comm.as_ref(), || create_here(name, flags, fcpl, fapl))?;
         let root = f.meta.read().root();
         let mut h = Handle::new(f, Kind::File, root, true, "/".into());
         // SAFETY: copying the caller's fapl; the copy is owned by the handle.
         h.apl = Some(Owned::plist(check(unsafe { H5Pcopy(fapl) }, Area::File, "copy the fapl")?));
         Ok(h.into_raw())
     })
+}
+
+/// This rank's part of `create`: the file made (or refused) in the backend.
+fn create_here(name: *const c_char, flags: c_uint, fcpl: hid_t, fapl: hid_t) -> crate::error::Result<std::sync::Arc<OpenFile>> {
+    let name = cstr(name, "file name")?;
+    let cfg = config_of(fapl)?;
+    let loc = resolve(&cfg, &name)?;
+    let mode = if flags & H5F_ACC_EXCL != 0 {
+        CreateMode::Exclusive
+    } else if flags & H5F_ACC_TRUNC != 0 {
+        CreateMode::Truncate
+    } else {
+        CreateMode::Exclusive
+    };
+    // SAFETY: property list queries on ids HDF5 passes; the gcpl copy is owned here.
+    let (fcpl_bytes, gcpl_bytes, track) = unsafe {
+        let mut crt = 0u32;
+        H5Pget_link_creation_order(fcpl, &mut crt);
+        let mut acrt = 0u32;
+        H5Pget_attr_creation_order(fcpl, &mut acrt);
+        let gcpl = Owned::plist(check(H5Pcopy(*H5P_LST_GROUP_CREATE), Area::File, "copy the default gcpl")?);
+        hdf5_sys::h5p::H5Pset_link_creation_order(gcpl.id, crt);
+        (encode_plist(fcpl)?.to_vec(), encode_plist(gcpl.id)?, (crt & CRT_ORDER_TRACKED != 0, acrt & CRT_ORDER_TRACKED != 0))
+    };
+    log::debug!("creating {name:?} in {} ({mode:?})", loc.backend.describe());
+    let mut meta = FileMeta::new(fcpl_bytes, gcpl_bytes, track);
+    // SAFETY: property list queries on the lists HDF5 passed.
+    unsafe {
+        meta.header.groups_v18 = superblock_v2(fcpl, fapl, flags);
+        meta.new_style_groups = super::group::new_style_groups(fapl) || flags & H5F_ACC_SWMR_WRITE != 0;
+        let phase = super::group::link_phase(fcpl, meta.new_style_groups, track.0);
+        let root = meta.root();
+        meta.group_mut(root)?.phase = phase;
+    }
+    if !super::handle::tracks_times(fcpl) {
+        let root = meta.root();
+        meta.obj_mut(root)?.times = None;
+    }
+    let access = Access { write: true, swmr: flags & H5F_ACC_SWMR_WRITE != 0, locking: super::locking::settings(fapl) };
+    OpenFile::create(loc, &name, cfg, mode, meta, access)
 }
 
 /// Whether HDF5 would write a superblock of version 2 or later for a file created with these
@@ -94,27 +100,34 @@ unsafe fn superblock_v2(fcpl: hid_t, fapl: hid_t, flags: c_uint) -> bool {
 
 pub unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, _dxpl: hid_t, _req: *mut *mut c_void) -> *mut c_void {
     guard::object("file_open", || {
-        let name = cstr(name, "file name")?;
-        let cfg = super::info::config_for(fapl, &name)?;
-        let loc = resolve(&cfg, &name)?;
-        log::debug!("opening {name:?} in {} (flags {flags:#x})", loc.backend.describe());
-        let access = Access {
-            write: flags & H5F_ACC_RDWR != 0,
-            swmr: flags & (H5F_ACC_SWMR_WRITE | H5F_ACC_SWMR_READ) != 0,
-            locking: super::locking::settings(fapl),
-        };
-        let f = OpenFile::open(loc, &name, cfg, access)?;
-        // SAFETY: a property list query on the fapl HDF5 passed.
-        {
-            let mut m = f.meta.write();
-            m.new_style_groups = m.header.groups_v18 || unsafe { super::group::new_style_groups(fapl) };
-        }
+        let comm = super::collective::comm_of(fapl)?;
+        let f = super::collective::agreed(comm.as_ref(), || open_here(name, flags, fapl))?;
         let root = f.meta.read().root();
         let mut h = Handle::new(f, Kind::File, root, flags & H5F_ACC_RDWR != 0, "/".into());
         // SAFETY: as in `create`.
         h.apl = Some(Owned::plist(check(unsafe { H5Pcopy(fapl) }, Area::File, "copy the fapl")?));
         Ok(h.into_raw())
     })
+}
+
+/// This rank's part of `open`.
+fn open_here(name: *const c_char, flags: c_uint, fapl: hid_t) -> crate::error::Result<std::sync::Arc<OpenFile>> {
+    let name = cstr(name, "file name")?;
+    let cfg = super::info::config_for(fapl, &name)?;
+    let loc = resolve(&cfg, &name)?;
+    log::debug!("opening {name:?} in {} (flags {flags:#x})", loc.backend.describe());
+    let access = Access {
+        write: flags & H5F_ACC_RDWR != 0,
+        swmr: flags & (H5F_ACC_SWMR_WRITE | H5F_ACC_SWMR_READ) != 0,
+        locking: super::locking::settings(fapl),
+    };
+    let f = OpenFile::open(loc, &name, cfg, access)?;
+    // SAFETY: a property list query on the fapl HDF5 passed.
+    {
+        let mut m = f.meta.write();
+        m.new_style_groups = m.header.groups_v18 || unsafe { super::group::new_style_groups(fapl) };
+    }
+    Ok(f)
 }
 
 struct CountCtx {

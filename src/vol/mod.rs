@@ -1,6 +1,7 @@
 //! The C ABI: the `H5VL_class_t` HDF5 loads, and one small trampoline per callback that
 //! decodes arguments, calls the model and reports errors on HDF5's error stack.
 pub mod attr;
+pub mod collective;
 pub mod dataset;
 pub mod committed;
 pub mod datatype;
