@@ -1,13 +1,21 @@
 /* Every rank writes its own slab of shared datasets (contiguous, chunked with chunks that
  * straddle ranks, 2-D chunked) with independent H5Dwrite through an MPI-IO file access list,
- * closes, reopens and reads the whole of each back on every rank. Prints one line per dataset
- * and "slab: ok" when every element on every rank is right; exits 1 otherwise. Each HDF5 call
- * that fails is counted and the program carries on through the same collective calls, so a
- * failure is reported, never turned into a hang of the test's own making. */
+ * closes, reopens and reads the whole of each back on every rank.
+ *
+ *   slab FILE          every rank of MPI_COMM_WORLD writes its slab
+ *   slab --self FILE   rank 0 alone writes every slab, the file opened with MPI_COMM_SELF,
+ *                      while the other ranks wait; then every rank reads it through WORLD
+ *
+ * Prints one line per dataset and a verdict: "slab: ok" (every element right on every rank),
+ * "slab: corrupt" (a read that succeeded gave wrong data: the one outcome never allowed) or
+ * "slab: refused on R of N ranks" (HDF5 calls failed with errors). Exits 0 only for ok. Each
+ * failing HDF5 call is counted and the program carries on through the same collective calls,
+ * so a failure is reported, never turned into a hang of the test's own making. */
 #include <hdf5.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define PER_RANK 1000
 #define ROWS 4
@@ -32,7 +40,7 @@ static hid_t fapl_mpio(void) {
 
 /* Writes this rank's slab: elements [rank*n, (rank+1)*n) of a 1-D dataset, or rows
  * [rank*ROWS, (rank+1)*ROWS) of a 2-D one; value = 1 + global index. */
-static void write_slab(hid_t file, const char *name, int rank2d, hsize_t chunk0, hsize_t chunk1) {
+static void write_slab(hid_t file, const char *name, int rank2d, hsize_t chunk0, hsize_t chunk1, int create) {
     hsize_t dims[2], start[2], count[2];
     int n, *buf, i;
     if (rank2d) {
@@ -49,7 +57,8 @@ static void write_slab(hid_t file, const char *name, int rank2d, hsize_t chunk0,
         hsize_t c[2] = {chunk0, chunk1};
         CHECK(H5Pset_chunk(dcpl, rank2d ? 2 : 1, c));
     }
-    hid_t dset = H5Dcreate2(file, name, H5T_NATIVE_INT, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    hid_t dset = create ? H5Dcreate2(file, name, H5T_NATIVE_INT, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)
+                        : H5Dopen2(file, name, H5P_DEFAULT);
     CHECK(dset);
     buf = malloc(sizeof(int) * n);
     for (i = 0; i < n; i++)
@@ -65,6 +74,8 @@ static void write_slab(hid_t file, const char *name, int rank2d, hsize_t chunk0,
 
 /* Reads the whole dataset on this rank; returns how many elements are wrong (all when the
  * read fails). */
+static long corrupt = 0;
+
 static long check_all(hid_t file, const char *name, long total) {
     long wrong = 0, i;
     int *buf = calloc(total, sizeof(int));
@@ -75,6 +86,7 @@ static long check_all(hid_t file, const char *name, long total) {
     } else {
         for (i = 0; i < total; i++)
             wrong += buf[i] != (int)(1 + i);
+        corrupt += wrong;
     }
     if (dset >= 0)
         H5Dclose(dset);
@@ -87,29 +99,46 @@ int main(int argc, char **argv) {
     MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-    if (argc != 2) {
+    int self = argc == 3 && strcmp(argv[1], "--self") == 0;
+    if (argc != 2 && !self) {
         if (rank == 0)
-            fprintf(stderr, "usage: slab FILE\n");
+            fprintf(stderr, "usage: slab [--self] FILE\n");
         MPI_Abort(MPI_COMM_WORLD, 2);
     }
+    const char *path = argv[argc - 1];
     const char *names[] = {"contig", "chunked", "grid2d"};
     long totals[] = {(long)nranks * PER_RANK, (long)nranks * PER_RANK, (long)nranks * ROWS * COLS};
 
     hid_t fapl = fapl_mpio();
-    hid_t file = H5Fcreate(argv[1], H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    CHECK(file);
-    if (file >= 0) {
-        write_slab(file, "contig", 0, 0, 0);
-        /* 300-element chunks: ranks 0 and 1 both write pieces of chunk 3, and so on. */
-        write_slab(file, "chunked", 0, 300, 0);
-        /* 3-row chunks: a rank's 4 rows straddle two chunk rows, shared with its neighbour. */
-        write_slab(file, "grid2d", 1, 3, 4);
-        CHECK(H5Fclose(file));
+    if (!self || rank == 0) {
+        hid_t wfapl = fapl;
+        int me = rank;
+        if (self) {
+            wfapl = H5Pcreate(H5P_FILE_ACCESS);
+            H5Pset_fapl_mpio(wfapl, MPI_COMM_SELF, MPI_INFO_NULL);
+        }
+        hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, wfapl);
+        CHECK(file);
+        if (file >= 0) {
+            /* In --self mode rank 0 writes every rank's slab, one after another. */
+            for (int r = self ? 0 : rank; r < (self ? nranks : rank + 1); r++) {
+                rank = r;
+                write_slab(file, "contig", 0, 0, 0, r == (self ? 0 : me));
+                /* 300-element chunks: ranks 0 and 1 both write pieces of chunk 3, and so on. */
+                write_slab(file, "chunked", 0, 300, 0, r == (self ? 0 : me));
+                /* 3-row chunks: a rank's 4 rows straddle two chunk rows, shared with its neighbour. */
+                write_slab(file, "grid2d", 1, 3, 4, r == (self ? 0 : me));
+            }
+            rank = me;
+            CHECK(H5Fclose(file));
+        }
+        if (self)
+            H5Pclose(wfapl);
     }
     MPI_Barrier(MPI_COMM_WORLD);
 
     long wrong[3] = {0, 0, 0}, all[3];
-    file = H5Fopen(argv[1], H5F_ACC_RDONLY, fapl);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
     CHECK(file);
     for (int d = 0; d < 3; d++)
         wrong[d] = file >= 0 ? check_all(file, names[d], totals[d]) : totals[d];
@@ -117,16 +146,25 @@ int main(int argc, char **argv) {
         CHECK(H5Fclose(file));
     H5Pclose(fapl);
 
-    int bad = failures, any_bad;
+    int bad = failures, any_bad, refusing = failures > 0, refused;
+    long corrupt_all;
     MPI_Allreduce(wrong, all, 3, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
     MPI_Allreduce(&bad, &any_bad, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    MPI_Allreduce(&refusing, &refused, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    MPI_Allreduce(&corrupt, &corrupt_all, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+    int ok = any_bad == 0 && all[0] + all[1] + all[2] == 0;
     if (rank == 0) {
         for (int d = 0; d < 3; d++)
             printf("slab %s: %ld wrong of %ld (summed over %d ranks)\n", names[d], all[d], totals[d] * nranks, nranks);
         printf("slab: %d failed HDF5 calls\n", any_bad);
-        printf("slab: %s\n", any_bad == 0 && all[0] + all[1] + all[2] == 0 ? "ok" : "FAILED");
+        if (ok)
+            printf("slab: ok\n");
+        else if (corrupt_all > 0)
+            printf("slab: corrupt (%ld wrong elements read without an error)\n", corrupt_all);
+        else
+            printf("slab: refused on %d of %d ranks\n", refused, nranks);
     }
-    int rc = any_bad == 0 && all[0] + all[1] + all[2] == 0 ? 0 : 1;
+    int rc = ok ? 0 : 1;
     MPI_Finalize();
     return rc;
 }
