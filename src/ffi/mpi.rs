@@ -19,9 +19,20 @@ mod imp {
         fn rv_mpi_comm_of_fapl(fapl: hid_t, out: *mut *mut RvComm) -> c_int;
         fn rv_mpi_rank(c: *const RvComm) -> c_int;
         fn rv_mpi_size(c: *const RvComm) -> c_int;
-        fn rv_mpi_barrier(c: *mut RvComm) -> c_int;
-        fn rv_mpi_bcast(c: *mut RvComm, buf: *mut c_void, len: usize, root: c_int) -> c_int;
-        fn rv_mpi_allreduce_max(c: *mut RvComm, v: *mut i64) -> c_int;
+        fn rv_mpi_barrier(c: *mut RvComm, timeout_ms: std::ffi::c_long) -> c_int;
+        fn rv_mpi_bcast(c: *mut RvComm, buf: *mut c_void, len: usize, root: c_int, timeout_ms: std::ffi::c_long) -> c_int;
+        fn rv_mpi_allreduce_max(c: *mut RvComm, v: *mut i64, timeout_ms: std::ffi::c_long) -> c_int;
+        fn rv_mpi_allgather_u64(c: *mut RvComm, n: u64, out: *mut u64, timeout_ms: std::ffi::c_long) -> c_int;
+        fn rv_mpi_gatherv(
+            c: *mut RvComm,
+            input: *const c_void,
+            len: c_int,
+            out: *mut c_void,
+            counts: *const c_int,
+            displs: *const c_int,
+            root: c_int,
+            timeout_ms: std::ffi::c_long,
+        ) -> c_int;
         fn rv_mpi_free(c: *mut RvComm);
     }
 
@@ -39,8 +50,25 @@ mod imp {
     // SAFETY: as for Send.
     unsafe impl Sync for Comm {}
 
-    fn failed(what: &str) -> VolError {
-        VolError::new(Area::File, format!("MPI {what} failed"))
+    /// How long one of rustvol's collective calls waits for the other ranks
+    /// (`RUSTVOL_MPI_TIMEOUT`, seconds, default 600): past it the call fails instead of
+    /// hanging the program when ranks disagree about which collective calls they make.
+    fn timeout_ms() -> std::ffi::c_long {
+        static T: once_cell::sync::Lazy<std::ffi::c_long> = once_cell::sync::Lazy::new(|| {
+            std::env::var("RUSTVOL_MPI_TIMEOUT").ok().and_then(|v| v.trim().parse::<f64>().ok()).map(|s| (s * 1000.0) as std::ffi::c_long).unwrap_or(600_000)
+        });
+        *T
+    }
+
+    fn outcome(rc: c_int, what: &str) -> Result<()> {
+        match rc {
+            0 => Ok(()),
+            1 => Err(VolError::new(
+                Area::File,
+                format!("the other ranks of the file's communicator did not reach the same collective call ({what}) within {} s (RUSTVOL_MPI_TIMEOUT)", timeout_ms() / 1000),
+            )),
+            _ => Err(VolError::new(Area::File, format!("MPI {what} failed"))),
+        }
     }
 
     impl Comm {
@@ -67,29 +95,69 @@ mod imp {
 
         pub fn barrier(&self) -> Result<()> {
             // SAFETY: a live rv_comm.
-            if unsafe { rv_mpi_barrier(self.raw.as_ptr()) } != 0 {
-                return Err(failed("barrier"));
-            }
-            Ok(())
+            outcome(unsafe { rv_mpi_barrier(self.raw.as_ptr(), timeout_ms()) }, "barrier")
         }
 
         /// Root's bytes into every rank's `buf` (all ranks pass the same length).
         pub fn bcast(&self, buf: &mut [u8], root: usize) -> Result<()> {
             // SAFETY: a live rv_comm and a buffer of the length passed.
-            if unsafe { rv_mpi_bcast(self.raw.as_ptr(), buf.as_mut_ptr().cast(), buf.len(), root as c_int) } != 0 {
-                return Err(failed("broadcast"));
-            }
-            Ok(())
+            outcome(unsafe { rv_mpi_bcast(self.raw.as_ptr(), buf.as_mut_ptr().cast(), buf.len(), root as c_int, timeout_ms()) }, "broadcast")
         }
 
         /// The largest of every rank's `v`.
         pub fn max(&self, v: i64) -> Result<i64> {
             let mut v = v;
             // SAFETY: a live rv_comm and a local.
-            if unsafe { rv_mpi_allreduce_max(self.raw.as_ptr(), &mut v) } != 0 {
-                return Err(failed("allreduce"));
-            }
+            outcome(unsafe { rv_mpi_allreduce_max(self.raw.as_ptr(), &mut v, timeout_ms()) }, "allreduce")?;
             Ok(v)
+        }
+    }
+
+    impl Comm {
+        /// Every rank's `mine`, on root (in rank order); `None` on the other ranks. Sent in
+        /// rounds, as MPI counts bytes in ints.
+        pub fn gather_bytes(&self, mine: &[u8], root: usize) -> Result<Option<Vec<Vec<u8>>>> {
+            let mut sizes = vec![0u64; self.size];
+            // SAFETY: a live rv_comm and room for one value per rank.
+            outcome(unsafe { rv_mpi_allgather_u64(self.raw.as_ptr(), mine.len() as u64, sizes.as_mut_ptr(), timeout_ms()) }, "allgather")?;
+            let per = (i32::MAX as u64 / self.size as u64).max(1);
+            let rounds = sizes.iter().map(|&n| n.div_ceil(per)).max().unwrap_or(0);
+            let mut out: Vec<Vec<u8>> = sizes.iter().map(|&n| Vec::with_capacity(if self.rank == root { n as usize } else { 0 })).collect();
+            for round in 0..rounds {
+                let piece = |n: u64| n.saturating_sub(round * per).min(per);
+                let counts: Vec<c_int> = sizes.iter().map(|&n| piece(n) as c_int).collect();
+                let mut displs = Vec::with_capacity(self.size);
+                let mut total = 0 as c_int;
+                for &c in &counts {
+                    displs.push(total);
+                    total += c;
+                }
+                let mut recv = vec![0u8; if self.rank == root { total as usize } else { 0 }];
+                let from = (round * per).min(mine.len() as u64) as usize;
+                let send = &mine[from..from + piece(mine.len() as u64) as usize];
+                // SAFETY: a live rv_comm; buffers of the lengths the counts give.
+                outcome(
+                    unsafe {
+                        rv_mpi_gatherv(
+                            self.raw.as_ptr(),
+                            send.as_ptr().cast(),
+                            send.len() as c_int,
+                            recv.as_mut_ptr().cast(),
+                            counts.as_ptr(),
+                            displs.as_ptr(),
+                            root as c_int,
+                            timeout_ms(),
+                        )
+                    },
+                    "gather",
+                )?;
+                if self.rank == root {
+                    for (r, o) in out.iter_mut().enumerate() {
+                        o.extend_from_slice(&recv[displs[r] as usize..(displs[r] + counts[r]) as usize]);
+                    }
+                }
+            }
+            Ok((self.rank == root).then_some(out))
         }
     }
 
@@ -125,6 +193,9 @@ mod imp {
             match *self {}
         }
         pub fn max(&self, _v: i64) -> Result<i64> {
+            match *self {}
+        }
+        pub fn gather_bytes(&self, _mine: &[u8], _root: usize) -> Result<Option<Vec<Vec<u8>>>> {
             match *self {}
         }
     }

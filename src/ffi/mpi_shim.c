@@ -3,6 +3,7 @@
  * compiled with the application's mpicc, Rust only ever holds a pointer to an rv_comm. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <mpi.h>
 #include <hdf5.h>
 
@@ -51,35 +52,67 @@ int rv_mpi_comm_of_fapl(hid_t fapl, rv_comm **out) {
 int rv_mpi_rank(const rv_comm *c) { return c->rank; }
 int rv_mpi_size(const rv_comm *c) { return c->size; }
 
-int rv_mpi_barrier(rv_comm *c) { return MPI_Barrier(c->comm) == MPI_SUCCESS ? 0 : -1; }
-
-/* Broadcasts len bytes from root, in pieces MPI's int counts can name. */
-int rv_mpi_bcast(rv_comm *c, void *buf, size_t len, int root) {
-    const size_t step = (size_t)1 << 30;
-    for (size_t off = 0; off < len; off += step) {
-        size_t n = len - off < step ? len - off : step;
-        if (MPI_Bcast((char *)buf + off, (int)n, MPI_BYTE, root, c->comm) != MPI_SUCCESS)
+/* Waits for a nonblocking collective for at most timeout_ms: 0 done, 1 timed out (the request
+ * is left pending: the communicator is no longer usable for rustvol), -1 MPI failed. rustvol's
+ * own collectives never block without bound, so ranks that disagree about how many collective
+ * calls they make get an error instead of hanging the program. */
+static int wait_for(MPI_Request *req, long timeout_ms) {
+    struct timespec t0, now, nap = {0, 200000};
+    int done = 0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
             return -1;
+        if (done)
+            return 0;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - t0.tv_sec) * 1000L + (now.tv_nsec - t0.tv_nsec) / 1000000L >= timeout_ms)
+            return 1;
+        nanosleep(&nap, NULL);
     }
-    return 0;
+}
+
+int rv_mpi_barrier(rv_comm *c, long timeout_ms) {
+    MPI_Request req;
+    if (MPI_Ibarrier(c->comm, &req) != MPI_SUCCESS)
+        return -1;
+    return wait_for(&req, timeout_ms);
+}
+
+/* Broadcasts len bytes from root (len < 2^31: the callers' messages are small). */
+int rv_mpi_bcast(rv_comm *c, void *buf, size_t len, int root, long timeout_ms) {
+    MPI_Request req;
+    if (len > (size_t)1 << 30)
+        return -1;
+    if (MPI_Ibcast(buf, (int)len, MPI_BYTE, root, c->comm, &req) != MPI_SUCCESS)
+        return -1;
+    return wait_for(&req, timeout_ms);
 }
 
 /* The largest of every rank's value, on every rank. */
-int rv_mpi_allreduce_max(rv_comm *c, long long *v) {
+int rv_mpi_allreduce_max(rv_comm *c, long long *v, long timeout_ms) {
+    MPI_Request req;
     long long in = *v;
-    return MPI_Allreduce(&in, v, 1, MPI_LONG_LONG, MPI_MAX, c->comm) == MPI_SUCCESS ? 0 : -1;
-}
-
-/* Every rank's len bytes, concatenated in rank order on root (out: size * len bytes there). */
-int rv_mpi_gather(rv_comm *c, const void *in, size_t len, void *out, int root) {
-    if (len > (size_t)1 << 30)
+    if (MPI_Iallreduce(&in, v, 1, MPI_LONG_LONG, MPI_MAX, c->comm, &req) != MPI_SUCCESS)
         return -1;
-    return MPI_Gather(in, (int)len, MPI_BYTE, out, (int)len, MPI_BYTE, root, c->comm) == MPI_SUCCESS ? 0 : -1;
+    return wait_for(&req, timeout_ms);
 }
 
-/* Variable-length gather: counts/displs in bytes, meaningful on root only. */
-int rv_mpi_gatherv(rv_comm *c, const void *in, int len, void *out, const int *counts, const int *displs, int root) {
-    return MPI_Gatherv(in, len, MPI_BYTE, out, counts, displs, MPI_BYTE, root, c->comm) == MPI_SUCCESS ? 0 : -1;
+/* Every rank's n, on every rank (out: size values). */
+int rv_mpi_allgather_u64(rv_comm *c, unsigned long long n, unsigned long long *out, long timeout_ms) {
+    MPI_Request req;
+    if (MPI_Iallgather(&n, 1, MPI_UNSIGNED_LONG_LONG, out, 1, MPI_UNSIGNED_LONG_LONG, c->comm, &req) != MPI_SUCCESS)
+        return -1;
+    return wait_for(&req, timeout_ms);
+}
+
+/* Variable-length gather of bytes to root: counts and displs (in bytes, meaningful on root)
+ * sum to less than 2^31, which the caller arranges by sending in rounds. */
+int rv_mpi_gatherv(rv_comm *c, const void *in, int len, void *out, const int *counts, const int *displs, int root, long timeout_ms) {
+    MPI_Request req;
+    if (MPI_Igatherv(in, len, MPI_BYTE, out, counts, displs, MPI_BYTE, root, c->comm, &req) != MPI_SUCCESS)
+        return -1;
+    return wait_for(&req, timeout_ms);
 }
 
 /* Frees the duplicate; after MPI_Finalize there is nothing left to free but the struct. */

@@ -233,6 +233,7 @@ pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
             None => fill_into(dst, d.unwritten_fill(), es),
         }
     }
+    super::ranks::overlay(file, obj, es, runs, out);
     Ok(())
 }
 
@@ -244,6 +245,9 @@ pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
 ///   cache, or stored at once by backends that keep chunks in process memory.
 /// Chunks written whole are stored at once.
 pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], data: &[u8]) -> Result<()> {
+    if super::ranks::keep_for_rank0(file, obj, runs, data) {
+        return Ok(());
+    }
     let g = geometry(d);
     let es = d.elem_size;
     let per_chunk = g.chunk_elems();
@@ -421,6 +425,9 @@ pub fn read_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]) 
 }
 
 pub fn write_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], elems: Vec<Vec<u8>>) -> Result<()> {
+    if runs.iter().any(|r| r.1 > 0) {
+        super::ranks::may_write_vlen(file)?;
+    }
     let split = geometry(d).split(runs);
     let mut chunks = load_vlen_chunks(file, obj, d, &split.chunks)?;
     for p in &split.pieces {

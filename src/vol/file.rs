@@ -21,7 +21,12 @@ const CRT_ORDER_TRACKED: c_uint = 1;
 pub unsafe extern "C" fn create(name: *const c_char, flags: c_uint, fcpl: hid_t, fapl: hid_t, _dxpl: hid_t, _req: *mut *mut c_void) -> *mut c_void {
     guard::object("file_create", || {
         let comm = super::collective::comm_of(fapl)?;
-        let f = super::collective::agreed(comm.as_ref(), || create_here(name, flags, fcpl, fapl))?;
+        // Rank 0 makes the file; the other ranks build the same model without the store.
+        let follower = comm.as_ref().is_some_and(|c| c.rank() != 0);
+        let f = super::collective::agreed(comm.as_ref(), || create_here(name, flags, fcpl, fapl, follower))?;
+        if let Some(c) = comm {
+            let _ = f.ranks.set(crate::model::ranks::Ranks::new(c));
+        }
         let root = f.meta.read().root();
         let mut h = Handle::new(f, Kind::File, root, true, "/".into());
         // SAFETY: copying the caller's fapl; the copy is owned by the handle.
@@ -31,7 +36,7 @@ pub unsafe extern "C" fn create(name: *const c_char, flags: c_uint, fcpl: hid_t,
 }
 
 /// This rank's part of `create`: the file made (or refused) in the backend.
-fn create_here(name: *const c_char, flags: c_uint, fcpl: hid_t, fapl: hid_t) -> crate::error::Result<std::sync::Arc<OpenFile>> {
+fn create_here(name: *const c_char, flags: c_uint, fcpl: hid_t, fapl: hid_t, follower: bool) -> crate::error::Result<std::sync::Arc<OpenFile>> {
     let name = cstr(name, "file name")?;
     let cfg = config_of(fapl)?;
     let loc = resolve(&cfg, &name)?;
@@ -67,6 +72,9 @@ fn create_here(name: *const c_char, flags: c_uint, fcpl: hid_t, fapl: hid_t) -> 
         meta.obj_mut(root)?.times = None;
     }
     let access = Access { write: true, swmr: flags & H5F_ACC_SWMR_WRITE != 0, locking: super::locking::settings(fapl) };
+    if follower {
+        return Ok(OpenFile::follow(loc, &name, cfg, meta, access));
+    }
     OpenFile::create(loc, &name, cfg, mode, meta, access)
 }
 
@@ -100,8 +108,20 @@ unsafe fn superblock_v2(fcpl: hid_t, fapl: hid_t, flags: c_uint) -> bool {
 
 pub unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, _dxpl: hid_t, _req: *mut *mut c_void) -> *mut c_void {
     guard::object("file_open", || {
-        let comm = super::collective::comm_of(fapl)?;
-        let f = super::collective::agreed(comm.as_ref(), || open_here(name, flags, fapl))?;
+        // Readers each open the file as their own; writers on several ranks: rank 0 opens it,
+        // taking the writer's lock, then the others load the same state without it.
+        let comm = super::collective::comm_of(fapl)?.filter(|_| flags & H5F_ACC_RDWR != 0);
+        let f = match &comm {
+            None => open_here(name, flags, fapl, false)?,
+            Some(c) => {
+                let first = super::collective::agreed(Some(c), || if c.rank() == 0 { open_here(name, flags, fapl, false).map(Some) } else { Ok(None) })?;
+                let f = super::collective::agreed(Some(c), || match first { Some(f) => Ok(f), None => open_here(name, flags, fapl, true) })?;
+                f
+            }
+        };
+        if let Some(c) = comm {
+            let _ = f.ranks.set(crate::model::ranks::Ranks::new(c));
+        }
         let root = f.meta.read().root();
         let mut h = Handle::new(f, Kind::File, root, flags & H5F_ACC_RDWR != 0, "/".into());
         // SAFETY: as in `create`.
@@ -111,7 +131,7 @@ pub unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, _
 }
 
 /// This rank's part of `open`.
-fn open_here(name: *const c_char, flags: c_uint, fapl: hid_t) -> crate::error::Result<std::sync::Arc<OpenFile>> {
+fn open_here(name: *const c_char, flags: c_uint, fapl: hid_t, follower: bool) -> crate::error::Result<std::sync::Arc<OpenFile>> {
     let name = cstr(name, "file name")?;
     let cfg = super::info::config_for(fapl, &name)?;
     let loc = resolve(&cfg, &name)?;
@@ -121,7 +141,7 @@ fn open_here(name: *const c_char, flags: c_uint, fapl: hid_t) -> crate::error::R
         swmr: flags & (H5F_ACC_SWMR_WRITE | H5F_ACC_SWMR_READ) != 0,
         locking: super::locking::settings(fapl),
     };
-    let f = OpenFile::open(loc, &name, cfg, access)?;
+    let f = if follower { OpenFile::open_following(loc, &name, cfg, access)? } else { OpenFile::open(loc, &name, cfg, access)? };
     // SAFETY: a property list query on the fapl HDF5 passed.
     {
         let mut m = f.meta.write();
@@ -278,15 +298,24 @@ pub unsafe extern "C" fn specific(obj: *mut c_void, args: *mut H5VL_file_specifi
                 }
                 H5VL_FILE_DELETE => {
                     let g = &a.args.del;
-                    let name = cstr(g.filename, "file name")?;
-                    let l = resolve(&config_of(g.fapl_id)?, &name)?;
-                    if find_open(&l).is_some() {
-                        bail!(Area::File, "unable to delete {name:?}: the file is open");
-                    }
-                    if !l.backend.file_exists(&l.key)? {
-                        bail!(Area::File, "unable to delete {name:?}: no such file in {}", l.backend.describe());
-                    }
-                    l.backend.delete_file(&l.key)?;
+                    // Collective with a communicator, as natively (MPI-IO's delete): rank 0
+                    // removes the file, and every rank returns once it has, with its outcome.
+                    let comm = super::collective::comm_of(g.fapl_id)?;
+                    let here = comm.as_ref().is_none_or(|c| c.rank() == 0);
+                    super::collective::agreed(comm.as_ref(), || {
+                        let name = cstr(g.filename, "file name")?;
+                        let l = resolve(&config_of(g.fapl_id)?, &name)?;
+                        if !here {
+                            return Ok(());
+                        }
+                        if find_open(&l).is_some() {
+                            bail!(Area::File, "unable to delete {name:?}: the file is open");
+                        }
+                        if !l.backend.file_exists(&l.key)? {
+                            bail!(Area::File, "unable to delete {name:?}: no such file in {}", l.backend.describe());
+                        }
+                        l.backend.delete_file(&l.key)
+                    })?;
                 }
                 H5VL_FILE_IS_EQUAL => {
                     let h = Handle::from_raw(obj)?;
