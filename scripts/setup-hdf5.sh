@@ -4,9 +4,8 @@
 # Idempotent: a finished build is detected by its stamp file and left alone.
 set -euo pipefail
 
-HDF5_VERSION=1.14.5
-DEB_VERSION=1.14.5+repack-3
-CACHE=${RUSTVOL_CACHE:-$HOME/.cache/rustvol}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/hdf5-source.sh"
 PREFIX=$CACHE/hdf5-$HDF5_VERSION
 STAMP=$PREFIX/.rustvol-complete
 
@@ -15,38 +14,7 @@ if [ -f "$STAMP" ]; then
   exit 0
 fi
 
-need_pkgs=()
-for p in cmake zlib1g-dev pkg-config; do
-  dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
-done
-if [ ${#need_pkgs[@]} -gt 0 ]; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}"
-fi
-
-WORK=$CACHE/hdf5-src-$HDF5_VERSION
-mkdir -p "$WORK/apt/lists/partial" "$WORK/apt/cache/archives/partial"
-TARBALL=$WORK/hdf5_$HDF5_VERSION+repack.orig.tar.gz
-if [ ! -f "$TARBALL" ]; then
-  # Debian 12 has no HDF5 >= 1.14, so the source comes from Debian 13's source package,
-  # fetched with a private apt state so the system's apt configuration is untouched.
-  URI=$(apt-cache policy | awk '/bookworm\/main/ {print $2; exit}')
-  if [ -z "$URI" ]; then
-    apt-get update -qq
-    URI=$(apt-cache policy | awk '/bookworm\/main/ {print $2; exit}')
-  fi
-  echo "deb-src $URI trixie main" > "$WORK/apt/sources.list"
-  A=(-o "Dir::Etc::SourceList=$WORK/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
-     -o "Dir::State=$WORK/apt" -o "Dir::Cache=$WORK/apt/cache")
-  apt-get "${A[@]}" update -qq
-  (cd "$WORK" && apt-get "${A[@]}" source --download-only "hdf5=$DEB_VERSION")
-fi
-
-SRC=$WORK/src
-if [ ! -f "$SRC/CMakeLists.txt" ]; then
-  rm -rf "$SRC" && mkdir -p "$SRC"
-  tar -xzf "$TARBALL" -C "$SRC" --strip-components=1
-fi
+hdf5_source cmake zlib1g-dev pkg-config
 
 BUILD=$WORK/build
 cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$PREFIX" \

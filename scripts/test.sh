@@ -18,6 +18,8 @@
 #                                         h5py on HDF5 2.0: a clear error, never a hang)
 #   8. tests/daos/run.sh                 (API tests, examples, tools, conformance and failure
 #                                         checks through backend=daos, against the DAOS stand-in)
+#   9. tests/mpi/run.sh                  (MPI programs: slab writers at 1, 2, 4 ranks;
+#                                         h5_api_test_parallel at 2 and 4 ranks; dir)
 # and ends with one line "N passed, N failed". Exits non-zero if anything failed.
 #
 # Counted as passed: cargo tests, ctest tests, passed HDF5 API tests. Counted as failed: failed
@@ -199,6 +201,11 @@ fi
 # --- 8. DAOS: every suite again through backend=daos, against the DAOS stand-in ----------------
 if [[ " ${BACKENDS[*]} " == *" daos "* ]]; then
   run_counted "DAOS backend (stand-in)" bash "$ROOT/tests/daos/run.sh"
+fi
+
+# --- 9. MPI-parallel programs (issue 12): OpenMPI on loopback, the parallel HDF5 ------------------
+if [[ " ${BACKENDS[*]} " == *" dir "* ]]; then
+  run_counted "MPI programs (dir)" bash "$ROOT/tests/mpi/run.sh"
 fi
 
 echo

@@ -5,5 +5,6 @@ pub mod filter_plugins;
 pub mod h5z;
 pub mod huge_pages;
 pub mod loader;
+pub mod mpi;
 pub mod vol_bindings;
 pub use hdf5_sys as h5;

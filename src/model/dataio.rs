@@ -196,8 +196,15 @@ fn fill_into(dst: &mut [u8], fill: &[u8], elem: usize) {
 }
 
 /// Reads the selected elements (given as runs in dataset order) into one packed buffer.
+/// Native's chunk cache is emulated for lossy pipelines in files of one process; ranks of an MPI
+/// program share their writes through rank 0 instead (native's parallel filtered I/O does not
+/// keep chunks across calls either).
+pub fn cache_applies(file: &OpenFile, d: &Dataset) -> bool {
+    cached::applies(d) && file.ranks.get().is_none()
+}
+
 pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], out: &mut [u8]) -> Result<()> {
-    if cached::applies(d) {
+    if cache_applies(file, d) {
         return cached::read_fixed(file, obj, d, runs, out);
     }
     read_fixed_plain(file, obj, d, runs, out)
@@ -207,7 +214,7 @@ pub fn read_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)],
 /// gives, but not counted as an access of native's chunk cache, as native gathers them from
 /// the chunk it holds for the write itself.
 pub fn read_background(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], out: &mut [u8]) -> Result<()> {
-    if cached::applies(d) {
+    if cache_applies(file, d) {
         return cached::peek_fixed(file, obj, d, runs, out);
     }
     read_fixed_plain(file, obj, d, runs, out)
@@ -257,6 +264,7 @@ fn read_fixed_plain(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)
             None => fill_into(dst, d.unwritten_fill(), es),
         }
     }
+    super::ranks::overlay(file, obj, es, runs, out);
     Ok(())
 }
 
@@ -268,7 +276,10 @@ fn read_fixed_plain(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)
 ///   cache, or stored at once by backends that keep chunks in process memory.
 /// Chunks written whole are stored at once.
 pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], data: &[u8]) -> Result<()> {
-    if cached::applies(d) {
+    if super::ranks::keep_for_rank0(file, obj, runs, data) {
+        return Ok(());
+    }
+    if cache_applies(file, d) {
         return cached::write_fixed(file, obj, d, runs, data);
     }
     write_fixed_plain(file, obj, d, runs, data)
@@ -456,6 +467,9 @@ pub fn read_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]) 
 }
 
 pub fn write_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], elems: Vec<Vec<u8>>) -> Result<()> {
+    if runs.iter().any(|r| r.1 > 0) {
+        super::ranks::may_write_vlen(file)?;
+    }
     let split = geometry(d).split(runs);
     let mut chunks = load_vlen_chunks(file, obj, d, &split.chunks)?;
     for p in &split.pieces {
@@ -491,7 +505,7 @@ pub fn trim_to_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
         }
         m.garbage.extend(gone);
     }
-    if !d.vlen && cached::applies(d) {
+    if !d.vlen && cache_applies(file, d) {
         return cached::trim_edges(file, obj, d, edge);
     }
     if edge.is_empty() {
@@ -569,7 +583,7 @@ pub fn copy_chunks(src: &OpenFile, src_obj: ObjId, d: &Dataset, dst: &OpenFile, 
 
 #[path = "dataio_cached.rs"]
 mod cached;
-pub use cached::{applies as cache_applies, extent_changed, open as open_cache, refresh as refresh_cache};
+pub use cached::{extent_changed, open as open_cache, refresh as refresh_cache};
 
 #[cfg(test)]
 #[path = "dataio_tests.rs"]

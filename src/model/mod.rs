@@ -9,6 +9,7 @@ pub mod namespace;
 pub mod objects;
 pub mod open_file;
 pub mod parallel;
+pub mod ranks;
 pub mod read_cache;
 pub mod dataio;
 pub mod direct_io;

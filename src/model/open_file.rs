@@ -37,6 +37,9 @@ pub struct OpenFile {
     /// The file locking settings it was first opened with, which every later open in this
     /// process must repeat (as natively).
     locking: Locking,
+    /// The communicator of a file a parallel program opened for writing on several ranks
+    /// (see `ranks`): rank 0 holds the lock and commits, the others follow.
+    pub ranks: once_cell::sync::OnceCell<super::ranks::Ranks>,
 }
 
 /// Native HDF5's file locking settings (`H5Pset_file_locking`, `HDF5_USE_FILE_LOCKING`).
@@ -109,6 +112,7 @@ impl OpenFile {
             reg_key: reg_key.clone(),
             lock: parking_lot::Mutex::new((lock, access.write)),
             locking: access.locking,
+            ranks: once_cell::sync::OnceCell::new(),
         });
         OPEN_FILES.insert(reg_key, Arc::downgrade(&f));
         f
@@ -153,6 +157,22 @@ impl OpenFile {
         Ok(OpenFile::register(loc, name, cfg, meta, lock, &access))
     }
 
+    /// A rank other than 0 of a file opened for writing by several ranks (`ranks`): the model
+    /// rank 0 has, without the lock and without touching the store.
+    pub fn follow(loc: Location, name: &str, cfg: Config, meta: FileMeta, access: Access) -> Arc<OpenFile> {
+        OpenFile::register(loc, name, cfg, meta, None, &access)
+    }
+
+    /// `follow` for an existing file: its committed state, loaded without the lock (rank 0
+    /// of the communicator holds it).
+    pub fn open_following(loc: Location, name: &str, cfg: Config, access: Access) -> Result<Arc<OpenFile>> {
+        let Some(snap) = loc.backend.load_meta(&loc.key)? else {
+            bail!(Area::File, "unable to open file {name:?}: it does not exist in {}", loc.backend.describe());
+        };
+        let meta = FileMeta::from_records(&snap.header, snap.records)?;
+        Ok(OpenFile::follow(loc, name, cfg, meta, access))
+    }
+
     /// Another open of a file this process has open: the same locking settings, as natively,
     /// and a reader's lock turned into a writer's when this one writes.
     fn reopen(&self, name: &str, access: &Access) -> Result<()> {
@@ -180,6 +200,14 @@ impl OpenFile {
     /// Writes every metadata change since the last flush as one commit, then drops the chunks
     /// of datasets that were deleted. Held chunks go to the backend first: the commit names them.
     pub fn flush(&self) -> Result<()> {
+        match self.ranks.get() {
+            Some(ranks) => super::ranks::flush(self, ranks),
+            None => self.commit(),
+        }
+    }
+
+    /// `flush` of this process alone.
+    pub(crate) fn commit(&self) -> Result<()> {
         write_back::write_back(self, None)?;
         let (commit, garbage) = {
             let mut m = self.meta.write();

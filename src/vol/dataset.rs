@@ -263,7 +263,7 @@ unsafe fn keep_dapl(dapl: hid_t) -> Result<Option<Owned>> {
 /// # Safety
 /// Inside a callback.
 unsafe fn ensure_cache(h: &Handle, d: &Dataset) {
-    if dataio::cache_applies(d) && h.file.chunk_caches.get(h.obj).is_none() {
+    if dataio::cache_applies(&h.file, d) && h.file.chunk_caches.get(h.obj).is_none() {
         dataio::open_cache(&h.file, h.obj, d, super::cache_params::of(h, None));
     }
 }

@@ -20,48 +20,62 @@ const CRT_ORDER_TRACKED: c_uint = 1;
 
 pub unsafe extern "C" fn create(name: *const c_char, flags: c_uint, fcpl: hid_t, fapl: hid_t, _dxpl: hid_t, _req: *mut *mut c_void) -> *mut c_void {
     guard::object("file_create", || {
-        let name = cstr(name, "file name")?;
-        let cfg = config_of(fapl)?;
-        let loc = resolve(&cfg, &name)?;
-        let mode = if flags & H5F_ACC_EXCL != 0 {
-            CreateMode::Exclusive
-        } else if flags & H5F_ACC_TRUNC != 0 {
-            CreateMode::Truncate
-        } else {
-            CreateMode::Exclusive
-        };
-        // SAFETY: property list queries on ids HDF5 passes; the gcpl copy is owned here.
-        let (fcpl_bytes, gcpl_bytes, track) = unsafe {
-            let mut crt = 0u32;
-            H5Pget_link_creation_order(fcpl, &mut crt);
-            let mut acrt = 0u32;
-            H5Pget_attr_creation_order(fcpl, &mut acrt);
-            let gcpl = Owned::plist(check(H5Pcopy(*H5P_LST_GROUP_CREATE), Area::File, "copy the default gcpl")?);
-            hdf5_sys::h5p::H5Pset_link_creation_order(gcpl.id, crt);
-            (encode_plist(fcpl)?.to_vec(), encode_plist(gcpl.id)?, (crt & CRT_ORDER_TRACKED != 0, acrt & CRT_ORDER_TRACKED != 0))
-        };
-        log::debug!("creating {name:?} in {} ({mode:?})", loc.backend.describe());
-        let mut meta = FileMeta::new(fcpl_bytes, gcpl_bytes, track);
-        // SAFETY: property list queries on the lists HDF5 passed.
-        unsafe {
-            meta.header.groups_v18 = superblock_v2(fcpl, fapl, flags);
-            meta.new_style_groups = super::group::new_style_groups(fapl) || flags & H5F_ACC_SWMR_WRITE != 0;
-            let phase = super::group::link_phase(fcpl, meta.new_style_groups, track.0);
-            let root = meta.root();
-            meta.group_mut(root)?.phase = phase;
+        let comm = super::collective::comm_of(fapl)?;
+        // Rank 0 makes the file; the other ranks build the same model without the store.
+        let follower = comm.as_ref().is_some_and(|c| c.rank() != 0);
+        let f = super::collective::agreed(comm.as_ref(), || create_here(name, flags, fcpl, fapl, follower))?;
+        if let Some(c) = comm {
+            let _ = f.ranks.set(crate::model::ranks::Ranks::new(c));
         }
-        if !super::handle::tracks_times(fcpl) {
-            let root = meta.root();
-            meta.obj_mut(root)?.times = None;
-        }
-        let access = Access { write: true, swmr: flags & H5F_ACC_SWMR_WRITE != 0, locking: super::locking::settings(fapl) };
-        let f = OpenFile::create(loc, &name, cfg, mode, meta, access)?;
         let root = f.meta.read().root();
         let mut h = Handle::new(f, Kind::File, root, true, "/".into());
         // SAFETY: copying the caller's fapl; the copy is owned by the handle.
         h.apl = Some(Owned::plist(check(unsafe { H5Pcopy(fapl) }, Area::File, "copy the fapl")?));
         Ok(h.into_raw())
     })
+}
+
+/// This rank's part of `create`: the file made (or refused) in the backend.
+fn create_here(name: *const c_char, flags: c_uint, fcpl: hid_t, fapl: hid_t, follower: bool) -> crate::error::Result<std::sync::Arc<OpenFile>> {
+    let name = cstr(name, "file name")?;
+    let cfg = config_of(fapl)?;
+    let loc = resolve(&cfg, &name)?;
+    let mode = if flags & H5F_ACC_EXCL != 0 {
+        CreateMode::Exclusive
+    } else if flags & H5F_ACC_TRUNC != 0 {
+        CreateMode::Truncate
+    } else {
+        CreateMode::Exclusive
+    };
+    // SAFETY: property list queries on ids HDF5 passes; the gcpl copy is owned here.
+    let (fcpl_bytes, gcpl_bytes, track) = unsafe {
+        let mut crt = 0u32;
+        H5Pget_link_creation_order(fcpl, &mut crt);
+        let mut acrt = 0u32;
+        H5Pget_attr_creation_order(fcpl, &mut acrt);
+        let gcpl = Owned::plist(check(H5Pcopy(*H5P_LST_GROUP_CREATE), Area::File, "copy the default gcpl")?);
+        hdf5_sys::h5p::H5Pset_link_creation_order(gcpl.id, crt);
+        (encode_plist(fcpl)?.to_vec(), encode_plist(gcpl.id)?, (crt & CRT_ORDER_TRACKED != 0, acrt & CRT_ORDER_TRACKED != 0))
+    };
+    log::debug!("creating {name:?} in {} ({mode:?})", loc.backend.describe());
+    let mut meta = FileMeta::new(fcpl_bytes, gcpl_bytes, track);
+    // SAFETY: property list queries on the lists HDF5 passed.
+    unsafe {
+        meta.header.groups_v18 = superblock_v2(fcpl, fapl, flags);
+        meta.new_style_groups = super::group::new_style_groups(fapl) || flags & H5F_ACC_SWMR_WRITE != 0;
+        let phase = super::group::link_phase(fcpl, meta.new_style_groups, track.0);
+        let root = meta.root();
+        meta.group_mut(root)?.phase = phase;
+    }
+    if !super::handle::tracks_times(fcpl) {
+        let root = meta.root();
+        meta.obj_mut(root)?.times = None;
+    }
+    let access = Access { write: true, swmr: flags & H5F_ACC_SWMR_WRITE != 0, locking: super::locking::settings(fapl) };
+    if follower {
+        return Ok(OpenFile::follow(loc, &name, cfg, meta, access));
+    }
+    OpenFile::create(loc, &name, cfg, mode, meta, access)
 }
 
 /// Whether HDF5 would write a superblock of version 2 or later for a file created with these
@@ -94,20 +108,19 @@ unsafe fn superblock_v2(fcpl: hid_t, fapl: hid_t, flags: c_uint) -> bool {
 
 pub unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, _dxpl: hid_t, _req: *mut *mut c_void) -> *mut c_void {
     guard::object("file_open", || {
-        let name = cstr(name, "file name")?;
-        let cfg = super::info::config_for(fapl, &name)?;
-        let loc = resolve(&cfg, &name)?;
-        log::debug!("opening {name:?} in {} (flags {flags:#x})", loc.backend.describe());
-        let access = Access {
-            write: flags & H5F_ACC_RDWR != 0,
-            swmr: flags & (H5F_ACC_SWMR_WRITE | H5F_ACC_SWMR_READ) != 0,
-            locking: super::locking::settings(fapl),
+        // Readers each open the file as their own; writers on several ranks: rank 0 opens it,
+        // taking the writer's lock, then the others load the same state without it.
+        let comm = super::collective::comm_of(fapl)?.filter(|_| flags & H5F_ACC_RDWR != 0);
+        let f = match &comm {
+            None => open_here(name, flags, fapl, false)?,
+            Some(c) => {
+                let first = super::collective::agreed(Some(c), || if c.rank() == 0 { open_here(name, flags, fapl, false).map(Some) } else { Ok(None) })?;
+                let f = super::collective::agreed(Some(c), || match first { Some(f) => Ok(f), None => open_here(name, flags, fapl, true) })?;
+                f
+            }
         };
-        let f = OpenFile::open(loc, &name, cfg, access)?;
-        // SAFETY: a property list query on the fapl HDF5 passed.
-        {
-            let mut m = f.meta.write();
-            m.new_style_groups = m.header.groups_v18 || unsafe { super::group::new_style_groups(fapl) };
+        if let Some(c) = comm {
+            let _ = f.ranks.set(crate::model::ranks::Ranks::new(c));
         }
         let root = f.meta.read().root();
         let mut h = Handle::new(f, Kind::File, root, flags & H5F_ACC_RDWR != 0, "/".into());
@@ -115,6 +128,26 @@ pub unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, _
         h.apl = Some(Owned::plist(check(unsafe { H5Pcopy(fapl) }, Area::File, "copy the fapl")?));
         Ok(h.into_raw())
     })
+}
+
+/// This rank's part of `open`.
+fn open_here(name: *const c_char, flags: c_uint, fapl: hid_t, follower: bool) -> crate::error::Result<std::sync::Arc<OpenFile>> {
+    let name = cstr(name, "file name")?;
+    let cfg = super::info::config_for(fapl, &name)?;
+    let loc = resolve(&cfg, &name)?;
+    log::debug!("opening {name:?} in {} (flags {flags:#x})", loc.backend.describe());
+    let access = Access {
+        write: flags & H5F_ACC_RDWR != 0,
+        swmr: flags & (H5F_ACC_SWMR_WRITE | H5F_ACC_SWMR_READ) != 0,
+        locking: super::locking::settings(fapl),
+    };
+    let f = if follower { OpenFile::open_following(loc, &name, cfg, access)? } else { OpenFile::open(loc, &name, cfg, access)? };
+    // SAFETY: a property list query on the fapl HDF5 passed.
+    {
+        let mut m = f.meta.write();
+        m.new_style_groups = m.header.groups_v18 || unsafe { super::group::new_style_groups(fapl) };
+    }
+    Ok(f)
 }
 
 struct CountCtx {
@@ -265,15 +298,24 @@ pub unsafe extern "C" fn specific(obj: *mut c_void, args: *mut H5VL_file_specifi
                 }
                 H5VL_FILE_DELETE => {
                     let g = &a.args.del;
-                    let name = cstr(g.filename, "file name")?;
-                    let l = resolve(&config_of(g.fapl_id)?, &name)?;
-                    if find_open(&l).is_some() {
-                        bail!(Area::File, "unable to delete {name:?}: the file is open");
-                    }
-                    if !l.backend.file_exists(&l.key)? {
-                        bail!(Area::File, "unable to delete {name:?}: no such file in {}", l.backend.describe());
-                    }
-                    l.backend.delete_file(&l.key)?;
+                    // Collective with a communicator, as natively (MPI-IO's delete): rank 0
+                    // removes the file, and every rank returns once it has, with its outcome.
+                    let comm = super::collective::comm_of(g.fapl_id)?;
+                    let here = comm.as_ref().is_none_or(|c| c.rank() == 0);
+                    super::collective::agreed(comm.as_ref(), || {
+                        let name = cstr(g.filename, "file name")?;
+                        let l = resolve(&config_of(g.fapl_id)?, &name)?;
+                        if !here {
+                            return Ok(());
+                        }
+                        if find_open(&l).is_some() {
+                            bail!(Area::File, "unable to delete {name:?}: the file is open");
+                        }
+                        if !l.backend.file_exists(&l.key)? {
+                            bail!(Area::File, "unable to delete {name:?}: no such file in {}", l.backend.describe());
+                        }
+                        l.backend.delete_file(&l.key)
+                    })?;
                 }
                 H5VL_FILE_IS_EQUAL => {
                     let h = Handle::from_raw(obj)?;

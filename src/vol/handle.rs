@@ -224,6 +224,9 @@ impl Handle {
         // A dataset's held chunks go to the backend at its close; on failure the handle stays.
         if h.kind == Kind::Dataset {
             crate::model::write_back::write_back(&h.file, Some(h.obj))?;
+            if let Some(r) = h.file.ranks.get() {
+                crate::model::ranks::close_dataset(&h.file, r, h.obj)?;
+            }
         }
         if h.kind != Kind::File && !h.released.replace(true) {
             h.file.meta.write().closed(h.obj);

@@ -2,6 +2,7 @@
 //! decodes arguments, calls the model and reports errors on HDF5's error stack.
 pub mod attr;
 pub mod cache_params;
+pub mod collective;
 pub mod dataset;
 pub mod committed;
 pub mod datatype;

@@ -1,0 +1,127 @@
+/* The few MPI calls rustvol makes on the communicator a parallel HDF5 program gives it, in C
+ * because MPI_Comm's type is the MPI implementation's (a pointer in OpenMPI, an int in MPICH):
+ * compiled with the application's mpicc, Rust only ever holds a pointer to an rv_comm. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <mpi.h>
+#include <hdf5.h>
+
+#ifndef H5_HAVE_PARALLEL
+#error "rustvol's mpi feature needs a parallel HDF5: point HDF5_DIR at one (scripts/setup-mpi.sh)"
+#endif
+
+typedef struct rv_comm {
+    MPI_Comm comm;
+    int rank;
+    int size;
+} rv_comm;
+
+/* The communicator of a file access list (a duplicate, owned by the result), or NULL in *out
+ * when the list carries none or MPI is not running. Returns negative when HDF5 or MPI fails. */
+int rv_mpi_comm_of_fapl(hid_t fapl, rv_comm **out) {
+    int up = 0, down = 0;
+    MPI_Comm comm = MPI_COMM_NULL;
+    MPI_Info info = MPI_INFO_NULL;
+    *out = NULL;
+    MPI_Initialized(&up);
+    MPI_Finalized(&down);
+    if (!up || down)
+        return 0;
+    if (H5Pget_mpi_params(fapl, &comm, &info) < 0)
+        return -1;
+    if (info != MPI_INFO_NULL)
+        MPI_Info_free(&info);
+    if (comm == MPI_COMM_NULL)
+        return 0;
+    rv_comm *c = malloc(sizeof *c);
+    if (c == NULL) {
+        MPI_Comm_free(&comm);
+        return -1;
+    }
+    c->comm = comm;
+    if (MPI_Comm_rank(comm, &c->rank) != MPI_SUCCESS || MPI_Comm_size(comm, &c->size) != MPI_SUCCESS) {
+        MPI_Comm_free(&comm);
+        free(c);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+int rv_mpi_rank(const rv_comm *c) { return c->rank; }
+int rv_mpi_size(const rv_comm *c) { return c->size; }
+
+/* Waits for a nonblocking collective for at most timeout_ms: 0 done, 1 timed out (the request
+ * is left pending: the communicator is no longer usable for rustvol), -1 MPI failed. rustvol's
+ * own collectives never block without bound, so ranks that disagree about how many collective
+ * calls they make get an error instead of hanging the program. */
+static int wait_for(MPI_Request *req, long timeout_ms) {
+    struct timespec t0, now, nap = {0, 200000};
+    int done = 0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+            return -1;
+        if (done)
+            return 0;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - t0.tv_sec) * 1000L + (now.tv_nsec - t0.tv_nsec) / 1000000L >= timeout_ms)
+            return 1;
+        nanosleep(&nap, NULL);
+    }
+}
+
+int rv_mpi_barrier(rv_comm *c, long timeout_ms) {
+    MPI_Request req;
+    if (MPI_Ibarrier(c->comm, &req) != MPI_SUCCESS)
+        return -1;
+    return wait_for(&req, timeout_ms);
+}
+
+/* Broadcasts len bytes from root (len < 2^31: the callers' messages are small). */
+int rv_mpi_bcast(rv_comm *c, void *buf, size_t len, int root, long timeout_ms) {
+    MPI_Request req;
+    if (len > (size_t)1 << 30)
+        return -1;
+    if (MPI_Ibcast(buf, (int)len, MPI_BYTE, root, c->comm, &req) != MPI_SUCCESS)
+        return -1;
+    return wait_for(&req, timeout_ms);
+}
+
+/* The largest of every rank's value, on every rank. */
+int rv_mpi_allreduce_max(rv_comm *c, long long *v, long timeout_ms) {
+    MPI_Request req;
+    long long in = *v;
+    if (MPI_Iallreduce(&in, v, 1, MPI_LONG_LONG, MPI_MAX, c->comm, &req) != MPI_SUCCESS)
+        return -1;
+    return wait_for(&req, timeout_ms);
+}
+
+/* Every rank's n, on every rank (out: size values). */
+int rv_mpi_allgather_u64(rv_comm *c, unsigned long long n, unsigned long long *out, long timeout_ms) {
+    MPI_Request req;
+    if (MPI_Iallgather(&n, 1, MPI_UNSIGNED_LONG_LONG, out, 1, MPI_UNSIGNED_LONG_LONG, c->comm, &req) != MPI_SUCCESS)
+        return -1;
+    return wait_for(&req, timeout_ms);
+}
+
+/* Variable-length gather of bytes to root: counts and displs (in bytes, meaningful on root)
+ * sum to less than 2^31, which the caller arranges by sending in rounds. */
+int rv_mpi_gatherv(rv_comm *c, const void *in, int len, void *out, const int *counts, const int *displs, int root, long timeout_ms) {
+    MPI_Request req;
+    if (MPI_Igatherv(in, len, MPI_BYTE, out, counts, displs, MPI_BYTE, root, c->comm, &req) != MPI_SUCCESS)
+        return -1;
+    return wait_for(&req, timeout_ms);
+}
+
+/* Frees the duplicate; after MPI_Finalize there is nothing left to free but the struct. */
+void rv_mpi_free(rv_comm *c) {
+    int down = 0;
+    if (c == NULL)
+        return;
+    MPI_Finalized(&down);
+    if (!down)
+        MPI_Comm_free(&c->comm);
+    free(c);
+}
