@@ -216,11 +216,12 @@ pub extern "C" fn H5PLget_plugin_info() -> *const c_void {
 extern "C" fn plugin_info_for(caller: *const c_void) -> *const c_void {
     // No HDF5 call may happen here: the caller may be a libhdf5 in the middle of initialising,
     // and the linked one must not start initialising beside it.
-    match std::panic::catch_unwind(|| crate::ffi::loader::classify(caller)) {
-        Ok(crate::ffi::loader::Loader::Foreign { linked, loader }) => refusal::class_for(&linked, &loader),
-        Ok(_) => &CLASS.0 as *const H5VL_class_t as *const c_void,
-        Err(_) => std::ptr::null(),
-    }
+    let class = std::panic::catch_unwind(|| match crate::ffi::loader::classify(caller) {
+        crate::ffi::loader::Loader::Foreign { linked, loader } => refusal::class_for(&linked, &loader),
+        _ => &CLASS.0 as *const H5VL_class_t as *const c_void,
+    });
+    // A panic (making the refusal's message included) never reaches the loader.
+    class.unwrap_or(std::ptr::null())
 }
 
 /// Sets rustvol, with the given info string (NULL: `backend=memory`), on a file access plist.
