@@ -220,12 +220,23 @@ impl Shared {
                 return Err(e);
             }
         };
-        // "Now" on the room's clock: the stamp of the lease just put (or anything newer).
-        let now = listed.iter().map(|(_, t)| *t).max().unwrap_or(0);
+        // "Now" on the room's clock: the stamp of the lease just put. Not the newest stamp of
+        // all: one stamped in the future (a skewed clock, a damaged record) would make every
+        // other lease look expired.
+        let mine = listed.iter().find(|(f, _)| f == &key).map(|(_, t)| *t);
+        let now = mine.unwrap_or_else(|| listed.iter().map(|(_, t)| *t).max().unwrap_or(0));
         let mut conflict = None;
         let mut expired = Vec::new();
         for (file, stamp) in &listed {
-            let Some((other, ttl, id)) = parse_name(file) else { continue };
+            let Some((other, ttl, id)) = parse_name(file) else {
+                // A holder rustvol cannot read may still be a writer: admitting a writer past
+                // it could lose its updates, so writers are refused, naming it.
+                if kind.refused_by(Kind::Writer) {
+                    self.delete(&key);
+                    return Err(refused(&self.name, format!("{} holds a lease rustvol cannot read ({file:?}); remove it if no process has the file", self.room.label())));
+                }
+                continue;
+            };
             if id == self.id {
                 continue;
             }
@@ -265,6 +276,10 @@ impl Shared {
 
     /// Puts the lease again if it is due (a third of its ttl since the last renewal).
     fn renew_if_due(&self) {
+        // A forked child inherits the list of its parent's leases, not the leases.
+        if self.pid != std::process::id() {
+            return;
+        }
         let _io = self.io.lock();
         let (key, last) = self.held.lock().clone();
         if key.is_empty() || self.stop.load(Relaxed) || last.elapsed() < self.ttl / 3 {
@@ -321,16 +336,30 @@ extern "C" fn release_at_exit() {
     // No unwinding into libc; a lease that cannot be removed now expires.
     let _ = std::panic::catch_unwind(|| {
         let live: Vec<Arc<Shared>> = LIVE.lock().iter().filter_map(|w| w.upgrade()).collect();
-        for s in live {
+        let mine: Vec<(Arc<Shared>, String)> = live
+            .into_iter()
             // A forked child inherits the parent's list but not its leases.
-            if s.pid != std::process::id() {
-                continue;
+            .filter(|s| s.pid == std::process::id())
+            .filter_map(|s| {
+                s.stop.store(true, Relaxed);
+                let key = std::mem::take(&mut s.held.lock().0);
+                (!key.is_empty()).then_some((s, key))
+            })
+            .collect();
+        if mine.is_empty() {
+            return;
+        }
+        // Exit waits a little for the removals, never for a server that has gone away: what
+        // is not removed by then expires.
+        let (done, wait) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new().name("rustvol-lease-exit".into()).spawn(move || {
+            for (s, key) in &mine {
+                s.delete(key);
             }
-            s.stop.store(true, Relaxed);
-            let key = std::mem::take(&mut s.held.lock().0);
-            if !key.is_empty() {
-                s.delete(&key);
-            }
+            let _ = done.send(());
+        });
+        if spawned.is_ok() {
+            let _ = wait.recv_timeout(Duration::from_secs(2));
         }
     });
 }

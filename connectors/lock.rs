@@ -21,11 +21,32 @@ pub const COMMIT_LOCK: &str = ".lock-commit";
 
 /// Waits for the commit lock of the file kept in `dir`: held while a commit looks at the
 /// manifest and replaces it, so on `dir` no two commits interleave there even when open locks
-/// are disabled. `None` where the file system has no locks.
-pub fn commit_lock(dir: &Path) -> Option<File> {
-    let f = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(dir.join(COMMIT_LOCK)).ok()?;
-    // SAFETY: as in `flock`; blocking, as commits hold it only for a read and a rename.
-    (unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } == 0).then_some(f)
+/// are disabled. `Ok(None)` where the file system has no locks; an error when another process
+/// holds it for longer than any commit takes (stopped, or stuck on a network file system).
+pub fn commit_lock(dir: &Path) -> Result<Option<File>> {
+    const WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+    let Ok(f) = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(dir.join(COMMIT_LOCK)) else {
+        return Ok(None);
+    };
+    let start = std::time::Instant::now();
+    loop {
+        // SAFETY: flock on a descriptor this function owns; the kernel drops it with the file.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(Some(f));
+        }
+        match std::io::Error::last_os_error().raw_os_error() {
+            Some(libc::EWOULDBLOCK) | Some(libc::EINTR) => {}
+            // ENOLCK, EINVAL: a file system without locks.
+            _ => return Ok(None),
+        }
+        if start.elapsed() > WAIT {
+            return Err(VolError::new(
+                Area::File,
+                format!("another process has held the commit lock {} for over {} s: commit not made", dir.join(COMMIT_LOCK).display(), WAIT.as_secs()),
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
 }
 
 /// How an open wants to hold a file.

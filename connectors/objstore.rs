@@ -248,7 +248,7 @@ impl metalog::BlobStore for FileBlobs<'_> {
     fn begin_swap(&self) -> Result<metalog::Swap> {
         if let Locking::Dir(fs) = &self.b.locking {
             let dir = self.b.file_dir(fs, self.file)?;
-            return Ok(match super::lock::commit_lock(&dir) {
+            return Ok(match super::lock::commit_lock(&dir)? {
                 Some(l) => metalog::Swap::Locked(Box::new(l)),
                 None => metalog::Swap::Unguarded,
             });

@@ -56,12 +56,13 @@ pub fn flush(file: &OpenFile, ranks: &Ranks) -> Result<()> {
     let lead = comm.rank() == 0;
     let mine = if lead { Vec::new() } else { encode(&ranks.kept.lock()) };
     let gathered = comm.agree(comm.gather_bytes(&mine, 0))?;
-    ranks.kept.lock().clear();
     let committed = match gathered {
         Some(all) if lead => apply(file, &all).and_then(|()| file.commit()),
         _ => Ok(()),
     };
     comm.agree(committed)?;
+    // Only once rank 0 has committed them: a flush that failed keeps them for the next one.
+    ranks.kept.lock().clear();
     let loaded = if lead { Ok(()) } else { take_up_commit(file) };
     comm.agree(loaded)
 }

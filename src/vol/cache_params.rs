@@ -3,19 +3,26 @@
 use super::handle::Handle;
 use crate::model::chunk_cache::Params;
 use hdf5_sys::h5i::hid_t;
-use hdf5_sys::h5p::{H5Pget, H5Pget_cache, H5P_DEFAULT};
+use hdf5_sys::h5p::{H5Pexist, H5Pget, H5Pget_cache, H5P_DEFAULT};
 
 /// The dataset access list's own setting `name` ("unset" is HDF5's default marker, which
-/// `H5Pget_chunk_cache` would replace by the default file access list's value).
-unsafe fn own<T: Copy>(dapl: hid_t, name: &std::ffi::CStr, unset: T) -> Option<T>
-where
-    T: PartialEq,
-{
-    let mut v = unset;
-    if H5Pget(dapl, name.as_ptr(), &mut v as *mut T as *mut std::ffi::c_void) < 0 || v == unset {
-        return None;
+/// `H5Pget_chunk_cache` would replace by the default file access list's value). A list without
+/// the property (an object access list) has no setting, and leaves no error on the stack.
+///
+/// # Safety
+/// `dapl` is a live property list id; `T` is the property's C type.
+unsafe fn own<T: Copy + PartialEq>(dapl: hid_t, name: &std::ffi::CStr, unset: T) -> Option<T> {
+    // SAFETY: queries on a live list, writing one `T`, the property's own type.
+    unsafe {
+        if H5Pexist(dapl, name.as_ptr()) <= 0 {
+            return None;
+        }
+        let mut v = unset;
+        if H5Pget(dapl, name.as_ptr(), &mut v as *mut T as *mut std::ffi::c_void) < 0 || v == unset {
+            return None;
+        }
+        Some(v)
     }
-    Some(v)
 }
 
 /// # Safety
@@ -24,7 +31,8 @@ pub unsafe fn of(h: &Handle, dapl: Option<hid_t>) -> Params {
     let mut p = Params::NATIVE_DEFAULT;
     if let Some(fapl) = h.file_apl() {
         let (mut mdc, mut nslots, mut nbytes, mut w0) = (0, 0usize, 0usize, 0f64);
-        if H5Pget_cache(fapl, &mut mdc, &mut nslots, &mut nbytes, &mut w0) >= 0 {
+        // SAFETY: the file's live access list; HDF5 writes the four values.
+        if unsafe { H5Pget_cache(fapl, &mut mdc, &mut nslots, &mut nbytes, &mut w0) } >= 0 {
             p = Params { nslots, nbytes, w0 };
         }
     }
@@ -36,8 +44,7 @@ pub unsafe fn of(h: &Handle, dapl: Option<hid_t>) -> Params {
         if let Some(n) = own(dapl, c"rdcc_nbytes", usize::MAX) {
             p.nbytes = n;
         }
-        let mut w0 = -1f64;
-        if H5Pget(dapl, c"rdcc_w0".as_ptr(), &mut w0 as *mut f64 as *mut std::ffi::c_void) >= 0 && w0 >= 0.0 {
+        if let Some(w0) = own(dapl, c"rdcc_w0", -1f64).filter(|&w| w >= 0.0) {
             p.w0 = w0;
         }
     }
