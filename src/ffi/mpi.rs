@@ -65,7 +65,10 @@ mod imp {
             0 => Ok(()),
             1 => Err(VolError::new(
                 Area::File,
-                format!("the other ranks of the file's communicator did not reach the same collective call ({what}) within {} s (RUSTVOL_MPI_TIMEOUT)", timeout_ms() / 1000),
+                format!(
+                    "the other ranks of the file's communicator did not reach the same collective call ({what}, or an earlier one of rustvol's) within {} s (RUSTVOL_MPI_TIMEOUT); rustvol makes no more collective calls on it",
+                    timeout_ms() / 1000
+                ),
             )),
             _ => Err(VolError::new(Area::File, format!("MPI {what} failed"))),
         }

@@ -15,6 +15,9 @@ typedef struct rv_comm {
     MPI_Comm comm;
     int rank;
     int size;
+    /* A collective of rustvol's timed out: its request is still pending, so the communicator
+     * is out of step with the other ranks and every later collective is refused. */
+    int poisoned;
 } rv_comm;
 
 /* The communicator of a file access list (a duplicate, owned by the result), or NULL in *out
@@ -40,6 +43,7 @@ int rv_mpi_comm_of_fapl(hid_t fapl, rv_comm **out) {
         return -1;
     }
     c->comm = comm;
+    c->poisoned = 0;
     if (MPI_Comm_rank(comm, &c->rank) != MPI_SUCCESS || MPI_Comm_size(comm, &c->size) != MPI_SUCCESS) {
         MPI_Comm_free(&comm);
         free(c);
@@ -52,11 +56,13 @@ int rv_mpi_comm_of_fapl(hid_t fapl, rv_comm **out) {
 int rv_mpi_rank(const rv_comm *c) { return c->rank; }
 int rv_mpi_size(const rv_comm *c) { return c->size; }
 
-/* Waits for a nonblocking collective for at most timeout_ms: 0 done, 1 timed out (the request
- * is left pending: the communicator is no longer usable for rustvol), -1 MPI failed. rustvol's
- * own collectives never block without bound, so ranks that disagree about how many collective
- * calls they make get an error instead of hanging the program. */
-static int wait_for(MPI_Request *req, long timeout_ms) {
+/* Waits for a nonblocking collective for at most timeout_ms: 0 done, 1 timed out, -1 MPI
+ * failed. rustvol's own collectives never block without bound, so ranks that disagree about
+ * how many collective calls they make get an error instead of hanging the program. A request
+ * that timed out is left pending on the buffers it was given, so every collective below runs
+ * on buffers of its own (`stage`), which a timeout leaks rather than frees, and poisons the
+ * communicator. */
+static int wait_for(rv_comm *c, MPI_Request *req, long timeout_ms) {
     struct timespec t0, now, nap = {0, 200000};
     int done = 0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -66,53 +72,117 @@ static int wait_for(MPI_Request *req, long timeout_ms) {
         if (done)
             return 0;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        if ((now.tv_sec - t0.tv_sec) * 1000L + (now.tv_nsec - t0.tv_nsec) / 1000000L >= timeout_ms)
+        if ((now.tv_sec - t0.tv_sec) * 1000L + (now.tv_nsec - t0.tv_nsec) / 1000000L >= timeout_ms) {
+            c->poisoned = 1;
             return 1;
+        }
         nanosleep(&nap, NULL);
     }
 }
 
+/* A heap copy of n bytes of src (zeroes when src is NULL); NULL when out of memory. */
+static void *stage(const void *src, size_t n) {
+    void *p = calloc(n ? n : 1, 1);
+    if (p != NULL && src != NULL && n)
+        memcpy(p, src, n);
+    return p;
+}
+
+/* After a collective on staged buffers: on success the result is copied out and the stage
+ * freed; on a timeout the stage stays with the pending request. */
+static int unstage(int rc, void *stage_buf, void *out, size_t n) {
+    if (rc == 0 && out != NULL && n)
+        memcpy(out, stage_buf, n);
+    if (rc != 1)
+        free(stage_buf);
+    return rc;
+}
+
 int rv_mpi_barrier(rv_comm *c, long timeout_ms) {
     MPI_Request req;
+    if (c->poisoned)
+        return 1;
     if (MPI_Ibarrier(c->comm, &req) != MPI_SUCCESS)
         return -1;
-    return wait_for(&req, timeout_ms);
+    return wait_for(c, &req, timeout_ms);
 }
 
 /* Broadcasts len bytes from root (len < 2^31: the callers' messages are small). */
 int rv_mpi_bcast(rv_comm *c, void *buf, size_t len, int root, long timeout_ms) {
     MPI_Request req;
+    if (c->poisoned)
+        return 1;
     if (len > (size_t)1 << 30)
         return -1;
-    if (MPI_Ibcast(buf, (int)len, MPI_BYTE, root, c->comm, &req) != MPI_SUCCESS)
+    void *b = stage(buf, len);
+    if (b == NULL)
         return -1;
-    return wait_for(&req, timeout_ms);
+    if (MPI_Ibcast(b, (int)len, MPI_BYTE, root, c->comm, &req) != MPI_SUCCESS)
+        return unstage(-1, b, NULL, 0);
+    return unstage(wait_for(c, &req, timeout_ms), b, buf, len);
 }
 
 /* The largest of every rank's value, on every rank. */
 int rv_mpi_allreduce_max(rv_comm *c, long long *v, long timeout_ms) {
     MPI_Request req;
-    long long in = *v;
-    if (MPI_Iallreduce(&in, v, 1, MPI_LONG_LONG, MPI_MAX, c->comm, &req) != MPI_SUCCESS)
+    if (c->poisoned)
+        return 1;
+    long long *io = stage(NULL, 2 * sizeof *io);
+    if (io == NULL)
         return -1;
-    return wait_for(&req, timeout_ms);
+    io[0] = *v;
+    if (MPI_Iallreduce(&io[0], &io[1], 1, MPI_LONG_LONG, MPI_MAX, c->comm, &req) != MPI_SUCCESS)
+        return unstage(-1, io, NULL, 0);
+    int rc = wait_for(c, &req, timeout_ms);
+    if (rc == 0)
+        *v = io[1];
+    return unstage(rc, io, NULL, 0);
 }
 
 /* Every rank's n, on every rank (out: size values). */
 int rv_mpi_allgather_u64(rv_comm *c, unsigned long long n, unsigned long long *out, long timeout_ms) {
     MPI_Request req;
-    if (MPI_Iallgather(&n, 1, MPI_UNSIGNED_LONG_LONG, out, 1, MPI_UNSIGNED_LONG_LONG, c->comm, &req) != MPI_SUCCESS)
+    if (c->poisoned)
+        return 1;
+    size_t bytes = (size_t)(c->size + 1) * sizeof n;
+    unsigned long long *b = stage(NULL, bytes);
+    if (b == NULL)
         return -1;
-    return wait_for(&req, timeout_ms);
+    b[c->size] = n;
+    if (MPI_Iallgather(&b[c->size], 1, MPI_UNSIGNED_LONG_LONG, b, 1, MPI_UNSIGNED_LONG_LONG, c->comm, &req) != MPI_SUCCESS)
+        return unstage(-1, b, NULL, 0);
+    return unstage(wait_for(c, &req, timeout_ms), b, out, (size_t)c->size * sizeof n);
 }
 
 /* Variable-length gather of bytes to root: counts and displs (in bytes, meaningful on root)
  * sum to less than 2^31, which the caller arranges by sending in rounds. */
 int rv_mpi_gatherv(rv_comm *c, const void *in, int len, void *out, const int *counts, const int *displs, int root, long timeout_ms) {
     MPI_Request req;
-    if (MPI_Igatherv(in, len, MPI_BYTE, out, counts, displs, MPI_BYTE, root, c->comm, &req) != MPI_SUCCESS)
+    if (c->poisoned)
+        return 1;
+    int lead = c->rank == root;
+    size_t total = 0;
+    if (lead)
+        for (int r = 0; r < c->size; r++)
+            total += (size_t)counts[r];
+    size_t meta = lead ? 2 * (size_t)c->size * sizeof(int) : 0;
+    /* One block: the counts and displacements, the bytes sent, the bytes received. */
+    char *b = stage(NULL, meta + (size_t)len + total);
+    if (b == NULL)
         return -1;
-    return wait_for(&req, timeout_ms);
+    int *cs = (int *)b, *ds = cs + c->size;
+    if (lead) {
+        memcpy(cs, counts, (size_t)c->size * sizeof(int));
+        memcpy(ds, displs, (size_t)c->size * sizeof(int));
+    }
+    if (len > 0)
+        memcpy(b + meta, in, (size_t)len);
+    if (MPI_Igatherv(b + meta, len, MPI_BYTE, b + meta + len, lead ? cs : NULL, lead ? ds : NULL, MPI_BYTE, root, c->comm, &req) != MPI_SUCCESS)
+        return unstage(-1, b, NULL, 0);
+    int rc = wait_for(c, &req, timeout_ms);
+    if (rc == 0 && lead && total)
+        memcpy(out, b + meta + len, total);
+    return unstage(rc, b, NULL, 0);
 }
 
 /* Frees the duplicate; after MPI_Finalize there is nothing left to free but the struct. */
