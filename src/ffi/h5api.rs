@@ -382,7 +382,18 @@ pub fn symbol(name: &str) -> Option<*mut c_void> {
     (!p.is_null() && loader::base_of(p) == Some(base)).then_some(p)
 }
 
-    fn version_of(lib: &Library) -> Option<(u32, u32, u32)> {
+    /// The copy of a variable the library's own code reads and writes, when it is not the
+/// library's own definition: a program linked to libhdf5 that names `H5T_NATIVE_INT_g` holds a
+/// copy of it (a copy relocation), and every object's references, the library's included,
+/// bind to the first definition of the global scope, which comes before any library's own.
+fn variable_in_use(name: &str) -> Option<*mut c_void> {
+    let c = CString::new(name).ok()?;
+    // SAFETY: dlsym on RTLD_DEFAULT only reads the linker's tables.
+    let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c.as_ptr()) };
+    (!p.is_null()).then_some(p)
+}
+
+fn version_of(lib: &Library) -> Option<(u32, u32, u32)> {
     let v = lib.version.as_deref()?;
     let mut it = v.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).map(|s| s.parse::<u32>().ok());
     Some((it.next()??, it.next()??, it.next().flatten().unwrap_or(0)))
@@ -438,11 +449,11 @@ pub fn symbol(name: &str) -> Option<*mut c_void> {
     let ids: Vec<*const hid_t> = ID_SYMBOLS
         .iter()
         .filter_map(|n| {
-            let p = lookup(handle, lib.base, n);
-            if p.is_none() {
+            let Some(own) = lookup(handle, lib.base, n) else {
                 missing.push((*n).into());
-            }
-            p.map(|p| p as *const hid_t)
+                return None;
+            };
+            Some(variable_in_use(n).unwrap_or(own) as *const hid_t)
         })
         .collect();
     let (Some(fns), Some(push), true) = (fns, push, missing.is_empty()) else {
