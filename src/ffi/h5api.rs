@@ -337,15 +337,21 @@ pub fn bind_loader(caller: *const c_void) -> Binding {
     }
 }
 
-/// Binds to the libhdf5 that defines `H5Pset_vol` in the global scope (the one a program
-/// linking librustvol links), unless rustvol is bound already.
+/// Binds to the libhdf5 of the global scope (the one a program linking librustvol links),
+/// unless rustvol is bound already.
 pub fn bind_global() -> Result<&'static Api, String> {
     if let Some(api) = API.get() {
         return Ok(api);
     }
-    // SAFETY: dlsym on RTLD_DEFAULT only reads the linker's tables.
-    let sym = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"H5Pset_vol".as_ptr()) };
-    let lib = (!sym.is_null()).then(|| loader::library_at(sym)).flatten().ok_or_else(|| {
+    // The library's version string first: a non-PIE program that takes a function's address
+    // makes its own PLT stub that function's address, while it copies no HDF5 variable it does
+    // not name (and no program names this one).
+    let lib = [c"H5_lib_vers_info_g", c"H5Pset_vol"].iter().find_map(|name| {
+        // SAFETY: dlsym on RTLD_DEFAULT only reads the linker's tables.
+        let sym = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+        (!sym.is_null()).then(|| loader::library_at(sym)).flatten()
+    });
+    let lib = lib.ok_or_else(|| {
         "rustvol found no libhdf5 to use: none loaded it and none is in the process's global scope \
          (a program using H5Pset_fapl_rustvol must link libhdf5)"
             .to_string()
