@@ -106,23 +106,27 @@ def _describe(tid):
         finally:
             lib.H5Tclose(sup)
     if cls == H5T_COMPOUND:
-        members = []
-        holds_ref = False
+        subs = []
         for i in range(lib.H5Tget_nmembers(tid)):
+            mt = H.check(lib.H5Tget_member_type(tid, i), "cannot get a member type")
+            try:
+                subs.append(_describe(mt))
+            finally:
+                lib.H5Tclose(mt)
+        if all(sub is None for sub in subs):
+            return None
+        members = []
+        for i, sub in enumerate(subs):
             mt = H.check(lib.H5Tget_member_type(tid, i), "cannot get a member type")
             try:
                 p = lib.H5Tget_member_name(tid, i)
                 name = ctypes.string_at(p).decode("utf-8")
                 lib.H5free_memory(p)
-                sub = _describe(mt)
-                if sub is None:
-                    sub = _plain(mt)
-                else:
-                    holds_ref = True
-                members.append((name, lib.H5Tget_member_offset(tid, i), sub))
+                members.append((name, lib.H5Tget_member_offset(tid, i),
+                                _plain(mt) if sub is None else sub))
             finally:
                 lib.H5Tclose(mt)
-        return _Type("compound", size, members=members) if holds_ref else None
+        return _Type("compound", size, members=members)
     return None
 
 
