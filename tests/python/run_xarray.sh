@@ -11,7 +11,8 @@
 #
 # The wheel is rebuilt from target/release/librustvol.so as it is (RUSTVOL_WHEEL_NO_BUILD=1) and
 # reinstalled (no dependencies: the venv has them). "backend=dir" without a root gets a scratch
-# store. Last line: "N passed, N failed"; exit status 1 if any test failed or none ran.
+# store. The export test (test_export.py) runs HDF5 $RUSTVOL_HDF5_VERSION's h5repack and h5dump of
+# $HDF5_DIR/bin with the wheel's plugin. Last line: "N passed, N failed"; exit status 1 if any test failed or none ran.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/env.sh
@@ -54,6 +55,7 @@ backend=$(sed -n 's/.*backend=\([a-z0-9]*\).*/\1/p' <<<"$INFO" | head -n1)
 LOG=$RUSTVOL_ROOT/target/xarray-$KIND-${backend:-native}.log
 (cd "$WORK/cwd" && env -u PYTHONPATH -u HDF5_PLUGIN_PATH -u HDF5_VOL_CONNECTOR -u RUSTVOL_PLUGIN_DIR \
     -u LD_LIBRARY_PATH TMPDIR="$WORK/tmp" RUSTVOL_XARRAY_INFO="$INFO" RUSTVOL_XARRAY_EXPECT_BUNDLED=1 \
+    RUSTVOL_H5REPACK="$HDF5_DIR/bin/h5repack" RUSTVOL_H5DUMP="$HDF5_DIR/bin/h5dump" \
     "$VPY" -m pytest "$HERE/xarray" -p no:cacheprovider -q -rfE -W ignore::DeprecationWarning) >"$LOG" 2>&1
 rc=$?
 summary=$(grep -E '^[0-9]+ (passed|failed)|^=+ .*(passed|failed|error).* in ' "$LOG" | tail -n 1 | sed 's/^=* *//; s/ =*$//')
