@@ -1,11 +1,9 @@
-//! Links the plugin to the HDF5 named by HDF5_DIR with an rpath, so a host that loads the
-//! plugin finds that same libhdf5 (a second copy of HDF5 in one process breaks every id).
-//! With the `mpi` feature, also compiles the MPI shim (src/ffi/mpi_shim.c) with mpicc.
+//! The plugin links no libhdf5 (`src/ffi/h5api.rs` binds to the one that loads it): hdf5-sys
+//! still names libhdf5 on the link line, for its types' sake, and `--as-needed` drops it from
+//! the plugin, which references none of its symbols (`tests/so_check.sh` checks it). With the
+//! `mpi` feature, also compiles the MPI shim (src/ffi/mpi_shim.c) with mpicc.
 fn main() {
-    println!("cargo:rerun-if-env-changed=HDF5_DIR");
-    if let Ok(dir) = std::env::var("HDF5_DIR") {
-        println!("cargo:rustc-cdylib-link-arg=-Wl,-rpath,{dir}/lib");
-    }
+    println!("cargo:rustc-cdylib-link-arg=-Wl,--as-needed");
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,librustvol.so");
     #[cfg(feature = "mpi")]
     mpi_shim();

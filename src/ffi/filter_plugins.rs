@@ -12,7 +12,7 @@ use libloading::os::unix::Library;
 use parking_lot::Mutex;
 use std::ffi::{c_int, c_uint, c_void};
 
-use hdf5_sys::h5pl::{H5PLget, H5PLget_loading_state, H5PLsize};
+use crate::ffi::h5::{H5PLget, H5PLget_loading_state, H5PLsize};
 
 const H5PL_TYPE_FILTER: c_int = 0;
 const H5PL_FILTER_PLUGIN: c_uint = 0x0001;

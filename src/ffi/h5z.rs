@@ -34,8 +34,8 @@ pub(super) struct ClassC {
     filter: Option<FilterFn>,
 }
 
-use hdf5_sys::h5pl::H5PLsize;
-use hdf5_sys::h5z::H5Zfilter_avail;
+use crate::ffi::h5::H5PLsize;
+use crate::ffi::h5::H5Zfilter_avail;
 
 pub const FLAG_OPTIONAL: u32 = 0x0001;
 pub const FLAG_REVERSE: u32 = 0x0100;
@@ -61,24 +61,9 @@ pub enum CanApplyAnswer {
 fn find_fn() -> Option<FindFn> {
     static FIND: OnceCell<Option<FindFn>> = OnceCell::new();
     *FIND.get_or_init(|| {
-        // The libhdf5 that defines H5Zfilter_avail is the one rustvol was loaded against,
-        // whichever namespace (global, or an RTLD_LOCAL group such as h5py's) it lives in.
-        // SAFETY: Dl_info is plain C data (pointers), for which all zeroes is valid.
-        let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
-        // SAFETY: dladdr only reads the address and fills `info`.
-        if unsafe { libc::dladdr(H5Zfilter_avail as *const c_void, &mut info) } == 0 || info.dli_fname.is_null() {
-            return None;
-        }
-        // SAFETY: dli_fname is a NUL-terminated path owned by the loader.
-        let path = unsafe { CStr::from_ptr(info.dli_fname) }.to_owned();
-        // SAFETY: RTLD_NOLOAD only takes another reference to the library already loaded; its
-        // initialisers do not run again.
-        let lib = unsafe { libloading::os::unix::Library::open(Some(path.as_c_str().to_str().ok()?), libc::RTLD_LAZY | libc::RTLD_NOLOAD) }.ok()?;
-        // SAFETY: H5Z_find has this signature in HDF5 1.14 (H5Zprivate.h).
-        let f = unsafe { lib.get::<FindFn>(b"H5Z_find\0") }.ok().map(|s| *s);
-        // The library stays loaded for the life of the process: keep its reference.
-        std::mem::forget(lib);
-        f
+        // SAFETY: H5Z_find has this signature in HDF5 1.14 and 2.0 (H5Zprivate.h); it is
+        // looked up in the libhdf5 rustvol is bound to.
+        crate::ffi::h5api::symbol("H5Z_find").map(|p| unsafe { std::mem::transmute::<*mut c_void, FindFn>(p) })
     })
 }
 

@@ -1,13 +1,10 @@
-//! Which libhdf5 loaded the plugin, told apart from the one it is linked to, using only the
-//! dynamic linker (`dladdr`, `dlopen(RTLD_NOLOAD)`, `dlsym`): nothing here calls into HDF5.
+//! Which libhdf5 lies at an address, using only the dynamic linker (`dladdr`,
+//! `dlopen(RTLD_NOLOAD)`, `dlsym`): nothing here calls into HDF5.
 //!
-//! A process can hold two HDF5 libraries: h5py's PyPI wheels bundle their own HDF5 2.0
-//! (`h5py.libs/libhdf5-*.so.320`, loaded `RTLD_LOCAL`), and when that library dlopens this plugin
-//! the plugin's own dependency, the libhdf5 it was built with, comes in beside it. Every id the
-//! loader hands the plugin would then be looked up in the other library's tables, and the
-//! plugin's first call (`H5Eregister_class`) initialises that other library, which reads
-//! `HDF5_VOL_CONNECTOR`, loads the plugin again and re-enters `initialize`: a deadlock. The
-//! only safe answer is to recognise the loader before anything calls HDF5 at all.
+//! The loader of the plugin may be in the middle of initialising (HDF5 2.0 loads the default
+//! connector inside `H5open`), and it need not be in the global scope: h5py's PyPI wheels bundle
+//! their own HDF5 2.0 (`h5py.libs/libhdf5-*.so.320`), loaded `RTLD_LOCAL`. `ffi::h5api` binds
+//! rustvol's HDF5 calls to the library found here.
 use hdf5_sys::h5::herr_t;
 use hdf5_sys::h5i::hid_t;
 use std::ffi::{c_char, c_uint, c_void, CStr};
@@ -22,61 +19,16 @@ pub struct Library {
     pub version: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Loader {
-    /// The caller is the libhdf5 the plugin is linked to.
-    Linked,
-    /// The caller is another libhdf5.
-    Foreign { linked: Library, loader: Library },
-    /// The caller is no libhdf5 (a program or ctypes asking for the class), or it cannot be told.
-    Unknown,
+/// The libhdf5 whose code or data lies at `addr`; None if the object there is no libhdf5.
+pub fn library_at(addr: *const c_void) -> Option<Library> {
+    let (base, path) = object_of(addr)?;
+    let version = hdf5_facts(&path, base)?;
+    Some(Library { base, path, version })
 }
 
-/// Classifies the code at `caller` (a return address into whoever called the plugin).
-pub fn classify(caller: *const c_void) -> Loader {
-    if caller.is_null() {
-        return Loader::Unknown;
-    }
-    let Some((linked, consistent)) = linked_library() else { return Loader::Unknown };
-    let Some((base, path)) = object_of(caller) else { return Loader::Unknown };
-    if consistent && base == linked.base {
-        return Loader::Linked;
-    }
-    match hdf5_facts(&path, base) {
-        Some(version) => Loader::Foreign { linked, loader: Library { base, path, version } },
-        None => Loader::Unknown,
-    }
-}
-
-/// The libhdf5 the plugin's own HDF5 calls bind to, and whether all of them bind to it. They
-/// need not: in a program linked to another libhdf5 (HDF5 2.0), the names both define bind
-/// to the program's, ahead of the plugin's own dependency in the search order, and only the
-/// rest (`H5VLpeek_connector_id_by_name`, gone in 2.0) to the libhdf5 rustvol was built with,
-/// which is then the library named.
-pub fn linked_library() -> Option<(Library, bool)> {
-    use hdf5_sys::{h5, h5e, h5t};
-    // The address of an imported function is its address in the defining library (read from
-    // the GOT), which names that library's load. Only functions: an executable may hold copies
-    // of HDF5's variables (copy relocations), and a non-PIE one may make its PLT stub a
-    // function's address; an address outside any libhdf5 is therefore not counted.
-    let probes: [*const c_void; 4] = [
-        crate::ffi::vol_bindings::H5VLpeek_connector_id_by_name as unsafe extern "C" fn(_) -> _ as *const c_void,
-        h5e::H5Eregister_class as unsafe extern "C" fn(_, _, _) -> _ as *const c_void,
-        h5::H5open as unsafe extern "C" fn() -> _ as *const c_void,
-        h5t::H5Tdecode1 as unsafe extern "C" fn(_) -> _ as *const c_void,
-    ];
-    let mut libraries: Vec<Library> = Vec::new();
-    for p in probes {
-        let Some((base, path)) = object_of(p) else { continue };
-        if libraries.iter().any(|l| l.base == base) {
-            continue;
-        }
-        if let Some(version) = hdf5_facts(&path, base) {
-            libraries.push(Library { base, path, version });
-        }
-    }
-    let consistent = libraries.len() == 1;
-    libraries.into_iter().next().map(|l| (l, consistent))
+/// The load address of the object holding `addr`.
+pub fn base_of(addr: *const c_void) -> Option<usize> {
+    object_of(addr).map(|(b, _)| b)
 }
 
 /// The loaded object holding `addr`: its base address and path.
@@ -171,35 +123,6 @@ fn parse_version(text: &str) -> Option<String> {
     (!v.is_empty()).then_some(v)
 }
 
-/// What the user reads when the plugin refuses a foreign loader.
-pub fn refusal_message(linked: &Library, loader: &Library) -> String {
-    let ver = |l: &Library| l.version.clone().unwrap_or_else(|| "(unknown version)".into());
-    // For the reader only ("h5py/../h5py.libs/..." as the loader names it, resolved).
-    let shown = |l: &Library| std::fs::canonicalize(&l.path).map(|p| p.display().to_string()).unwrap_or_else(|_| l.path.clone());
-    let file = |l: &Library| l.path.rsplit('/').next().unwrap_or(&l.path).to_string();
-    if linked.base == loader.base {
-        return format!(
-            "rustvol was loaded by HDF5 {} ({}), the library it was built for, but not all its HDF5 calls bind to it: \
-             another libhdf5 in the process defines some of them first, and two HDF5 libraries cannot share ids, so \
-             rustvol opens no file here. Run the program without the other HDF5 library",
-            ver(loader),
-            shown(loader),
-        );
-    }
-    format!(
-        "rustvol was built for HDF5 {} ({} at {}), but was loaded by HDF5 {} ({}): a VOL plugin must use the \
-         libhdf5 of the program that loads it, and two HDF5 libraries in one process cannot share ids, so \
-         rustvol opens no file here. Use an h5py (or program) built against the HDF5 rustvol was built with, \
-         e.g. `HDF5_DIR={} pip install --no-binary h5py h5py` (docs/h5py.md, \"h5py from PyPI\")",
-        ver(linked),
-        file(linked),
-        shown(linked),
-        ver(loader),
-        shown(loader),
-        linked.path.rsplit_once("/lib/").map(|(d, _)| d).unwrap_or("<the HDF5 prefix>"),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,23 +135,19 @@ mod tests {
     }
 
     #[test]
-    fn the_linked_libhdf5_is_found_and_calls_from_it_are_ours() {
-        let (linked, consistent) = linked_library().expect("the test binary links libhdf5");
-        assert!(consistent, "every HDF5 symbol of the test binary binds to {linked:?}");
-        assert!(linked.path.contains("libhdf5"), "{linked:?}");
-        let mut maj = 0;
-        let (mut min, mut rel) = (0, 0);
+    fn the_test_binarys_libhdf5_is_found_by_an_address_inside_it() {
+        let inside = hdf5_sys::h5::H5get_libversion as unsafe extern "C" fn(_, _, _) -> _ as *const c_void;
+        let lib = library_at(inside).expect("the test binary links libhdf5");
+        assert!(lib.path.contains("libhdf5"), "{lib:?}");
+        let (mut maj, mut min, mut rel) = (0, 0, 0);
         // SAFETY: H5get_libversion writes three unsigned ints.
         unsafe { hdf5_sys::h5::H5get_libversion(&mut maj, &mut min, &mut rel) };
-        assert_eq!(linked.version, Some(format!("{maj}.{min}.{rel}")));
-        let inside = hdf5_sys::h5::H5get_libversion as unsafe extern "C" fn(_, _, _) -> _ as *const c_void;
-        assert_eq!(classify(inside), Loader::Linked);
+        assert_eq!(lib.version, Some(format!("{maj}.{min}.{rel}")));
     }
 
     #[test]
-    fn a_caller_that_is_no_libhdf5_is_unknown() {
-        let here = a_caller_that_is_no_libhdf5_is_unknown as fn() as *const c_void;
-        assert_eq!(classify(here), Loader::Unknown);
-        assert_eq!(classify(std::ptr::null()), Loader::Unknown);
+    fn an_address_that_is_in_no_libhdf5_gives_none() {
+        let here = an_address_that_is_in_no_libhdf5_gives_none as fn() as *const c_void;
+        assert_eq!(library_at(here), None);
     }
 }

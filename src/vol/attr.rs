@@ -45,7 +45,7 @@ fn elem_size(a: &Attribute) -> Result<usize> {
     }
     let ft = super::h5util::decode_type(&a.dtype)?;
     // SAFETY: size query on a datatype id just decoded.
-    Ok(unsafe { hdf5_sys::h5t::H5Tget_size(ft.id) })
+    Ok(unsafe { crate::ffi::h5::H5Tget_size(ft.id) })
 }
 
 /// Like the native format, an attribute of an object that does not track creation order
@@ -76,7 +76,7 @@ pub unsafe extern "C" fn create(
             let name = cstr(name, "attribute name")?;
             let mut cset = hdf5_sys::h5t::H5T_cset_t::H5T_CSET_ASCII;
             if acpl > 0 && !super::h5util::is_default_list(acpl) {
-                hdf5_sys::h5p::H5Pget_char_encoding(acpl, &mut cset);
+                crate::ffi::h5::H5Pget_char_encoding(acpl, &mut cset);
             }
             let attr = Attribute {
                 id: 0,
@@ -154,7 +154,7 @@ pub unsafe extern "C" fn read(attr: *mut c_void, mtype: hid_t, buf: *mut c_void,
             let a = attr_of(h)?;
             let n = a.extent.npoints() as usize;
             let ft = h.file_type()?;
-            let fsize = hdf5_sys::h5t::H5Tget_size(ft.id);
+            let fsize = crate::ffi::h5::H5Tget_size(ft.id);
             let mem = MemSide::new(buf as *mut u8, vec![(0, n as u64)], mtype)?;
             match &h.shape {
                 None => {
@@ -197,7 +197,7 @@ pub unsafe extern "C" fn write(attr: *mut c_void, mtype: hid_t, buf: *const c_vo
             let a = attr_of(h)?;
             let n = a.extent.npoints() as usize;
             let ft = h.file_type()?;
-            let fsize = hdf5_sys::h5t::H5Tget_size(ft.id);
+            let fsize = crate::ffi::h5::H5Tget_size(ft.id);
             let mem = MemSide::new(buf as *mut u8, vec![(0, n as u64)], mtype)?;
             let data = match &h.shape {
                 None => transfer::collect_fixed(ft.id, fsize, n, &mem, dxpl, || {
@@ -231,7 +231,7 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_attr_get_args_t, 
                     let at = attr_of(h)?;
                     let ft = h.file_type()?;
                     *a.args.get_storage_size.data_size =
-                        at.extent.npoints() * hdf5_sys::h5t::H5Tget_size(ft.id) as u64;
+                        at.extent.npoints() * crate::ffi::h5::H5Tget_size(ft.id) as u64;
                 }
                 H5VL_ATTR_GET_NAME => {
                     let g = &a.args.get_name;
@@ -344,7 +344,7 @@ unsafe fn iterate(h: &Handle, t: Target, it: &H5VL_attr_iterate_args_t) -> Resul
             break;
         }
     }
-    hdf5_sys::h5i::H5Idec_ref(hid);
+    crate::ffi::h5::H5Idec_ref(hid);
     if !it.idx.is_null() {
         *it.idx = done as u64;
     }

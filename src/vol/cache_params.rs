@@ -3,7 +3,8 @@
 use super::handle::Handle;
 use crate::model::chunk_cache::Params;
 use hdf5_sys::h5i::hid_t;
-use hdf5_sys::h5p::{H5Pexist, H5Pget, H5Pget_cache, H5P_DEFAULT};
+use hdf5_sys::h5p::{H5P_DEFAULT};
+use crate::ffi::h5::{H5Pexist, H5Pget, H5Pget_cache};
 
 /// The dataset access list's own setting `name` ("unset" is HDF5's default marker, which
 /// `H5Pget_chunk_cache` would replace by the default file access list's value). A list without

@@ -5,6 +5,7 @@ use super::handle::{Handle, Kind};
 use crate::backend::ObjId;
 use crate::error::Result;
 use crate::ffi::vol_bindings::*;
+use crate::ffi::h5::H5VLobject;
 use crate::model::objects::ObjKind;
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use std::sync::Arc;
 /// `type_id` is a datatype id from HDF5.
 pub unsafe fn of_type(h: &Handle, type_id: hid_t) -> Result<Option<ObjId>> {
     // A predefined type is never committed.
-    if super::h5util::is_predefined_type(type_id) || hdf5_sys::h5t::H5Tcommitted(type_id) <= 0 {
+    if super::h5util::is_predefined_type(type_id) || crate::ffi::h5::H5Tcommitted(type_id) <= 0 {
         return Ok(None);
     }
     let p = H5VLobject(type_id);

@@ -13,9 +13,10 @@ use crate::model::dataio;
 use crate::model::allocation::{self, SpaceStatus};
 use crate::model::objects::{AllocTime, Dataset, Extent, Layout, ObjKind, SpaceKind};
 use hdf5_sys::h5d::{H5D_alloc_time_t, H5D_fill_time_t, H5D_fill_value_t, H5D_layout_t};
-use hdf5_sys::h5p::{H5Pfill_value_defined, H5Pget_chunk, H5Pget_fill_value, H5Pget_layout};
-use hdf5_sys::h5s::{H5Sselect_all, H5S_ALL};
-use hdf5_sys::h5t::H5Tget_size;
+use crate::ffi::h5::{H5Pfill_value_defined, H5Pget_chunk, H5Pget_fill_value, H5Pget_layout};
+use hdf5_sys::h5s::{H5S_ALL};
+use crate::ffi::h5::H5Sselect_all;
+use crate::ffi::h5::H5Tget_size;
 use std::ffi::{c_char, c_void};
 
 const H5S_BLOCK: hid_t = 1;
@@ -38,7 +39,7 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
         H5D_layout_t::H5D_CONTIGUOUS => Layout::Contiguous,
         _ => bail!(Area::Dataset, "virtual datasets are a feature of the native file format, not of rustvol"),
     };
-    if layout != Layout::Chunked && hdf5_sys::h5p::H5Pget_nfilters(dcpl) > 0 {
+    if layout != Layout::Chunked && crate::ffi::h5::H5Pget_nfilters(dcpl) > 0 {
         // As HDF5 refuses it: a filter pipeline works on chunks the user laid out.
         bail!(Area::Dataset, "filters can only be used with a chunked layout");
     }
@@ -97,10 +98,10 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
     let mut fill_time = H5D_fill_time_t::H5D_FILL_TIME_IFSET;
     let alloc_fill = shape.as_ref().is_some_and(Shape::has_vlen)
         && status == H5D_fill_value_t::H5D_FILL_VALUE_DEFAULT
-        && hdf5_sys::h5p::H5Pget_fill_time(dcpl, &mut fill_time) >= 0
+        && crate::ffi::h5::H5Pget_fill_time(dcpl, &mut fill_time) >= 0
         && fill_time == H5D_fill_time_t::H5D_FILL_TIME_IFSET;
     // The list the dataset keeps: the filters' "set local" callbacks write their parameters there.
-    let kept = Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dcpl), Area::Dataset, "copy the dcpl")?);
+    let kept = Owned::plist(check(crate::ffi::h5::H5Pcopy(dcpl), Area::Dataset, "copy the dcpl")?);
     let filters = match layout {
         Layout::Chunked => super::pipeline::prepare(kept.id, type_id, &chunk, if vlen { 1 } else { elem_size }, vlen)?,
         _ => Vec::new(),
@@ -108,19 +109,19 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
     let dcpl_bytes = {
         if alloc_fill {
             // As HDF5 does for variable-length types: a default fill value is written at allocation.
-            hdf5_sys::h5p::H5Pset_fill_time(kept.id, H5D_fill_time_t::H5D_FILL_TIME_ALLOC);
+            crate::ffi::h5::H5Pset_fill_time(kept.id, H5D_fill_time_t::H5D_FILL_TIME_ALLOC);
         }
         if user_fill && vlen {
-            hdf5_sys::h5p::H5Pset_fill_value(kept.id, type_id, std::ptr::null());
+            crate::ffi::h5::H5Pset_fill_value(kept.id, type_id, std::ptr::null());
         } else if user_fill {
             // Kept in the dataset's own type, as HDF5 converts it at create: the application
             // may have given it in a type whose encoding would hold pointers.
-            hdf5_sys::h5p::H5Pset_fill_value(kept.id, type_id, fill.as_ptr().cast());
+            crate::ffi::h5::H5Pset_fill_value(kept.id, type_id, fill.as_ptr().cast());
         }
         encode_plist(kept.id)?
     };
     let mut time = H5D_fill_time_t::H5D_FILL_TIME_IFSET;
-    let fill_never = hdf5_sys::h5p::H5Pget_fill_time(dcpl, &mut time) >= 0 && time == H5D_fill_time_t::H5D_FILL_TIME_NEVER;
+    let fill_never = crate::ffi::h5::H5Pget_fill_time(dcpl, &mut time) >= 0 && time == H5D_fill_time_t::H5D_FILL_TIME_NEVER;
     if fill_never && shape.as_ref().is_some_and(Shape::has_vlen) {
         // As HDF5 refuses it: a variable-length element must always hold something valid.
         bail!(Area::Dataset, "fill time \"never\" is not allowed for a variable-length type");
@@ -154,7 +155,7 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
 /// `dcpl` is a dataset creation list id from HDF5.
 unsafe fn alloc_time_of(dcpl: hid_t) -> AllocTime {
     let mut t = H5D_alloc_time_t::H5D_ALLOC_TIME_DEFAULT;
-    hdf5_sys::h5p::H5Pget_alloc_time(dcpl, &mut t);
+    crate::ffi::h5::H5Pget_alloc_time(dcpl, &mut t);
     match t {
         H5D_alloc_time_t::H5D_ALLOC_TIME_EARLY => AllocTime::Early,
         H5D_alloc_time_t::H5D_ALLOC_TIME_LATE => AllocTime::Late,
@@ -237,7 +238,7 @@ unsafe fn dataset_dcpl(h: &Handle, d: &Dataset) -> Result<hid_t> {
         let Some(shape) = Shape::of(ft.id)? else { return Ok(dcpl.release()) };
         let mut elem = vec![0u8; d.elem_size];
         super::vlen::decode(&shape, &d.fill, elem.as_mut_ptr(), d.elem_size, &mut super::refs::RefMaker::new(h), super::vlen::Alloc::MALLOC)?;
-        let rc = hdf5_sys::h5p::H5Pset_fill_value(dcpl.id, ft.id, elem.as_ptr().cast());
+        let rc = crate::ffi::h5::H5Pset_fill_value(dcpl.id, ft.id, elem.as_ptr().cast());
         super::vlen::free_parts(&shape, elem.as_mut_ptr());
         if rc < 0 {
             bail!(Area::Dataset, "could not restore the dataset's fill value");
@@ -251,10 +252,10 @@ unsafe fn dataset_dcpl(h: &Handle, d: &Dataset) -> Result<hid_t> {
 /// # Safety
 /// `dapl` is a property list id from HDF5.
 unsafe fn keep_dapl(dapl: hid_t) -> Result<Option<Owned>> {
-    if dapl == hdf5_sys::h5p::H5P_DEFAULT || dapl == *hdf5_sys::h5p::H5P_LST_DATASET_ACCESS {
+    if dapl == hdf5_sys::h5p::H5P_DEFAULT || dapl == *crate::ffi::h5::H5P_LST_DATASET_ACCESS {
         return Ok(None);
     }
-    Ok(Some(Owned::plist(check(hdf5_sys::h5p::H5Pcopy(dapl), Area::Dataset, "copy the dapl")?)))
+    Ok(Some(Owned::plist(check(crate::ffi::h5::H5Pcopy(dapl), Area::Dataset, "copy the dapl")?)))
 }
 
 /// Gives the dataset its chunk cache where native's is visible (`dataio_cached.rs`), with this
@@ -465,8 +466,8 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_dataset_get_args_
                 H5VL_DATASET_GET_DCPL => a.args.get_dcpl.dcpl_id = dataset_dcpl(h, &d)?,
                 H5VL_DATASET_GET_DAPL => {
                     let id = match &h.apl {
-                        Some(p) => hdf5_sys::h5p::H5Pcopy(p.id),
-                        None => hdf5_sys::h5p::H5Pcreate(*hdf5_sys::h5p::H5P_CLS_DATASET_ACCESS),
+                        Some(p) => crate::ffi::h5::H5Pcopy(p.id),
+                        None => crate::ffi::h5::H5Pcreate(*crate::ffi::h5::H5P_CLS_DATASET_ACCESS),
                     };
                     a.args.get_dapl.dapl_id = check(id, Area::Dataset, "copy the dapl")?;
                 }

@@ -1,6 +1,7 @@
 //! rustvol's error class on HDF5's error stack, with one major message per area.
 use crate::error::{Area, VolError};
-use hdf5_sys::h5e::{H5E_type_t, H5Eclose_msg, H5Ecreate_msg, H5Epush2, H5Eregister_class, H5Eunregister_class, H5E_DEFAULT};
+use hdf5_sys::h5e::{H5E_type_t, H5E_DEFAULT};
+use crate::ffi::h5::{H5Eclose_msg, H5Ecreate_msg, H5Epush2, H5Eregister_class, H5Eunregister_class};
 use hdf5_sys::h5i::hid_t;
 use parking_lot::Mutex;
 use std::ffi::CString;

@@ -7,13 +7,11 @@ use crate::bail;
 use crate::connectors::resolve;
 use crate::error::Area;
 use crate::ffi::vol_bindings::*;
+use crate::ffi::h5::H5VLobject;
 use crate::model::namespace::FileMeta;
 use crate::model::open_file::{find_open, Access, CreateMode, OpenFile};
 use hdf5_sys::h5f::{H5F_ACC_EXCL, H5F_ACC_RDWR, H5F_ACC_SWMR_READ, H5F_ACC_SWMR_WRITE, H5F_ACC_TRUNC, H5F_OBJ_ALL, H5F_OBJ_ATTR, H5F_OBJ_DATASET, H5F_OBJ_DATATYPE, H5F_OBJ_FILE, H5F_OBJ_GROUP};
-use hdf5_sys::h5p::{
-    H5Pcopy, H5Pget_attr_creation_order, H5Pget_file_space_page_size, H5Pget_file_space_strategy, H5Pget_link_creation_order,
-    H5Pget_shared_mesg_nindexes, H5P_LST_FILE_CREATE, H5P_LST_GROUP_CREATE,
-};
+use crate::ffi::h5::{H5Pcopy, H5Pget_attr_creation_order, H5Pget_file_space_page_size, H5Pget_file_space_strategy, H5Pget_link_creation_order, H5Pget_shared_mesg_nindexes, H5P_LST_FILE_CREATE, H5P_LST_GROUP_CREATE};
 use std::ffi::{c_char, c_int, c_uint, c_void};
 
 const CRT_ORDER_TRACKED: c_uint = 1;
@@ -54,7 +52,7 @@ fn create_here(name: *const c_char, flags: c_uint, fcpl: hid_t, fapl: hid_t, fol
         let mut acrt = 0u32;
         H5Pget_attr_creation_order(fcpl, &mut acrt);
         let gcpl = Owned::plist(check(H5Pcopy(*H5P_LST_GROUP_CREATE), Area::File, "copy the default gcpl")?);
-        hdf5_sys::h5p::H5Pset_link_creation_order(gcpl.id, crt);
+        crate::ffi::h5::H5Pset_link_creation_order(gcpl.id, crt);
         (encode_plist(fcpl)?.to_vec(), encode_plist(gcpl.id)?, (crt & CRT_ORDER_TRACKED != 0, acrt & CRT_ORDER_TRACKED != 0))
     };
     log::debug!("creating {name:?} in {} ({mode:?})", loc.backend.describe());
@@ -162,8 +160,8 @@ unsafe extern "C" fn count_cb(id: hid_t, data: *mut c_void) -> herr_t {
     // SAFETY: `data` is the CountCtx passed to H5Iiterate; H5VLobject returns the connector
     // object of ids of connector-managed types, which for files of rustvol are `Handle`s.
     let ctx = &mut *(data as *mut CountCtx);
-    let t = hdf5_sys::h5i::H5Iget_type(id) as i32;
-    if t == H5I_DATATYPE && hdf5_sys::h5t::H5Tcommitted(id) <= 0 {
+    let t = crate::ffi::h5::H5Iget_type(id) as i32;
+    if t == H5I_DATATYPE && crate::ffi::h5::H5Tcommitted(id) <= 0 {
         return 0;
     }
     let p = H5VLobject(id);
@@ -171,7 +169,7 @@ unsafe extern "C" fn count_cb(id: hid_t, data: *mut c_void) -> herr_t {
         return 0;
     }
     let mut buf = [0 as c_char; 16];
-    let ours = hdf5_sys::h5vl::H5VLget_connector_name(id, buf.as_mut_ptr(), 16) >= 0
+    let ours = crate::ffi::h5::H5VLget_connector_name(id, buf.as_mut_ptr(), 16) >= 0
         && std::ffi::CStr::from_ptr(buf.as_ptr()).to_bytes() == b"rustvol";
     let h = &*(p as *const Handle);
     let through_other_handle = ctx.local.is_some_and(|l| h.origin != l);
@@ -195,7 +193,7 @@ fn open_ids(h: &Handle, types: c_uint) -> Vec<hid_t> {
     for (flag, t) in kinds {
         if ctx.types & flag != 0 {
             // SAFETY: iterating HDF5's id table with a callback that only reads.
-            unsafe { hdf5_sys::h5i::H5Iiterate(t, Some(count_cb), (&mut ctx as *mut CountCtx).cast()) };
+            unsafe { crate::ffi::h5::H5Iiterate(t, Some(count_cb), (&mut ctx as *mut CountCtx).cast()) };
         }
     }
     ctx.ids
@@ -219,13 +217,17 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_file_get_args_t, 
                         // not known: a list that selects rustvol with the file's configuration.
                         None => {
                             let fapl = Owned::plist(check(
-                                hdf5_sys::h5p::H5Pcreate(*hdf5_sys::h5p::H5P_CLS_FILE_ACCESS),
+                                crate::ffi::h5::H5Pcreate(*crate::ffi::h5::H5P_CLS_FILE_ACCESS),
                                 Area::File,
                                 "create a fapl",
                             )?);
-                            let vol = H5VLpeek_connector_id_by_name(super::CONNECTOR_NAME.as_ptr());
+                            let vol = crate::ffi::h5::H5VLget_connector_id_by_name(super::CONNECTOR_NAME.as_ptr());
                             let info = super::info::Info::new(h.file.cfg.source.clone());
-                            if vol < 0 || hdf5_sys::h5p::H5Pset_vol(fapl.id, vol, (&info as *const super::info::Info).cast()) < 0 {
+                            let set = vol >= 0 && crate::ffi::h5::H5Pset_vol(fapl.id, vol, (&info as *const super::info::Info).cast()) >= 0;
+                            if vol >= 0 {
+                                crate::ffi::h5::H5VLclose(vol);
+                            }
+                            if !set {
                                 bail!(Area::File, "could not build an access list for {:?}", h.file.name);
                             }
                             fapl.release()

@@ -25,7 +25,7 @@ pub unsafe extern "C" fn create(
             super::handle::check_plist(gcpl, "group creation")?;
             super::handle::check_plist(gapl, "group access")?;
             let mut crt = 0u32;
-            hdf5_sys::h5p::H5Pget_link_creation_order(gcpl, &mut crt);
+            crate::ffi::h5::H5Pget_link_creation_order(gcpl, &mut crt);
             let track = crt & 1 != 0;
             let phase = link_phase(gcpl, h.file.meta.read().new_style_groups, track);
             let kind = ObjKind::Group(Group::new(encode_plist(gcpl)?, track, phase));
@@ -44,11 +44,11 @@ pub unsafe extern "C" fn create(
 pub unsafe fn link_phase(gcpl: hid_t, new_style_file: bool, track_corder: bool) -> Option<LinkPhase> {
     // SAFETY: plain queries of a property list HDF5 handed over; outputs are local.
     unsafe {
-        if !(new_style_file || track_corder || hdf5_sys::h5p::H5Pget_nfilters(gcpl) > 0) {
+        if !(new_style_file || track_corder || crate::ffi::h5::H5Pget_nfilters(gcpl) > 0) {
             return None;
         }
         let (mut max_compact, mut min_dense) = (0u32, 0u32);
-        if hdf5_sys::h5p::H5Pget_link_phase_change(gcpl, &mut max_compact, &mut min_dense) < 0 {
+        if crate::ffi::h5::H5Pget_link_phase_change(gcpl, &mut max_compact, &mut min_dense) < 0 {
             return Some(LinkPhase::DEFAULT);
         }
         Some(LinkPhase::new(max_compact, min_dense))
@@ -63,7 +63,7 @@ pub unsafe fn link_phase(gcpl: hid_t, new_style_file: bool, track_corder: bool) 
 pub unsafe fn new_style_groups(fapl: hid_t) -> bool {
     let (mut low, mut high) = (0 as std::ffi::c_int, 0 as std::ffi::c_int);
     // SAFETY: HDF5 writes each bound as a C enum, an int, into the locals.
-    let ok = unsafe { hdf5_sys::h5p::H5Pget_libver_bounds(fapl, (&mut low as *mut std::ffi::c_int).cast(), (&mut high as *mut std::ffi::c_int).cast()) };
+    let ok = unsafe { crate::ffi::h5::H5Pget_libver_bounds(fapl, (&mut low as *mut std::ffi::c_int).cast(), (&mut high as *mut std::ffi::c_int).cast()) };
     ok >= 0 && low >= hdf5_sys::h5f::H5F_libver_t::H5F_LIBVER_V18 as std::ffi::c_int
 }
 

@@ -4,15 +4,17 @@ use crate::bail;
 use crate::error::{Area, Result, VolError};
 use crate::model::objects::{shared, Extent, Shared, SpaceKind};
 use hdf5_sys::h5i::hid_t;
-use hdf5_sys::h5p::{H5Pclose, H5Pdecode, H5Pencode2, H5P_DEFAULT};
+use hdf5_sys::h5p::{H5P_DEFAULT};
+use crate::ffi::h5::{H5Pclose, H5Pdecode, H5Pencode2};
 use hdf5_sys::h5s::*;
-use hdf5_sys::h5t::{H5Tclose, H5Tdecode1, H5Tencode};
+use crate::ffi::h5::{H5Sclose, H5Screate, H5Screate_simple, H5Sencode2, H5Sget_select_npoints, H5Sget_select_type, H5Sget_simple_extent_dims, H5Sget_simple_extent_npoints, H5Sget_simple_extent_type, H5Ssel_iter_close, H5Ssel_iter_create, H5Ssel_iter_get_seq_list};
+use crate::ffi::h5::{H5Tclose, H5Tdecode1, H5Tencode};
 use std::ffi::{c_char, c_void, CStr};
 
 /// An id this code owns, closed when dropped.
 pub struct Owned {
     pub id: hid_t,
-    close: unsafe extern "C" fn(hid_t) -> i32,
+    close: unsafe fn(hid_t) -> i32,
 }
 
 impl Owned {
@@ -95,7 +97,7 @@ thread_local! {
 
 /// The library's predefined datatypes that files are mostly made of.
 fn predefined_types() -> Vec<hid_t> {
-    use hdf5_sys::h5t::*;
+    use crate::ffi::h5::{H5T_C_S1, H5T_IEEE_F32BE, H5T_IEEE_F32LE, H5T_IEEE_F64BE, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, H5T_NATIVE_FLOAT, H5T_NATIVE_HBOOL, H5T_NATIVE_INT, H5T_NATIVE_INT16, H5T_NATIVE_INT32, H5T_NATIVE_INT64, H5T_NATIVE_INT8, H5T_NATIVE_LDOUBLE, H5T_NATIVE_LLONG, H5T_NATIVE_LONG, H5T_NATIVE_SCHAR, H5T_NATIVE_SHORT, H5T_NATIVE_UCHAR, H5T_NATIVE_UINT, H5T_NATIVE_UINT16, H5T_NATIVE_UINT32, H5T_NATIVE_UINT64, H5T_NATIVE_UINT8, H5T_NATIVE_ULLONG, H5T_NATIVE_ULONG, H5T_NATIVE_USHORT, H5T_STD_I16BE, H5T_STD_I16LE, H5T_STD_I32BE, H5T_STD_I32LE, H5T_STD_I64BE, H5T_STD_I64LE, H5T_STD_I8BE, H5T_STD_I8LE, H5T_STD_U16BE, H5T_STD_U16LE, H5T_STD_U32BE, H5T_STD_U32LE, H5T_STD_U64BE, H5T_STD_U64LE, H5T_STD_U8BE, H5T_STD_U8LE};
     vec![
         *H5T_NATIVE_SCHAR, *H5T_NATIVE_UCHAR, *H5T_NATIVE_SHORT, *H5T_NATIVE_USHORT, *H5T_NATIVE_INT,
         *H5T_NATIVE_UINT, *H5T_NATIVE_LONG, *H5T_NATIVE_ULONG, *H5T_NATIVE_LLONG, *H5T_NATIVE_ULLONG,
@@ -109,7 +111,7 @@ fn predefined_types() -> Vec<hid_t> {
 }
 
 pub fn is_default_list(pid: hid_t) -> bool {
-    use hdf5_sys::h5p::*;
+    use crate::ffi::h5::{H5P_LST_ATTRIBUTE_CREATE, H5P_LST_DATASET_CREATE, H5P_LST_DATATYPE_CREATE, H5P_LST_GROUP_CREATE, H5P_LST_OBJECT_COPY};
     [*H5P_LST_ATTRIBUTE_CREATE, *H5P_LST_GROUP_CREATE, *H5P_LST_DATASET_CREATE, *H5P_LST_DATATYPE_CREATE, *H5P_LST_OBJECT_COPY]
         .contains(&pid)
 }

@@ -6,6 +6,7 @@ use crate::backend::ObjId;
 use crate::bail;
 use crate::error::{Area, Result, VolError};
 use crate::ffi::vol_bindings::*;
+use crate::ffi::h5::H5VLwrap_register;
 use crate::model::namespace::Resolved;
 use crate::model::objects::{KindTag, Shared};
 use crate::model::open_file::OpenFile;
@@ -90,7 +91,7 @@ static ELINK_FAPLS: Lazy<DashMap<u64, (Weak<OpenFile>, Owned)>> = Lazy::new(Dash
 pub fn fapl_of(fileno: u64) -> Result<Option<Owned>> {
     let copy = |id| {
         // SAFETY: `id` is the live access list of an open file handle or of ELINK_FAPLS.
-        super::h5util::check(unsafe { hdf5_sys::h5p::H5Pcopy(id) }, Area::File, "copy the fapl").map(Owned::plist)
+        super::h5util::check(unsafe { crate::ffi::h5::H5Pcopy(id) }, Area::File, "copy the fapl").map(Owned::plist)
     };
     if let Some(v) = FILE_HANDLES.get(&fileno) {
         if let Some(&p) = v.first() {
@@ -114,7 +115,7 @@ fn remember_elink_fapl(from: &OpenFile, to: &Arc<OpenFile>, lapl: hid_t) -> Resu
         return Ok(());
     }
     // SAFETY: a query of a property list id from HDF5; a failure returns a negative id.
-    let own = if lapl > 0 { unsafe { hdf5_sys::h5p::H5Pget_elink_fapl(lapl) } } else { -1 };
+    let own = if lapl > 0 { unsafe { crate::ffi::h5::H5Pget_elink_fapl(lapl) } } else { -1 };
     let fapl = if own > 0 {
         Owned::plist(own)
     } else if let Some(parent) = fapl_of(from.fileno)? {
@@ -330,7 +331,7 @@ pub fn elink_readonly(lapl: hid_t) -> bool {
     // Read-only with or without SWMR_READ; H5F_ACC_DEFAULT means the holder's own mode.
     // SAFETY: a query on a property list id from HDF5.
     lapl > 0
-        && unsafe { hdf5_sys::h5p::H5Pget_elink_acc_flags(lapl, &mut flags) } >= 0
+        && unsafe { crate::ffi::h5::H5Pget_elink_acc_flags(lapl, &mut flags) } >= 0
         && flags != hdf5_sys::h5f::H5F_ACC_DEFAULT
         && flags & hdf5_sys::h5f::H5F_ACC_RDWR == 0
 }
@@ -461,7 +462,7 @@ pub unsafe fn create_linked(
     check_plist(lcpl, "link creation")?;
     let inter = if lcpl > 0 {
         let mut flag = 0u32;
-        hdf5_sys::h5p::H5Pget_create_intermediate_group(lcpl, &mut flag);
+        crate::ffi::h5::H5Pget_create_intermediate_group(lcpl, &mut flag);
         flag != 0
     } else {
         false
@@ -476,7 +477,7 @@ pub unsafe fn create_linked(
         Ok(t) => bail!(Area::Link, "{:?} is not a group", t.path),
         Err(e) if !inter => return Err(e),
         Err(_) => {
-            let gcpl = super::h5util::encode_plist(*hdf5_sys::h5p::H5P_LST_GROUP_CREATE)?;
+            let gcpl = super::h5util::encode_plist(*crate::ffi::h5::H5P_LST_GROUP_CREATE)?;
             let (p, _) = base.file.meta.write().resolve_parent(base.obj, &format!("{dir}/x"), Some(&gcpl))?;
             (base.file.clone(), p, join_path(&base.path, &dir))
         }
@@ -497,7 +498,7 @@ pub fn check_plist(id: hid_t, what: &str) -> Result<()> {
     // SAFETY: H5Iget_type only inspects the id table (library-owned default lists included).
     if id < 0
         || (id != hdf5_sys::h5p::H5P_DEFAULT
-            && unsafe { hdf5_sys::h5i::H5Iget_type(id) } != hdf5_sys::h5i::H5I_type_t::H5I_GENPROP_LST)
+            && unsafe { crate::ffi::h5::H5Iget_type(id) } != hdf5_sys::h5i::H5I_type_t::H5I_GENPROP_LST)
     {
         bail!(Area::Object, "invalid {what} property list");
     }
@@ -511,7 +512,7 @@ pub fn tracks_attr_order(ocpl: hid_t) -> bool {
     }
     let mut f = 0u32;
     // SAFETY: query on a plist id from HDF5.
-    ocpl > 0 && unsafe { hdf5_sys::h5p::H5Pget_attr_creation_order(ocpl, &mut f) } >= 0 && f & 1 != 0
+    ocpl > 0 && unsafe { crate::ffi::h5::H5Pget_attr_creation_order(ocpl, &mut f) } >= 0 && f & 1 != 0
 }
 
 /// Time tracking asked for by an object creation plist (on in HDF5's defaults).
@@ -521,7 +522,7 @@ pub fn tracks_times(ocpl: hid_t) -> bool {
     }
     let mut f: hdf5_sys::h5::hbool_t = 1;
     // SAFETY: query on a plist id from HDF5.
-    let r = unsafe { hdf5_sys::h5p::H5Pget_obj_track_times(ocpl, &mut f) };
+    let r = unsafe { crate::ffi::h5::H5Pget_obj_track_times(ocpl, &mut f) };
     r < 0 || f != 0
 }
 

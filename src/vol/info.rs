@@ -33,12 +33,16 @@ fn selects_rustvol(fapl: hid_t) -> bool {
     let mut vol: hid_t = -1;
     // SAFETY: plist and id-table queries; the id from H5Pget_vol_id is closed here.
     unsafe {
-        if hdf5_sys::h5p::H5Pget_vol_id(fapl, &mut vol) < 0 {
+        if crate::ffi::h5::H5Pget_vol_id(fapl, &mut vol) < 0 {
             return false;
         }
-        let ours = H5VLpeek_connector_id_by_name(super::CONNECTOR_NAME.as_ptr());
+        // HDF5 hands out rustvol's one registered id, with a reference more, for its name.
+        let ours = crate::ffi::h5::H5VLget_connector_id_by_name(super::CONNECTOR_NAME.as_ptr());
         let same = ours >= 0 && vol == ours;
-        hdf5_sys::h5vl::H5VLclose(vol);
+        if ours >= 0 {
+            crate::ffi::h5::H5VLclose(ours);
+        }
+        crate::ffi::h5::H5VLclose(vol);
         same
     }
 }
@@ -50,7 +54,7 @@ fn text_of(fapl: hid_t) -> Option<String> {
     // SAFETY: H5Pget_vol_info hands back a copy made by our `copy` (checked: the list selects
     // rustvol), freed below by `free`.
     unsafe {
-        if fapl < 0 || !selects_rustvol(fapl) || hdf5_sys::h5p::H5Pget_vol_info(fapl, &mut p) < 0 || p.is_null() {
+        if fapl < 0 || !selects_rustvol(fapl) || crate::ffi::h5::H5Pget_vol_info(fapl, &mut p) < 0 || p.is_null() {
             None
         } else {
             let t = (*(p as *const Info)).text.clone();

@@ -64,7 +64,7 @@ pub unsafe fn link_loc(h: &Handle, loc: *const H5VL_loc_params_t) -> Result<Link
 fn lcpl_intermediate(lcpl: hid_t) -> bool {
     let mut flag = 0u32;
     // SAFETY: query on a plist id from HDF5.
-    lcpl > 0 && unsafe { hdf5_sys::h5p::H5Pget_create_intermediate_group(lcpl, &mut flag) } >= 0 && flag != 0
+    lcpl > 0 && unsafe { crate::ffi::h5::H5Pget_create_intermediate_group(lcpl, &mut flag) } >= 0 && flag != 0
 }
 
 fn insert(h: &Handle, loc: *const H5VL_loc_params_t, lcpl: hid_t, target: LinkTarget, file_of_target: Option<&Arc<OpenFile>>) -> Result<()> {
@@ -85,7 +85,7 @@ fn insert(h: &Handle, loc: *const H5VL_loc_params_t, lcpl: hid_t, target: LinkTa
         bail!(Area::Link, "{path:?} does not name a link");
     };
     let gcpl = if lcpl_intermediate(lcpl) {
-        Some(super::h5util::encode_plist(*hdf5_sys::h5p::H5P_LST_GROUP_CREATE)?)
+        Some(super::h5util::encode_plist(*crate::ffi::h5::H5P_LST_GROUP_CREATE)?)
     } else {
         None
     };
@@ -360,7 +360,7 @@ unsafe fn iterate(h: &Handle, loc: *const H5VL_loc_params_t, it: &H5VL_link_iter
             break;
         }
     }
-    hdf5_sys::h5i::H5Idec_ref(gid_h);
+    crate::ffi::h5::H5Idec_ref(gid_h);
     if !it.idx_p.is_null() && !it.recursive {
         *it.idx_p = done as u64;
     }

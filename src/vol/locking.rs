@@ -21,7 +21,7 @@ static ENV: Lazy<(Option<bool>, Option<bool>)> = Lazy::new(|| parse_env(std::env
 pub fn settings(fapl: hid_t) -> Locking {
     let (mut use_locks, mut ignore) = (0 as hdf5_sys::h5::hbool_t, 0 as hdf5_sys::h5::hbool_t);
     // SAFETY: a property list query on the list HDF5 passed, writing into locals.
-    let got = unsafe { hdf5_sys::h5p::H5Pget_file_locking(fapl, &mut use_locks, &mut ignore) } >= 0;
+    let got = unsafe { crate::ffi::h5::H5Pget_file_locking(fapl, &mut use_locks, &mut ignore) } >= 0;
     let from_list = if got { Locking { use_locks: use_locks != 0, ignore_disabled: ignore != 0 } } else { Locking::default() };
     let (env_use, env_ignore) = *ENV;
     Locking { use_locks: env_use.unwrap_or(from_list.use_locks), ignore_disabled: env_ignore.unwrap_or(from_list.ignore_disabled) }

@@ -183,11 +183,13 @@ pub extern "C" fn H5PLget_plugin_type() -> i32 {
     1 // H5PL_TYPE_VOL
 }
 
-/// HDF5's plugin loader asks for the class here. It gets rustvol's class only if it is the
-/// libhdf5 rustvol is linked to (or no libhdf5 at all, e.g. a program asking through dlsym);
-/// another libhdf5 in the process gets `refusal`'s class, which fails every file operation with
-/// the reason (`ffi::loader`). The return address names the caller, so the exported symbol is a
-/// two-instruction stub that passes it on.
+/// HDF5's plugin loader asks for the class here. rustvol binds its HDF5 calls to the libhdf5
+/// that asks (`ffi::h5api`) and gives it rustvol's class; a libhdf5 it cannot bind to (a
+/// version it does not know, a missing function, a second libhdf5 in the process) gets
+/// `refusal`'s class, which fails every file operation with the reason. A caller that is no
+/// libhdf5 (a program asking through dlsym) gets rustvol's class, bound on first use to the
+/// libhdf5 of the global scope. The return address names the caller, so the exported symbol is
+/// a two-instruction stub that passes it on.
 #[cfg(target_arch = "x86_64")]
 #[unsafe(naked)]
 #[no_mangle]
@@ -214,10 +216,9 @@ pub extern "C" fn H5PLget_plugin_info() -> *const c_void {
 }
 
 extern "C" fn plugin_info_for(caller: *const c_void) -> *const c_void {
-    // No HDF5 call may happen here: the caller may be a libhdf5 in the middle of initialising,
-    // and the linked one must not start initialising beside it.
-    let class = std::panic::catch_unwind(|| match crate::ffi::loader::classify(caller) {
-        crate::ffi::loader::Loader::Foreign { linked, loader } => refusal::class_for(&linked, &loader),
+    // No HDF5 call may happen here: the caller may be a libhdf5 in the middle of initialising.
+    let class = std::panic::catch_unwind(|| match crate::ffi::h5api::bind_loader(caller) {
+        crate::ffi::h5api::Binding::Refused { loader, message } => refusal::class_for(loader, message),
         _ => &CLASS.0 as *const H5VL_class_t as *const c_void,
     });
     // A panic (making the refusal's message included) never reaches the loader.
@@ -233,17 +234,19 @@ pub unsafe extern "C" fn H5Pset_fapl_rustvol(fapl_id: hid_t, info: *const std::f
     guard::status("H5Pset_fapl_rustvol", || {
         let text = h5util::opt_cstr(info).unwrap_or_default();
         crate::config::Config::parse(&text)?;
+        // No loader asked for the class: the program's own libhdf5 is the one to use.
+        crate::ffi::h5api::bind_global().map_err(|e| crate::error::VolError::new(crate::error::Area::Config, e))?;
         // SAFETY: registering our static class (HDF5 copies it) and handing it a fresh info
         // object, which H5Pset_vol copies through our info callbacks.
         unsafe {
-            let id = hdf5_sys::h5vl::H5VLregister_connector(
+            let id = crate::ffi::h5::H5VLregister_connector(
                 &CLASS.0 as *const H5VL_class_t as *const _,
                 hdf5_sys::h5p::H5P_DEFAULT,
             );
             h5util::check(id, crate::error::Area::Config, "register the rustvol connector")?;
             let info = info::Info::new(text);
-            let rc = hdf5_sys::h5p::H5Pset_vol(fapl_id, id, (&info as *const info::Info).cast());
-            hdf5_sys::h5vl::H5VLclose(id);
+            let rc = crate::ffi::h5::H5Pset_vol(fapl_id, id, (&info as *const info::Info).cast());
+            crate::ffi::h5::H5VLclose(id);
             if rc < 0 {
                 crate::bail!(crate::error::Area::Config, "H5Pset_vol failed for rustvol");
             }

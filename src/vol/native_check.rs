@@ -18,8 +18,9 @@
 //! be read back (the API reports only application references) is why it is one per call.
 //! References left over do no harm: at `H5close` HDF5 removes its messages together with its
 //! error class whatever their counts, and a new library session registers new ones.
-use hdf5_sys::h5e::{H5E_VOL, H5E_DEFAULT, H5Eget_current_stack, H5Eget_num, H5Eset_current_stack};
-use hdf5_sys::h5i::H5Iinc_ref;
+use hdf5_sys::h5e::{H5E_DEFAULT};
+use crate::ffi::h5::{H5E_VOL, H5Eget_current_stack, H5Eget_num, H5Eset_current_stack};
+use crate::ffi::h5::H5Iinc_ref;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 /// Far below the 32-bit counts HDF5 keeps; past it rustvol stops adding references.

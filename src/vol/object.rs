@@ -249,7 +249,7 @@ pub unsafe extern "C" fn copy(
             let s = super::handle::resolve_path(&sbase.file, sbase.obj, &sbase.path, &sname)?;
             let mut flags = 0u32;
             if ocpypl > 0 {
-                hdf5_sys::h5p::H5Pget_copy_object(ocpypl, &mut flags);
+                crate::ffi::h5::H5Pget_copy_object(ocpypl, &mut flags);
             }
             let dbase = locate(dh, loc2)?;
             let dname = cstr(dst_name, "destination name")?;
@@ -259,9 +259,9 @@ pub unsafe extern "C" fn copy(
             let new_id = deep_copy(&s.file, s.obj, &dbase.file, flags)?;
             let inter = {
                 let mut f = 0u32;
-                lcpl > 0 && hdf5_sys::h5p::H5Pget_create_intermediate_group(lcpl, &mut f) >= 0 && f != 0
+                lcpl > 0 && crate::ffi::h5::H5Pget_create_intermediate_group(lcpl, &mut f) >= 0 && f != 0
             };
-            let gcpl = if inter { Some(super::h5util::encode_plist(*hdf5_sys::h5p::H5P_LST_GROUP_CREATE)?) } else { None };
+            let gcpl = if inter { Some(super::h5util::encode_plist(*crate::ffi::h5::H5P_LST_GROUP_CREATE)?) } else { None };
             let mut m = dbase.file.meta.write();
             let r = m
                 .resolve_parent(dbase.obj, &dname, gcpl.as_deref())
@@ -389,7 +389,7 @@ unsafe fn visit(h: &Handle, loc: *const H5VL_loc_params_t, v: &H5VL_object_visit
         let hid = super::handle::register_for_callback(nh, ty)?;
         let cname = std::ffi::CString::new(rel).unwrap_or_default();
         let ret = op(hid, cname.as_ptr(), &info, v.op_data);
-        hdf5_sys::h5i::H5Idec_ref(hid);
+        crate::ffi::h5::H5Idec_ref(hid);
         if ret < 0 {
             bail!(Area::Object, "the visit callback failed");
         }

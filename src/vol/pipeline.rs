@@ -9,9 +9,10 @@ use crate::error::{Area, Result};
 use crate::ffi::h5z::{self, CanApplyAnswer};
 use crate::model::filters::{ClassFilter, Filter};
 use hdf5_sys::h5i::hid_t;
-use hdf5_sys::h5p::{H5Pget_filter2, H5Pget_nfilters};
-use hdf5_sys::h5s::H5Screate_simple;
-use hdf5_sys::h5t::{H5T_class_t, H5Tget_class, H5Tis_variable_str};
+use crate::ffi::h5::{H5Pget_filter2, H5Pget_nfilters};
+use crate::ffi::h5::H5Screate_simple;
+use hdf5_sys::h5t::{H5T_class_t};
+use crate::ffi::h5::{H5Tget_class, H5Tis_variable_str};
 
 /// One filter of a creation list.
 struct Entry {

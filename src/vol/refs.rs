@@ -15,11 +15,13 @@ use super::vlen::{OtherFile, RefCodec, StoredRef, REF_SIZE};
 use crate::bail;
 use crate::config::Config;
 use crate::error::{Area, Result, VolError};
-use crate::ffi::vol_bindings::{H5VLobject, H5VLwrap_register, H5I_FILE};
+use crate::ffi::h5::{H5VLobject, H5VLwrap_register};
+use crate::ffi::vol_bindings::H5I_FILE;
 use dashmap::DashMap;
 use hdf5_sys::h5i::hid_t;
 use hdf5_sys::h5p::H5P_DEFAULT;
-use hdf5_sys::h5r::{H5R_ref_t, H5Rcreate_attr, H5Rcreate_object, H5Rcreate_region, H5Rdestroy};
+use hdf5_sys::h5r::{H5R_ref_t};
+use crate::ffi::h5::{H5Rcreate_attr, H5Rcreate_object, H5Rcreate_region, H5Rdestroy};
 use once_cell::sync::{Lazy, OnceCell};
 use std::collections::{HashMap, HashSet};
 use std::ffi::CString;
@@ -106,7 +108,7 @@ impl<'a> RefMaker<'a> {
             let at = |o: usize, n: usize| &b[o..o + n];
             let loc = hid_t::from_ne_bytes(at(LOC_ID_AT, 8).try_into().expect("8 bytes"));
             // The attached id is a file id of this file (HDF5 picks one of the file's ids).
-            let loc_ok = hdf5_sys::h5i::H5Iget_type(loc) == hdf5_sys::h5i::H5I_type_t::H5I_FILE
+            let loc_ok = crate::ffi::h5::H5Iget_type(loc) == hdf5_sys::h5i::H5I_type_t::H5I_FILE
                 && is_ours(loc)
                 && !H5VLobject(loc).is_null()
                 && std::sync::Arc::ptr_eq(&(*(H5VLobject(loc) as *const Handle)).file, &self.h.file);
@@ -131,7 +133,7 @@ impl<'a> RefMaker<'a> {
         }
         let name = String::from_utf8_lossy(file).into_owned();
         // HDF5 frees the name with its own allocator (H5MM_xfree) when the reference is destroyed.
-        let p = hdf5_sys::h5::H5allocate_memory(file.len() + 1, 0) as *mut u8;
+        let p = crate::ffi::h5::H5allocate_memory(file.len() + 1, 0) as *mut u8;
         if p.is_null() {
             H5Rdestroy(dst as *mut H5R_ref_t);
             bail!(Area::Dataset, "out of memory for a reference's file name");
@@ -151,7 +153,7 @@ impl<'a> RefMaker<'a> {
         let size = size.saturating_sub(16) + r.token_size as usize + 2 + file.len();
         (dst.add(ENCODE_SIZE_AT) as *mut u32).write_unaligned(size as u32);
         // The reference no longer holds the file id the creation attached.
-        hdf5_sys::h5i::H5Idec_ref(attached);
+        crate::ffi::h5::H5Idec_ref(attached);
         TARGETS.entry(name).or_insert_with(|| self.h.file.cfg.clone());
         Ok(())
     }
@@ -164,12 +166,12 @@ unsafe fn make_kind(fid: hid_t, kind: u8, path: *const std::ffi::c_char, extra: 
     let rc = match kind {
         2 => H5Rcreate_object(fid, path, H5P_DEFAULT, r),
         3 => {
-            let space = hdf5_sys::h5s::H5Sdecode(extra.as_ptr().cast());
+            let space = crate::ffi::h5::H5Sdecode(extra.as_ptr().cast());
             if space < 0 {
                 bail!(Area::Storage, "a stored region reference has a corrupt selection");
             }
             let rc = H5Rcreate_region(fid, path, space, H5P_DEFAULT, r);
-            hdf5_sys::h5s::H5Sclose(space);
+            crate::ffi::h5::H5Sclose(space);
             rc
         }
         4 => {
@@ -187,7 +189,7 @@ unsafe fn make_kind(fid: hid_t, kind: u8, path: *const std::ffi::c_char, extra: 
 /// Whether `id` belongs to rustvol (rather than to another connector, such as native HDF5).
 unsafe fn is_ours(id: hid_t) -> bool {
     let mut buf = [0 as std::ffi::c_char; 16];
-    hdf5_sys::h5vl::H5VLget_connector_name(id, buf.as_mut_ptr(), buf.len()) >= 0
+    crate::ffi::h5::H5VLget_connector_name(id, buf.as_mut_ptr(), buf.len()) >= 0
         && std::ffi::CStr::from_ptr(buf.as_ptr()).to_bytes() == super::CONNECTOR_NAME.to_bytes()
 }
 
@@ -216,9 +218,9 @@ impl RefCodec for RefMaker<'_> {
             // Without the attached file id, the file is known by its name only: enough to
             // store a reference into this file, not one into another.
             let r = r as *const H5R_ref_t;
-            let n = hdf5_sys::h5r::H5Rget_file_name(r, std::ptr::null_mut(), 0);
+            let n = crate::ffi::h5::H5Rget_file_name(r, std::ptr::null_mut(), 0);
             let mut b = vec![0u8; n.max(0) as usize + 1];
-            if n < 0 || hdf5_sys::h5r::H5Rget_file_name(r, b.as_mut_ptr().cast(), b.len()) < 0 {
+            if n < 0 || crate::ffi::h5::H5Rget_file_name(r, b.as_mut_ptr().cast(), b.len()) < 0 {
                 bail!(Area::Dataset, "could not get the file name of a reference");
             }
             let name = std::ffi::CStr::from_bytes_until_nul(&b).map(|c| c.to_string_lossy().into_owned()).unwrap_or_default();
@@ -250,12 +252,12 @@ impl RefCodec for RefMaker<'_> {
             }
             return Ok(Some(OtherFile { name: o.file.name.clone().into_bytes(), token_size }));
         }
-        let n = hdf5_sys::h5f::H5Fget_name(loc, std::ptr::null_mut(), 0);
+        let n = crate::ffi::h5::H5Fget_name(loc, std::ptr::null_mut(), 0);
         if n < 0 {
             bail!(Area::Dataset, "could not get the name of a reference's file");
         }
         let mut b = vec![0u8; n as usize + 1];
-        if hdf5_sys::h5f::H5Fget_name(loc, b.as_mut_ptr().cast(), b.len()) != n {
+        if crate::ffi::h5::H5Fget_name(loc, b.as_mut_ptr().cast(), b.len()) != n {
             bail!(Area::Dataset, "could not get the name of a reference's file");
         }
         b.truncate(n as usize);
@@ -267,7 +269,7 @@ impl Drop for RefMaker<'_> {
     fn drop(&mut self) {
         if let Some(f) = self.fid {
             // SAFETY: our own reference on the id made in `fid`; references hold their own.
-            unsafe { hdf5_sys::h5i::H5Idec_ref(f) };
+            unsafe { crate::ffi::h5::H5Idec_ref(f) };
         }
     }
 }

@@ -1,4 +1,6 @@
-//! The class a libhdf5 other than rustvol's own gets when it loads the plugin (`ffi::loader`).
+//! The class a libhdf5 gets when rustvol cannot bind to it (`ffi::h5api`): an HDF5 version
+//! rustvol does not know, one lacking a function rustvol calls, or a second libhdf5 in a
+//! process where rustvol is bound to another.
 //!
 //! Refusing to hand over any class would be cleaner, but HDF5 2.0 does not survive it: a
 //! default connector (`HDF5_VOL_CONNECTOR`) that cannot be loaded fails the library's
@@ -6,7 +8,7 @@
 //! (SIGSEGV, measured with h5py 3.16.0's wheel and any unknown connector name). So the loader gets
 //! a class that registers, initialises and terminates without doing anything, and fails every
 //! file operation with the reason on the loader's own error stack. None of its callbacks calls
-//! the libhdf5 rustvol is linked to: that library never initialises in such a process.
+//! HDF5 through rustvol's binding.
 use super::CONNECTOR_NAME;
 use crate::ffi::loader::{self, Library};
 use crate::ffi::vol_bindings::*;
@@ -22,8 +24,8 @@ struct Refusal {
 static REFUSAL: OnceLock<Refusal> = OnceLock::new();
 
 /// Remembers why rustvol refuses `loader`, and returns the class to give it.
-pub fn class_for(linked: &Library, loader: &Library) -> *const c_void {
-    let _ = REFUSAL.set(Refusal { loader: loader.clone(), message: loader::refusal_message(linked, loader) });
+pub fn class_for(loader: Library, message: String) -> *const c_void {
+    let _ = REFUSAL.set(Refusal { loader, message });
     &CLASS.0 as *const H5VL_class_t as *const c_void
 }
 

@@ -6,7 +6,8 @@ use super::xform::Xform;
 use crate::bail;
 use crate::error::{Area, Result};
 use hdf5_sys::h5i::hid_t;
-use hdf5_sys::h5t::{H5T_bkg_t, H5Tconvert, H5Tequal, H5Tfind, H5Tget_size};
+use hdf5_sys::h5t::{H5T_bkg_t};
+use crate::ffi::h5::{H5Tconvert, H5Tequal, H5Tfind, H5Tget_size};
 use std::ptr;
 
 /// The application's side: its buffer and the runs of selected elements in it.
@@ -223,7 +224,7 @@ pub unsafe fn deliver_vlen(
             if let Some(k) = delivered.get_mut(m.as_slice()).filter(|k| **k > 0) {
                 *k -= 1;
             } else if m.iter().any(|&b| b != 0) {
-                hdf5_sys::h5r::H5Rdestroy(m.as_ptr() as *mut hdf5_sys::h5r::H5R_ref_t);
+                crate::ffi::h5::H5Rdestroy(m.as_ptr() as *mut hdf5_sys::h5r::H5R_ref_t);
             }
         }
     }
@@ -302,7 +303,7 @@ pub unsafe fn collect_vlen(
     }
     for b in &background_refs {
         if b.iter().any(|&x| x != 0) {
-            hdf5_sys::h5r::H5Rdestroy(b.as_ptr() as *mut hdf5_sys::h5r::H5R_ref_t);
+            crate::ffi::h5::H5Rdestroy(b.as_ptr() as *mut hdf5_sys::h5r::H5R_ref_t);
         }
     }
     r

@@ -12,6 +12,7 @@ use crate::bail;
 use crate::error::{Area, Result};
 use hdf5_sys::h5i::hid_t;
 use hdf5_sys::h5t::*;
+use crate::ffi::h5::{H5Tclose, H5Tget_class, H5Tget_member_offset, H5Tget_member_type, H5Tget_nmembers, H5Tget_size, H5Tget_super, H5Tis_variable_str};
 
 #[derive(Debug, Clone)]
 pub enum Shape {
@@ -190,7 +191,7 @@ impl Alloc<'_> {
         let (mut free, mut free_info) = (None, std::ptr::null_mut());
         // SAFETY: a query filling four out-parameters from a plist id HDF5 gave us.
         let ok = dxpl > 0
-            && unsafe { hdf5_sys::h5p::H5Pget_vlen_mem_manager(dxpl, &mut func, &mut info, &mut free, &mut free_info) } >= 0;
+            && unsafe { crate::ffi::h5::H5Pget_vlen_mem_manager(dxpl, &mut func, &mut info, &mut free, &mut free_info) } >= 0;
         if ok { Alloc::App { func, info } } else { Alloc::MALLOC }
     }
 
@@ -296,6 +297,7 @@ unsafe fn payloads(shape: &Shape, at: *const u8, out: &mut Vec<u8>, refs: &mut d
 /// id, the token's size and its 16 bytes, then the length-prefixed name of the file.
 unsafe fn encode_ref(at: *const u8, out: &mut Vec<u8>, refs: &mut dyn RefCodec) -> Result<()> {
     use hdf5_sys::h5r::*;
+    use crate::ffi::h5::{H5Rget_attr_name, H5Rget_type, H5Ropen_region};
     let r = at as *const H5R_ref_t;
     let kind = if std::slice::from_raw_parts(at, REF_SIZE).iter().all(|&b| b == 0) {
         0
@@ -328,7 +330,7 @@ unsafe fn encode_ref(at: *const u8, out: &mut Vec<u8>, refs: &mut dyn RefCodec) 
                 bail!(Area::Dataset, "could not read the selection of a region reference");
             }
             let enc = super::h5util::encode_space(space);
-            hdf5_sys::h5s::H5Sclose(space);
+            crate::ffi::h5::H5Sclose(space);
             enc?
         }
         4 => {

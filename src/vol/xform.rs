@@ -4,10 +4,12 @@
 use crate::bail;
 use crate::error::{Area, Result};
 use crate::model::transform::{Kind, Transform};
-use hdf5_sys::h5e::{H5Eclear2, H5Eget_auto2, H5Eset_auto2, H5E_DEFAULT};
+use hdf5_sys::h5e::H5E_DEFAULT;
+use crate::ffi::h5::{H5Eclear2, H5Eget_auto2, H5Eset_auto2};
 use hdf5_sys::h5i::hid_t;
-use hdf5_sys::h5p::{H5Pget_data_transform, H5P_DEFAULT, H5P_LST_DATASET_XFER};
-use hdf5_sys::h5t::*;
+use hdf5_sys::h5p::H5P_DEFAULT;
+use crate::ffi::h5::{H5Pget_data_transform, H5P_LST_DATASET_XFER};
+use crate::ffi::h5::{H5T_NATIVE_DOUBLE, H5T_NATIVE_FLOAT, H5T_NATIVE_INT, H5T_NATIVE_LDOUBLE, H5T_NATIVE_LLONG, H5T_NATIVE_LONG, H5T_NATIVE_SCHAR, H5T_NATIVE_SHORT, H5T_NATIVE_UCHAR, H5T_NATIVE_UINT, H5T_NATIVE_ULLONG, H5T_NATIVE_ULONG, H5T_NATIVE_USHORT, H5Tequal, H5Tget_precision, H5Tget_size};
 
 /// A transform to apply, and the type it is evaluated in (`None`: a memory type HDF5
 /// cannot evaluate transforms in, an error once data flows through it).
