@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from conftest import INFO
+
 
 def sample():
     rng = np.random.default_rng(7)
@@ -46,6 +48,11 @@ def test_through_rustvol(name, through_rustvol):
     if through_rustvol:
         import rustvol
         assert not os.path.exists(name)
+        opts = dict(kv.split("=", 1) for kv in INFO.split(";") if "=" in kv)
+        if opts.get("backend") == "dir":
+            # the connector got the info string: the file is in the store under its root
+            assert os.path.isdir(os.path.join(opts["root"], name.lstrip("/"))), \
+                f"{name} is not in the store {opts['root']}"
         if os.environ.get("RUSTVOL_XARRAY_EXPECT_BUNDLED") == "1":
             # the installed wheel's plugin, found by the package itself
             assert rustvol.plugin_dir() == rustvol.BUNDLED_PLUGIN_DIR
