@@ -186,6 +186,8 @@ functions! {
     // 2.0 has `H5Tdecode1` (this prototype) and `H5Tdecode2(buf, size)`; 1.14 only `H5Tdecode`.
     ["H5Tdecode1", "H5Tdecode"] fn H5Tdecode1(buf: *const c_void) -> hid_t;
     fn H5VLget_connector_id_by_name(name: *const c_char) -> hid_t;
+    // H5VLconnector_passthru.h, not in hdf5-sys; the value is an `H5VL_class_value_t` (int).
+    fn H5VLget_value(connector_id: hid_t, conn_value: *mut c_int) -> herr_t;
     fn H5open() -> herr_t;
 }
 

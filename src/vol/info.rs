@@ -36,12 +36,10 @@ fn selects_rustvol(fapl: hid_t) -> bool {
         if crate::ffi::h5::H5Pget_vol_id(fapl, &mut vol) < 0 {
             return false;
         }
-        // HDF5 hands out rustvol's one registered id, with a reference more, for its name.
-        let ours = crate::ffi::h5::H5VLget_connector_id_by_name(super::CONNECTOR_NAME.as_ptr());
-        let same = ours >= 0 && vol == ours;
-        if ours >= 0 {
-            crate::ffi::h5::H5VLclose(ours);
-        }
+        // By the class's value, not the id: HDF5 2.0 registers a new id for every
+        // H5Pget_vol_id (1.14 hands out the connector's one id).
+        let mut value: std::ffi::c_int = -1;
+        let same = crate::ffi::h5::H5VLget_value(vol, &mut value) >= 0 && value == super::CONNECTOR_VALUE;
         crate::ffi::h5::H5VLclose(vol);
         same
     }

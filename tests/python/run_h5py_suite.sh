@@ -18,6 +18,9 @@
 # Environment: RUSTVOL_SUITE_PATCH=0 runs without rustvol.patch_h5py (to measure what the
 # package fixes); RUSTVOL_SUITE_FORK=0 runs all tests in one process; RUSTVOL_SUITE_ARGS adds
 # pytest arguments (e.g. "-k test_group").  The full log goes to target/h5py-suite-<name>.log.
+# RUSTVOL_SUITE_VENV runs another venv's h5py (default $RUSTVOL_VENV), RUSTVOL_SUITE_EXPECTED
+# names its list of expected failures and RUSTVOL_SUITE_LOG_PREFIX its log's name
+# (run_h5py_suite_pypi.sh: PyPI's h5py with HDF5 2.0).
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/env.sh
@@ -29,9 +32,11 @@ if [ -z "$INFO" ]; then
   exit 2
 fi
 MIN_PASSED=${RUSTVOL_H5PY_MIN_PASSED:-750}
-PY=$RUSTVOL_VENV/bin/python
+VENV=${RUSTVOL_SUITE_VENV:-$RUSTVOL_VENV}
+EXPECTED=${RUSTVOL_SUITE_EXPECTED:-$HERE/h5py_expected_failures.txt}
+PY=$VENV/bin/python
 if [ ! -x "$PY" ]; then
-  echo "run_h5py_suite: no venv at $RUSTVOL_VENV (run scripts/setup-python.sh)" >&2
+  echo "run_h5py_suite: no venv at $VENV (run scripts/setup-python.sh)" >&2
   exit 2
 fi
 if [ "$INFO" != native ] && [ ! -f "$RUSTVOL_PLUGIN_DIR/librustvol.so" ]; then
@@ -48,7 +53,7 @@ case "$INFO" in
   *backend=s3*) name=s3 ;;
   *) name=memory ;;
 esac
-LOG=$RUSTVOL_ROOT/target/h5py-suite-$name.log
+LOG=$RUSTVOL_ROOT/target/${RUSTVOL_SUITE_LOG_PREFIX:-h5py-suite}-$name.log
 RESULTS=$WORK/results.tsv
 
 # "backend=dir" without a root: a scratch store, removed afterwards
@@ -88,4 +93,4 @@ MIN=$MIN_PASSED
 mode=rustvol
 [ ${#extra[@]} -gt 0 ] && mode=subset
 [ "$INFO" = native ] && mode=native
-"$PY" "$HERE/suite_summary.py" "$RESULTS" "$HERE/h5py_expected_failures.txt" "$MIN" "$mode"
+"$PY" "$HERE/suite_summary.py" "$RESULTS" "$EXPECTED" "$MIN" "$mode"
