@@ -21,6 +21,7 @@ def native_env():
     env = dict(os.environ)
     for k in ("HDF5_VOL_CONNECTOR", "HDF5_PLUGIN_PATH"):
         env.pop(k, None)
+    env["RUSTVOL_XARRAY_INFO"] = "native"     # conftest, imported with test_roundtrip
     return env
 
 
