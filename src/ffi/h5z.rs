@@ -6,7 +6,7 @@
 //! filters (scale-offset, N-bit, szip when HDF5 was built with it), plugins and filters the
 //! program registered with `H5Zregister` all give what native HDF5 gives.
 //!
-//! `H5Z_find` is one of libhdf5's internal functions; builds of HDF5 1.14 export it. It is
+//! `H5Z_find` is one of libhdf5's internal functions; builds of HDF5 1.14 and 2.0 export it. It is
 //! looked up at run time, so a library that hides it still loads rustvol: plugins are then
 //! found by rustvol's own search of HDF5's plugin path (`filter_plugins.rs`), and HDF5's
 //! built-in filters other than the ones rustvol implements itself count as unavailable.

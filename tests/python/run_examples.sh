@@ -6,6 +6,7 @@
 #   tests/python/run_examples.sh backend=dir          # a scratch root, removed afterwards
 #   tests/python/run_examples.sh --update             # regenerate expected/ with native HDF5
 #   RUSTVOL_EXAMPLES_FAPL=1 tests/python/run_examples.sh INFO   # rustvol.enable after import h5py
+#   RUSTVOL_EXAMPLES_VENV=$RUSTVOL_PYPI_VENV tests/python/run_examples.sh INFO   # PyPI's h5py (HDF5 2.0)
 #   RUSTVOL_EXAMPLES_WHEEL=VENV tests/python/run_examples.sh INFO   # through the wheel, in VENV
 #
 # The scripts are plain h5py programs that never mention rustvol; each runs as
@@ -27,7 +28,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/../../scripts/env.sh"
 EXAMPLES=$RUSTVOL_ROOT/h5_examples/python
 EXPECTED=$EXAMPLES/expected
-PY=$RUSTVOL_VENV/bin/python
+PY=${RUSTVOL_EXAMPLES_VENV:-$RUSTVOL_VENV}/bin/python
 SKIP=" append_group "
 
 INFO=${1:-}
