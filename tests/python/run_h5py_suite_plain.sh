@@ -27,9 +27,11 @@ if [ -z "$INFO" ] || [ "$INFO" = native ]; then
   echo "usage: $0 INFO   (e.g. \"backend=dir;root=/tmp/store\")" >&2
   exit 2
 fi
-PY=$RUSTVOL_VENV/bin/python
+# RUSTVOL_SUITE_VENV: another venv's h5py (PyPI's: $RUSTVOL_PYPI_VENV), log h5py-suite-plain-pypi-*.
+VENV=${RUSTVOL_SUITE_VENV:-$RUSTVOL_VENV}
+PY=$VENV/bin/python
 if [ ! -x "$PY" ]; then
-  echo "run_h5py_suite_plain: no venv at $RUSTVOL_VENV (run scripts/setup-python.sh)" >&2
+  echo "run_h5py_suite_plain: no venv at $VENV (run scripts/setup-python.sh)" >&2
   exit 2
 fi
 if [ ! -f "$RUSTVOL_PLUGIN_DIR/librustvol.so" ]; then
@@ -48,6 +50,7 @@ case "$INFO" in
   *) name=memory ;;
 esac
 LOG=$RUSTVOL_ROOT/target/h5py-suite-plain-$name.log
+[ "$VENV" != "$RUSTVOL_VENV" ] && LOG=$RUSTVOL_ROOT/target/h5py-suite-plain-$(basename "$VENV")-$name.log
 RESULTS=$WORK/results.tsv
 CHECK=$WORK/check.txt
 
