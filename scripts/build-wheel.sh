@@ -11,6 +11,11 @@
 # The backend is setuptools (python/pyproject.toml, python/setup.py), run by the project venv's
 # pip without build isolation, so nothing is fetched.  The library is stripped of its debug
 # information in the copy that goes into the wheel.  Prints the wheel's path and size.
+#
+# The platform tag is the build machine's (linux_x86_64), which pip installs on that kind of
+# machine.  `auditwheel show` finds the wheel of this machine's build consistent with
+# manylinux_2_34_x86_64 (glibc 2.34 symbols, libz, libgcc_s, libm, libc only);
+# RUSTVOL_WHEEL_PLAT=manylinux_2_34_x86_64 tags it so, for an index.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
