@@ -6,7 +6,6 @@ import h5netcdf
 import h5py
 import numpy as np
 import pandas as pd
-import pytest
 import xarray as xr
 
 from conftest import INFO
