@@ -17,6 +17,12 @@ export RUSTVOL_PYPI_H5PY_VERSION=3.16.0
 export RUSTVOL_PYPI_HDF5_VERSION=2.0.0
 export RUSTVOL_PYPI_VENV=${RUSTVOL_PYPI_VENV:-$RUSTVOL_CACHE/venv-pypi-h5py-$RUSTVOL_PYPI_H5PY_VERSION}
 export RUSTVOL_HDF5PLUGIN_VENV=$RUSTVOL_CACHE/venv-hdf5plugin-$RUSTVOL_HDF5PLUGIN_VERSION
+# netCDF-4 through h5py (scripts/setup-xarray-venvs.sh, tests/python/xarray/): h5netcdf and xarray,
+# once over PyPI's h5py (HDF5 2.0.0) and once over h5py built from source (HDF5 1.14.5)
+export RUSTVOL_H5NETCDF_VERSION=1.8.3
+export RUSTVOL_XARRAY_VERSION=2026.9.0
+export RUSTVOL_XARRAY_PYPI_VENV=${RUSTVOL_XARRAY_PYPI_VENV:-$RUSTVOL_CACHE/venv-xarray-pypi-h5py-$RUSTVOL_PYPI_H5PY_VERSION-xarray-$RUSTVOL_XARRAY_VERSION}
+export RUSTVOL_XARRAY_SRC_VENV=${RUSTVOL_XARRAY_SRC_VENV:-$RUSTVOL_CACHE/venv-xarray-src-h5py-$RUSTVOL_H5PY_VERSION-xarray-$RUSTVOL_XARRAY_VERSION}
 export RUSTVOL_PLUGIN_DIR=${RUSTVOL_PLUGIN_DIR:-$RUSTVOL_ROOT/target/release}
 
 # Prepend a directory to a :-separated variable unless it is already there.

@@ -12,18 +12,19 @@ set -euo pipefail
 install_rustvol_package() {
   local vpy=$RUSTVOL_VENV/bin/python src=$RUSTVOL_ROOT/python sum stamp tmp
   stamp=$RUSTVOL_VENV/.rustvol-python-package
-  sum=$(cd "$src" && find pyproject.toml README.md rustvol -name '*.py' -o -name '*.toml' -o -name '*.md' \
+  sum=$(cd "$src" && find pyproject.toml setup.py README.md rustvol -name '*.py' -o -name '*.toml' -o -name '*.md' \
         | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ] && "$vpy" -c 'import rustvol' 2>/dev/null; then
     echo "python: rustvol package up to date"
     return 0
   fi
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/rustvol-pkg.XXXXXX")
-  cp -r "$src/pyproject.toml" "$src/README.md" "$src/rustvol" "$tmp/"
+  cp -r "$src/pyproject.toml" "$src/setup.py" "$src/README.md" "$src/rustvol" "$tmp/"
+  rm -rf "$tmp/rustvol/plugin"   # the wheel's (scripts/build-wheel.sh); this venv uses target/release
   find "$tmp" -name __pycache__ -prune -exec rm -rf {} +
-  # setuptools >= 61 and wheel in the venv let pip build without fetching anything
-  if ! "$vpy" -c 'import wheel, setuptools, sys; sys.exit(int(setuptools.__version__.split(".")[0]) < 61)' 2>/dev/null; then
-    "$vpy" -m pip install -q --upgrade "setuptools>=61" wheel
+  # setuptools >= 70.1 and wheel in the venv let pip build without fetching anything
+  if ! "$vpy" -c 'import wheel, setuptools, sys; v = tuple(int(x) for x in setuptools.__version__.split(".")[:2]); sys.exit(v < (70, 1))' 2>/dev/null; then
+    "$vpy" -m pip install -q --upgrade "setuptools>=70.1" wheel
   fi
   "$vpy" -m pip install -q --no-deps --no-build-isolation --force-reinstall "$tmp"
   rm -rf "$tmp"

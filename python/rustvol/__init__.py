@@ -36,15 +36,23 @@ _state = {"mode": None, "info": None, "plugin_dir": None, "vol_id": None, "info_
           "fapl_active": False}
 
 
+# Where the wheel (scripts/build-wheel.sh) puts the plugin: a directory holding nothing else,
+# since HDF5 tries to load every file of a directory on its plugin path.
+BUNDLED_PLUGIN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plugin")
+
+
 def find_plugin_dir(plugin_path=None):
     """The directory holding librustvol.so: ``plugin_path``, else ``RUSTVOL_PLUGIN_DIR``, else
-    the first entry of ``HDF5_PLUGIN_PATH`` that holds it."""
+    the first entry of ``HDF5_PLUGIN_PATH`` that holds it, else the package's own ``plugin``
+    directory (where the wheel installs it)."""
     candidates = []
     if plugin_path:
         candidates.append(os.fspath(plugin_path))
-    if os.environ.get("RUSTVOL_PLUGIN_DIR"):
-        candidates.append(os.environ["RUSTVOL_PLUGIN_DIR"])
-    candidates += [p for p in os.environ.get("HDF5_PLUGIN_PATH", "").split(":") if p]
+    else:
+        if os.environ.get("RUSTVOL_PLUGIN_DIR"):
+            candidates.append(os.environ["RUSTVOL_PLUGIN_DIR"])
+        candidates += [p for p in os.environ.get("HDF5_PLUGIN_PATH", "").split(":") if p]
+        candidates.append(BUNDLED_PLUGIN_DIR)
     for d in candidates:
         if os.path.isfile(os.path.join(d, PLUGIN_FILE)):
             return os.path.abspath(d)
@@ -52,7 +60,8 @@ def find_plugin_dir(plugin_path=None):
         raise FileNotFoundError(f"rustvol: no {PLUGIN_FILE} in {plugin_path}")
     raise FileNotFoundError(
         f"rustvol: cannot find {PLUGIN_FILE}; pass plugin_path= or set RUSTVOL_PLUGIN_DIR "
-        f"(or HDF5_PLUGIN_PATH) to the directory that holds it (target/release in a build)")
+        f"(or HDF5_PLUGIN_PATH) to the directory that holds it (target/release in a build), "
+        f"or install the rustvol wheel, which carries it in {BUNDLED_PLUGIN_DIR}")
 
 
 def _h5py_defs_module():

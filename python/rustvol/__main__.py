@@ -16,7 +16,8 @@ import sys
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m rustvol", description=__doc__.split("\n\n")[0])
     p.add_argument("--plugin-dir", help="directory holding librustvol.so "
-                   "(default: RUSTVOL_PLUGIN_DIR, else HDF5_PLUGIN_PATH)")
+                   "(default: RUSTVOL_PLUGIN_DIR, else HDF5_PLUGIN_PATH, else the "
+                   "one the wheel installed in the package)")
     p.add_argument("--check", action="store_true", help="run a short self-test instead")
     p.add_argument("--fapl", action="store_true",
                    help="import h5py first, so that rustvol is registered at run time and set "

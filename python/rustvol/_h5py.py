@@ -22,6 +22,9 @@ What is replaced (see docs/h5py.md):
   (mode "w-") FileExistsError, as with native files (``h5py.File(name, "a")`` needs the first)
 * ``HLObject.__eq__`` / ``__hash__`` and ``DimensionProxy.__hash__``: identity is
   (file number, object token) instead of ``H5Gget_objinfo``, a native-only call.
+* ``AttributeManager.__getitem__``: attributes holding new-style references (the
+  ``DIMENSION_LIST`` and ``REFERENCE_LIST`` HDF5's dimension-scale library writes for
+  non-native files) read as their native form (``rustvol._newref``).
 
 Object references stay h5py ``Reference`` objects stored as ``H5T_STD_REF_OBJ`` (8 bytes): for a
 non-native file the 8 bytes are the first 8 bytes of the object's token, which for rustvol is
@@ -33,6 +36,7 @@ import functools
 import sys
 
 from h5py import h5, h5f, h5g, h5i, h5l, h5o, h5p, h5r
+from h5py._hl import attrs as _attrs
 from h5py._hl import base as _base
 from h5py._hl import dims as _dims
 from h5py._hl import group as _group
@@ -584,6 +588,15 @@ def _hl_eq(self, other):
     return _ORIG["HLObject.__eq__"](self, other)
 
 
+def _attrs_getitem(self, name):
+    if not _native(self._id):
+        from . import _newref
+        value = _newref.read(self._id, name)
+        if value is not None:
+            return value
+    return _ORIG["AttributeManager.__getitem__"](self, name)
+
+
 def _dim_hash(self):
     key = identity(self._id)
     if key is None:
@@ -610,6 +623,7 @@ _TABLE = [
     (_base.HLObject, "__hash__", "HLObject.__hash__", _hl_hash),
     (_base.HLObject, "__eq__", "HLObject.__eq__", _hl_eq),
     (_dims.DimensionProxy, "__hash__", "DimensionProxy.__hash__", _dim_hash),
+    (_attrs.AttributeManager, "__getitem__", "AttributeManager.__getitem__", _attrs_getitem),
 ]
 
 

@@ -7,6 +7,7 @@
 #   tests/python/run_examples.sh --update             # regenerate expected/ with native HDF5
 #   RUSTVOL_EXAMPLES_FAPL=1 tests/python/run_examples.sh INFO   # rustvol.enable after import h5py
 #   RUSTVOL_EXAMPLES_VENV=$RUSTVOL_PYPI_VENV tests/python/run_examples.sh INFO   # PyPI's h5py (HDF5 2.0)
+#   RUSTVOL_EXAMPLES_WHEEL=VENV tests/python/run_examples.sh INFO   # through the wheel, in VENV
 #
 # The scripts are plain h5py programs that never mention rustvol; each runs as
 # `python -m rustvol INFO script.py FILE` (rustvol.enable(INFO), then the script), with FILE in
@@ -15,6 +16,12 @@
 # to a native .h5 file).  append_group.py is left out: it extends the file h5_examples/write_read.c
 # writes, and scripts/demo.sh runs it.  Last line: "N passed, N failed"; exit status 1 if any
 # failed.
+#
+# RUSTVOL_EXAMPLES_WHEEL=VENV runs the scripts with VENV's python instead (e.g. the PyPI h5py
+# venv of scripts/setup-xarray-venvs.sh), after installing the rustvol wheel into it
+# (scripts/build-wheel.sh from the current target/release build), with nothing of this checkout
+# on PYTHONPATH and no HDF5_PLUGIN_PATH, RUSTVOL_PLUGIN_DIR or LD_LIBRARY_PATH: the package finds
+# the plugin it carries.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/env.sh
@@ -33,6 +40,18 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/rustvol-py-examples.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 export PYTHONPATH="$RUSTVOL_ROOT/python${PYTHONPATH:+:$PYTHONPATH}"
 unset HDF5_VOL_CONNECTOR
+wheel_env=()
+if [ -n "${RUSTVOL_EXAMPLES_WHEEL:-}" ] && [ "$INFO" != --update ]; then
+  PY=$RUSTVOL_EXAMPLES_WHEEL/bin/python
+  if ! RUSTVOL_WHEEL_NO_BUILD=1 bash "$RUSTVOL_ROOT/scripts/build-wheel.sh" >"$WORK/wheel.log" 2>&1 \
+     || ! "$PY" -m pip install -q --no-deps --force-reinstall "$RUSTVOL_ROOT"/target/wheels/rustvol-*.whl >>"$WORK/wheel.log" 2>&1; then
+    echo "run_examples: could not build or install the wheel into $RUSTVOL_EXAMPLES_WHEEL:"
+    tail -n 20 "$WORK/wheel.log" | sed 's/^/  | /'
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+  wheel_env=(env -u PYTHONPATH -u RUSTVOL_PLUGIN_DIR -u HDF5_PLUGIN_PATH -u LD_LIBRARY_PATH)
+fi
 
 scripts=()
 for s in "$EXAMPLES"/*.py; do
@@ -60,13 +79,13 @@ case " $(tr ';' ' ' <<<"$INFO") " in
 esac
 fapl=()
 [ "${RUSTVOL_EXAMPLES_FAPL:-0}" = 1 ] && fapl=(--fapl)
-echo "h5py examples through rustvol, info: $INFO${fapl:+ (fapl mode)}"
+echo "h5py examples through rustvol, info: $INFO${fapl:+ (fapl mode)}${wheel_env:+ (the wheel, in $RUSTVOL_EXAMPLES_WHEEL)}"
 pass=0 fail=0
 for s in "${scripts[@]}"; do
   name=$(basename "$s" .py)
   dir=$WORK/$name
   mkdir -p "$dir"
-  (cd "$dir" && "$PY" -m rustvol "${fapl[@]}" "$INFO" "$s" "$dir/$name.h5") >"$dir/out.txt" 2>"$dir/err.txt"
+  (cd "$dir" && "${wheel_env[@]}" "$PY" -m rustvol "${fapl[@]}" "$INFO" "$s" "$dir/$name.h5") >"$dir/out.txt" 2>"$dir/err.txt"
   rc=$?
   why=""
   if [ "$rc" -ne 0 ]; then
