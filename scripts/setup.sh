@@ -98,6 +98,7 @@ if [ "$PROFILE" = test ]; then
   step garage "Garage (S3, tests)" bash "$HERE/setup-garage.sh"
   step hdf5plugin "hdf5plugin (tests)" bash "$HERE/setup-hdf5plugin.sh"
   step pypi-venv "h5py $RUSTVOL_PYPI_H5PY_VERSION from PyPI (tests)" bash "$HERE/setup-pypi-venv.sh"
+  step xarray-venvs "h5netcdf, xarray venvs (tests)" bash "$HERE/setup-xarray-venvs.sh"
   step mpi "OpenMPI, parallel HDF5" bash "$HERE/setup-mpi.sh"
 fi
 

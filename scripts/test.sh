@@ -14,8 +14,11 @@
 #      tests/filters/plugin_filters.sh   (hdf5plugin's filters against native), memory, dir, s3
 #   7. tests/python/                     (h5py example scripts on memory, dir, s3; h5py's own
 #                                         test suite through rustvol on dir, >= 750 passed, and
-#                                         without the rustvol package, as a crash check; PyPI's
-#                                         h5py on HDF5 2.0: a clear error, never a hang)
+#                                         without the rustvol package, as a crash check; the same
+#                                         with PyPI's h5py on HDF5 2.0; the examples through the
+#                                         wheel; xarray/h5netcdf round trips on dir and s3 in a
+#                                         PyPI venv and a source venv; the plugin binary links no
+#                                         libhdf5 and refuses one it cannot bind to)
 #   8. tests/daos/run.sh                 (API tests, examples, tools, conformance and failure
 #                                         checks through backend=daos, against the DAOS stand-in)
 #   9. tests/mpi/run.sh                  (MPI programs: slab writers at 1, 2, 4 ranks;
@@ -189,13 +192,28 @@ done
 for b in "${BACKENDS[@]}"; do
   [ "$b" = daos ] && continue
   run_counted "h5py examples ($b)" bash "$ROOT/tests/python/run_examples.sh" "${INFOS[$b]}"
+  run_counted "h5py examples through the wheel, PyPI h5py ($b)" \
+    env RUSTVOL_EXAMPLES_WHEEL="$RUSTVOL_XARRAY_PYPI_VENV" bash "$ROOT/tests/python/run_examples.sh" "${INFOS[$b]}"
 done
+for b in "${BACKENDS[@]}"; do
+  case $b in dir | s3) ;; *) continue ;; esac
+  run_counted "xarray/h5netcdf, PyPI h5py ($b)" bash "$ROOT/tests/python/run_xarray.sh" pypi "${INFOS[$b]}"
+  run_counted "xarray/h5netcdf, source h5py ($b)" bash "$ROOT/tests/python/run_xarray.sh" src "${INFOS[$b]}"
+done
+run_counted "plugin binary: no libhdf5 dependency, no undefined H5 symbol" bash "$ROOT/tests/so_check.sh"
+run_counted "plugin refuses a libhdf5 it cannot bind to" bash "$ROOT/tests/binding/refusal.sh"
 if [[ " ${BACKENDS[*]} " == *" dir "* ]]; then
   run_counted "h5py test suite (dir)" bash "$ROOT/tests/python/run_h5py_suite.sh" "backend=dir;root=$SCRATCH/h5py-store"
   run_counted "h5py test suite without the rustvol package (dir)" \
     bash "$ROOT/tests/python/run_h5py_suite_plain.sh" "backend=dir;root=$SCRATCH/h5py-plain-store"
-  run_counted "h5py from PyPI (HDF5 2.0): no hang, a clear error (dir)" \
+  run_counted "h5py from PyPI (HDF5 2.0) through rustvol (dir)" \
     bash "$ROOT/tests/python/pypi_h5py.sh" "backend=dir;root=$SCRATCH/pypi-h5py-store"
+  run_counted "h5py examples, PyPI h5py (dir)" \
+    env RUSTVOL_EXAMPLES_VENV="$RUSTVOL_PYPI_VENV" bash "$ROOT/tests/python/run_examples.sh" "backend=dir;root=$SCRATCH/pypi-examples-store"
+  run_counted "h5py test suite, PyPI h5py / HDF5 2.0 (dir)" \
+    bash "$ROOT/tests/python/run_h5py_suite_pypi.sh" "backend=dir;root=$SCRATCH/h5py-pypi-store"
+  run_counted "h5py test suite without the rustvol package, PyPI h5py (dir)" \
+    env -u LD_LIBRARY_PATH RUSTVOL_SUITE_VENV="$RUSTVOL_PYPI_VENV" bash "$ROOT/tests/python/run_h5py_suite_plain.sh" "backend=dir;root=$SCRATCH/h5py-pypi-plain-store"
 fi
 
 # --- 8. DAOS: every suite again through backend=daos, against the DAOS stand-in ----------------
