@@ -7,6 +7,7 @@
 #
 #   scripts/build-wheel.sh            cargo build --release (a no-op when up to date), then the wheel
 #   RUSTVOL_WHEEL_NO_BUILD=1 scripts/build-wheel.sh   package target/release/librustvol.so as it is
+#   RUSTVOL_WHEEL_OUT=DIR scripts/build-wheel.sh      the wheel goes to DIR instead
 #
 # The backend is setuptools (python/pyproject.toml, python/setup.py), run by the project venv's
 # pip without build isolation, so nothing is fetched.  The library is stripped of its debug
@@ -33,7 +34,7 @@ fi
 LIB=$RUSTVOL_ROOT/target/release/librustvol.so
 [ -f "$LIB" ] || { echo "build-wheel: no $LIB" >&2; exit 1; }
 
-OUT=$RUSTVOL_ROOT/target/wheels
+OUT=${RUSTVOL_WHEEL_OUT:-$RUSTVOL_ROOT/target/wheels}
 STAGE=$(mktemp -d "${TMPDIR:-/tmp}/rustvol-wheel.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
 cp -r "$RUSTVOL_ROOT/python/pyproject.toml" "$RUSTVOL_ROOT/python/setup.py" "$RUSTVOL_ROOT/python/README.md" \

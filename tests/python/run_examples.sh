@@ -18,10 +18,11 @@
 # failed.
 #
 # RUSTVOL_EXAMPLES_WHEEL=VENV runs the scripts with VENV's python instead (e.g. the PyPI h5py
-# venv of scripts/setup-xarray-venvs.sh), after installing the rustvol wheel into it
-# (scripts/build-wheel.sh from the current target/release build), with nothing of this checkout
-# on PYTHONPATH and no HDF5_PLUGIN_PATH, RUSTVOL_PLUGIN_DIR or LD_LIBRARY_PATH: the package finds
-# the plugin it carries.
+# venv of scripts/setup-xarray-venvs.sh), with the rustvol wheel (scripts/build-wheel.sh from the
+# current target/release build) installed into a directory of this run on PYTHONPATH
+# (tests/python/wheel_site.sh; the cached VENV is left as it is), nothing of the checkout's
+# python/ on PYTHONPATH and no HDF5_PLUGIN_PATH, RUSTVOL_PLUGIN_DIR or LD_LIBRARY_PATH: the
+# package finds the plugin it carries.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/env.sh
@@ -43,14 +44,13 @@ unset HDF5_VOL_CONNECTOR
 wheel_env=()
 if [ -n "${RUSTVOL_EXAMPLES_WHEEL:-}" ] && [ "$INFO" != --update ]; then
   PY=$RUSTVOL_EXAMPLES_WHEEL/bin/python
-  if ! RUSTVOL_WHEEL_NO_BUILD=1 bash "$RUSTVOL_ROOT/scripts/build-wheel.sh" >"$WORK/wheel.log" 2>&1 \
-     || ! "$PY" -m pip install -q --no-deps --force-reinstall "$RUSTVOL_ROOT"/target/wheels/rustvol-*.whl >>"$WORK/wheel.log" 2>&1; then
-    echo "run_examples: could not build or install the wheel into $RUSTVOL_EXAMPLES_WHEEL:"
-    tail -n 20 "$WORK/wheel.log" | sed 's/^/  | /'
+  if ! bash "$HERE/wheel_site.sh" "$PY" "$WORK/site"; then
+    echo "run_examples: could not build or install the wheel for $RUSTVOL_EXAMPLES_WHEEL:"
+    tail -n 20 "$WORK/site.log" | sed 's/^/  | /'
     echo "0 passed, 1 failed"
     exit 1
   fi
-  wheel_env=(env -u PYTHONPATH -u RUSTVOL_PLUGIN_DIR -u HDF5_PLUGIN_PATH -u LD_LIBRARY_PATH)
+  wheel_env=(env -u RUSTVOL_PLUGIN_DIR -u HDF5_PLUGIN_PATH -u LD_LIBRARY_PATH PYTHONPATH="$WORK/site")
 fi
 
 scripts=()

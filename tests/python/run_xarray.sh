@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # netCDF-4 through rustvol: the xarray/h5netcdf round-trip suite (tests/python/xarray/, pytest) in
 # a venv of scripts/setup-xarray-venvs.sh, with the rustvol wheel (scripts/build-wheel.sh)
-# installed into it, the way a user has it: nothing of this checkout on PYTHONPATH, no
-# HDF5_PLUGIN_PATH, RUSTVOL_PLUGIN_DIR or LD_LIBRARY_PATH: `rustvol.enable(INFO)` finds the
-# plugin inside the installed package.
+# installed, the way a user has it: no HDF5_PLUGIN_PATH, RUSTVOL_PLUGIN_DIR or LD_LIBRARY_PATH,
+# nothing of the checkout's python/ on PYTHONPATH: `rustvol.enable(INFO)` finds the plugin inside
+# the installed package. The wheel goes into a directory of this run, on PYTHONPATH
+# (tests/python/wheel_site.sh), never into the cached venv.
 #
 #   tests/python/run_xarray.sh pypi "backend=dir;root=/tmp/store"   # PyPI's h5py (HDF5 2.0.0)
 #   tests/python/run_xarray.sh src backend=dir                       # h5py from source (1.14.5)
 #   tests/python/run_xarray.sh src native                            # the same tests, native HDF5
 #
-# The wheel is rebuilt from target/release/librustvol.so as it is (RUSTVOL_WHEEL_NO_BUILD=1) and
-# reinstalled (no dependencies: the venv has them). "backend=dir" without a root gets a scratch
+# The wheel is rebuilt from target/release/librustvol.so as it is (RUSTVOL_WHEEL_NO_BUILD=1). "backend=dir" without a root gets a scratch
 # store. The export test (test_export.py) runs HDF5 $RUSTVOL_HDF5_VERSION's h5repack and h5dump of
 # $HDF5_DIR/bin with the wheel's plugin. Last line: "N passed, N failed"; exit status 1 if any test failed or none ran.
 set -uo pipefail
@@ -42,10 +42,9 @@ case " $(tr ';' ' ' <<<"$INFO") " in
   *" backend=dir "*) case "$INFO" in *root=*) ;; *) INFO="$INFO;root=$WORK/store" ;; esac ;;
 esac
 
-if ! RUSTVOL_WHEEL_NO_BUILD=1 bash "$RUSTVOL_ROOT/scripts/build-wheel.sh" >"$WORK/wheel.log" 2>&1 \
-   || ! "$VPY" -m pip install -q --no-deps --force-reinstall "$RUSTVOL_ROOT"/target/wheels/rustvol-*.whl >>"$WORK/wheel.log" 2>&1; then
+if ! bash "$HERE/wheel_site.sh" "$VPY" "$WORK/site"; then
   echo "run_xarray: could not build or install the wheel:"
-  tail -n 20 "$WORK/wheel.log" | sed 's/^/  | /'
+  tail -n 20 "$WORK/site.log" | sed 's/^/  | /'
   echo "0 passed, 1 failed"
   exit 1
 fi
@@ -53,8 +52,9 @@ echo "netCDF-4 round trips ($("$VPY" -c 'import h5py, h5netcdf, xarray; print(f"
 
 backend=$(sed -n 's/.*backend=\([a-z0-9]*\).*/\1/p' <<<"$INFO" | head -n1)
 LOG=$RUSTVOL_ROOT/target/xarray-$KIND-${backend:-native}.log
-(cd "$WORK/cwd" && env -u PYTHONPATH -u HDF5_PLUGIN_PATH -u HDF5_VOL_CONNECTOR -u RUSTVOL_PLUGIN_DIR \
-    -u LD_LIBRARY_PATH TMPDIR="$WORK/tmp" RUSTVOL_XARRAY_INFO="$INFO" RUSTVOL_XARRAY_EXPECT_BUNDLED=1 \
+(cd "$WORK/cwd" && env -u HDF5_PLUGIN_PATH -u HDF5_VOL_CONNECTOR -u RUSTVOL_PLUGIN_DIR \
+    -u LD_LIBRARY_PATH PYTHONPATH="$WORK/site" TMPDIR="$WORK/tmp" RUSTVOL_XARRAY_INFO="$INFO" \
+    RUSTVOL_XARRAY_EXPECT_BUNDLED="$WORK/site" \
     RUSTVOL_H5REPACK="$HDF5_DIR/bin/h5repack" RUSTVOL_H5DUMP="$HDF5_DIR/bin/h5dump" \
     "$VPY" -m pytest "$HERE/xarray" -p no:cacheprovider -q -rfE -W ignore::DeprecationWarning) >"$LOG" 2>&1
 rc=$?

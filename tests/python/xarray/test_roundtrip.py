@@ -52,9 +52,12 @@ def test_through_rustvol(name, through_rustvol):
             # the connector got the info string: the file is in the store under its root
             assert os.path.isdir(os.path.join(opts["root"], name.lstrip("/"))), \
                 f"{name} is not in the store {opts['root']}"
-        if os.environ.get("RUSTVOL_XARRAY_EXPECT_BUNDLED") == "1":
-            # the installed wheel's plugin, found by the package itself
+        site = os.environ.get("RUSTVOL_XARRAY_EXPECT_BUNDLED")
+        if site:
+            # the plugin of the wheel this run installed (run_xarray.sh), found by the package
             assert rustvol.plugin_dir() == rustvol.BUNDLED_PLUGIN_DIR
+            assert rustvol.BUNDLED_PLUGIN_DIR == os.path.join(os.path.abspath(site), "rustvol", "plugin"), \
+                f"rustvol was imported from {rustvol.__file__}, not from the wheel installed in {site}"
         with h5py.File(name, "r") as f:
             assert rustvol.connector_name(f) == "rustvol"
     else:
