@@ -368,7 +368,7 @@ pub fn bound() -> Option<&'static Api> {
 /// The bound library, binding to the global scope's first if none loaded rustvol. Panics
 /// (every caller runs under `vol::guard`) when there is none to bind to: a callback of
 /// rustvol's class runs only once a library is bound, so this is a program's misuse.
-    fn api() -> &'static Api {
+fn api() -> &'static Api {
     match API.get() {
         Some(api) => api,
         None => bind_global().unwrap_or_else(|e| panic!("{e}")),
@@ -383,14 +383,14 @@ pub fn symbol(name: &str) -> Option<*mut c_void> {
 
 /// `name` in the object loaded at `base`, reached through `handle` (dlsym on a handle also
 /// searches the object's dependencies: only a definition in the object itself counts).
-    fn lookup(handle: *mut c_void, base: usize, name: &str) -> Option<*mut c_void> {
+fn lookup(handle: *mut c_void, base: usize, name: &str) -> Option<*mut c_void> {
     let c = CString::new(name).ok()?;
     // SAFETY: dlsym reads the linker's tables; the handle is open.
     let p = unsafe { libc::dlsym(handle, c.as_ptr()) };
     (!p.is_null() && loader::base_of(p) == Some(base)).then_some(p)
 }
 
-    /// The copy of a variable the library's own code reads and writes, when it is not the
+/// The copy of a variable the library's own code reads and writes, when it is not the
 /// library's own definition: a program linked to libhdf5 that names `H5T_NATIVE_INT_g` holds a
 /// copy of it (a copy relocation), and every object's references, the library's included,
 /// bind to the first definition of the global scope, which comes before any library's own.
@@ -407,15 +407,15 @@ fn version_of(lib: &Library) -> Option<(u32, u32, u32)> {
     Some((it.next()??, it.next()??, it.next().flatten().unwrap_or(0)))
 }
 
-    fn shown(lib: &Library) -> String {
+fn shown(lib: &Library) -> String {
     std::fs::canonicalize(&lib.path).map(|p| p.display().to_string()).unwrap_or_else(|_| lib.path.clone())
 }
 
-    fn described(lib: &Library) -> String {
+fn described(lib: &Library) -> String {
     format!("HDF5 {} ({})", lib.version.as_deref().unwrap_or("of unknown version"), shown(lib))
 }
 
-    fn bind(lib: &Library) -> Result<(), String> {
+fn bind(lib: &Library) -> Result<(), String> {
     if let Some(api) = API.get() {
         if api.lib.base == lib.base {
             return Ok(());
