@@ -162,26 +162,36 @@ functions! {
     fn H5Ssel_iter_create(space_id: hid_t, elmt_size: size_t, flags: c_uint) -> hid_t;
     fn H5Ssel_iter_get_seq_list(sel_iter_id: hid_t, maxseq: size_t, maxbytes: size_t, nseq: *mut size_t, nbytes: *mut size_t, off: *mut hsize_t, len: *mut size_t) -> herr_t;
     fn H5Sselect_all(spaceid: hid_t) -> herr_t;
+    fn H5Tarray_create2(base_id: hid_t, ndims: c_uint, dim: *const hsize_t) -> hid_t;
     fn H5Tclose(type_id: hid_t) -> herr_t;
     fn H5Tcommitted(type_id: hid_t) -> htri_t;
     fn H5Tconvert(src_id: hid_t, dst_id: hid_t, nelmts: size_t, buf: *mut c_void, background: *mut c_void, plist_id: hid_t) -> herr_t;
+    fn H5Tcopy(type_id: hid_t) -> hid_t;
+    fn H5Tcreate(type_: H5T_class_t, size: size_t) -> hid_t;
+    fn H5Tdetect_class(type_id: hid_t, cls: H5T_class_t) -> htri_t;
     fn H5Tencode(obj_id: hid_t, buf: *mut c_void, nalloc: *mut size_t) -> herr_t;
     fn H5Tequal(type1_id: hid_t, type2_id: hid_t) -> htri_t;
     fn H5Tfind(src_id: hid_t, dst_id: hid_t, pcdata: *mut *mut H5T_cdata_t) -> H5T_conv_t;
+    fn H5Tget_array_dims2(type_id: hid_t, dims: *mut hsize_t) -> c_int;
+    fn H5Tget_array_ndims(type_id: hid_t) -> c_int;
     fn H5Tget_class(type_id: hid_t) -> H5T_class_t;
+    fn H5Tget_member_name(type_id: hid_t, membno: c_uint) -> *mut c_char;
     fn H5Tget_member_offset(type_id: hid_t, membno: c_uint) -> size_t;
     fn H5Tget_member_type(type_id: hid_t, membno: c_uint) -> hid_t;
     fn H5Tget_nmembers(type_id: hid_t) -> c_int;
     fn H5Tget_precision(type_id: hid_t) -> size_t;
     fn H5Tget_size(type_id: hid_t) -> size_t;
     fn H5Tget_super(type_: hid_t) -> hid_t;
+    fn H5Tinsert(parent_id: hid_t, name: *const c_char, offset: size_t, member_id: hid_t) -> herr_t;
     fn H5Tis_variable_str(type_id: hid_t) -> htri_t;
+    fn H5Tvlen_create(base_id: hid_t) -> hid_t;
     fn H5VLclose(connector_id: hid_t) -> herr_t;
     fn H5VLget_connector_name(id: hid_t, name: *mut c_char, size: size_t) -> ssize_t;
     fn H5VLobject(obj_id: hid_t) -> *mut c_void;
     fn H5VLregister_connector(cls: *const H5VL_class_t, vipl_id: hid_t) -> hid_t;
     fn H5VLwrap_register(obj: *mut c_void, type_: crate::ffi::vol_bindings::H5I_type_t) -> hid_t;
     fn H5Zfilter_avail(id: H5Z_filter_t) -> htri_t;
+    fn H5free_memory(mem: *mut c_void) -> herr_t;
     fn H5allocate_memory(size: size_t, clear: hbool_t) -> *mut c_void;
     // 2.0 has `H5Tdecode1` (this prototype) and `H5Tdecode2(buf, size)`; 1.14 only `H5Tdecode`.
     ["H5Tdecode1", "H5Tdecode"] fn H5Tdecode1(buf: *const c_void) -> hid_t;
@@ -274,6 +284,9 @@ ids! {
     H5T_STD_U64LE = "H5T_STD_U64LE_g";
     H5T_STD_U8BE = "H5T_STD_U8BE_g";
     H5T_STD_U8LE = "H5T_STD_U8LE_g";
+    H5T_STD_REF = "H5T_STD_REF_g";
+    H5T_STD_REF_DSETREG = "H5T_STD_REF_DSETREG_g";
+    H5T_STD_REF_OBJ = "H5T_STD_REF_OBJ_g";
 }
 
 /// One of HDF5's global ids, read from the bound library at each use.

@@ -78,7 +78,8 @@ pub fn decode_type(b: &[u8]) -> Result<Owned> {
     }
     // SAFETY: `b` is a complete H5Tencode buffer kept by this connector.
     let id = unsafe { H5Tdecode1(b.as_ptr().cast()) };
-    Ok(Owned::dtype(check(id, Area::Storage, "decode a stored datatype")?))
+    let t = Owned::dtype(check(id, Area::Storage, "decode a stored datatype")?);
+    Ok(super::reftypes::with_library_refs(t.id)?.unwrap_or(t))
 }
 
 pub fn encode_space(sid: hid_t) -> Result<Vec<u8>> {

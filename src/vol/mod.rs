@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod refusal;
 pub mod token;
 pub mod refs;
+pub mod reftypes;
 pub mod transfer;
 pub mod vlen;
 pub mod xform;
