@@ -463,13 +463,14 @@ pub fn read_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]) 
             out[(p.buf_off + k) as usize] = c[(p.chunk_off + k) as usize].clone();
         }
     }
+    super::ranks::overlay_vlen(file, obj, runs, &mut out);
     Ok(out)
 }
 
 pub fn write_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], elems: Vec<Vec<u8>>) -> Result<()> {
-    if runs.iter().any(|r| r.1 > 0) {
-        super::ranks::may_write_vlen(file)?;
-    }
+    let Some(elems) = super::ranks::keep_vlen_for_rank0(file, obj, runs, elems) else {
+        return Ok(());
+    };
     let split = geometry(d).split(runs);
     let mut chunks = load_vlen_chunks(file, obj, d, &split.chunks)?;
     for p in &split.pieces {

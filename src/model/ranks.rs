@@ -36,11 +36,20 @@ pub struct Ranks {
 }
 
 /// One kept write: `runs` of (first element, count) in the dataset's row-major order and
-/// their elements, packed.
+/// their elements.
 struct Fragment {
     obj: ObjId,
     runs: Vec<(u64, u64)>,
-    data: Vec<u8>,
+    data: Payload,
+}
+
+/// A kept write's elements: packed fixed-size ones, or variable-length ones each in its
+/// stored encoding (`vol::vlen`: the bytes and their payload, no pointers, references by
+/// object id), which is the same on every rank.
+#[derive(Debug, Clone, PartialEq)]
+enum Payload {
+    Fixed(Vec<u8>),
+    Vlen(Vec<Vec<u8>>),
 }
 
 impl Ranks {
@@ -67,8 +76,8 @@ pub fn flush(file: &OpenFile, ranks: &Ranks) -> Result<()> {
     comm.agree(loaded)
 }
 
-/// The collective part of a dataset's close (see above).
-pub fn close_dataset(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<()> {
+/// A dataset's synchronisation point (its close, a collective write: see above).
+pub fn sync_dataset(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<()> {
     let comm = &ranks.comm;
     let lead = comm.rank() == 0;
     let mine = if lead {
@@ -138,7 +147,10 @@ fn apply(file: &OpenFile, all: &[Vec<u8>]) -> Result<()> {
                 _ => bail!(Area::Dataset, "rank {rank} wrote to object {}, which is not a dataset", f.obj),
             };
             super::allocation::on_write(file, f.obj, &d)?;
-            dataio::write_fixed(file, f.obj, &d, &f.runs, &f.data)?;
+            match f.data {
+                Payload::Fixed(data) => dataio::write_fixed(file, f.obj, &d, &f.runs, &data)?,
+                Payload::Vlen(elems) => dataio::write_vlen(file, f.obj, &d, &f.runs, elems)?,
+            }
         }
     }
     Ok(())
@@ -166,10 +178,25 @@ fn take_up_commit(file: &OpenFile) -> Result<()> {
 
 /// On a rank other than 0, keeps a write for rank 0 (see above) and answers true.
 pub fn keep_for_rank0(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], data: &[u8]) -> bool {
+    keep(file, obj, runs, || Payload::Fixed(data.to_vec()))
+}
+
+/// `keep_for_rank0` for variable-length elements; hands them back when this rank writes
+/// them itself.
+pub fn keep_vlen_for_rank0(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], elems: Vec<Vec<u8>>) -> Option<Vec<Vec<u8>>> {
+    let mut elems = Some(elems);
+    if keep(file, obj, runs, || Payload::Vlen(elems.take().expect("taken once"))) {
+        None
+    } else {
+        elems
+    }
+}
+
+fn keep(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], data: impl FnOnce() -> Payload) -> bool {
     match file.ranks.get() {
         Some(r) if r.comm.rank() != 0 => {
             if runs.iter().any(|r| r.1 > 0) {
-                r.kept.lock().push(Fragment { obj, runs: runs.to_vec(), data: data.to_vec() });
+                r.kept.lock().push(Fragment { obj, runs: runs.to_vec(), data: data() });
             }
             true
         }
@@ -177,23 +204,27 @@ pub fn keep_for_rank0(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], data: &[
     }
 }
 
-/// Variable-length elements point into a rank's own heap blocks: a rank other than 0 cannot
-/// hand them on at the flush, so such a write fails there with an error.
-pub fn may_write_vlen(file: &OpenFile) -> Result<()> {
-    match file.ranks.get() {
-        Some(r) if r.comm.rank() != 0 => bail!(
-            Area::Dataset,
-            "rank {} of {} cannot write variable-length data to {:?}: in a file several ranks write, only rank 0 writes variable-length data",
-            r.comm.rank(),
-            r.comm.size(),
-            file.name
-        ),
-        _ => Ok(()),
-    }
-}
-
 /// This rank's kept writes to `obj` over `out`, the packed elements of `runs` just read.
 pub fn overlay(file: &OpenFile, obj: ObjId, es: usize, runs: &[(u64, u64)], out: &mut [u8]) {
+    overlay_with(file, obj, runs, |p, dst, src, n| {
+        if let Payload::Fixed(data) = p {
+            out[dst as usize * es..(dst + n) as usize * es].copy_from_slice(&data[src as usize * es..(src + n) as usize * es]);
+        }
+    });
+}
+
+/// `overlay` for variable-length elements (`out`: one encoding per element of `runs`).
+pub fn overlay_vlen(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], out: &mut [Vec<u8>]) {
+    overlay_with(file, obj, runs, |p, dst, src, n| {
+        if let Payload::Vlen(elems) = p {
+            out[dst as usize..(dst + n) as usize].clone_from_slice(&elems[src as usize..(src + n) as usize]);
+        }
+    });
+}
+
+/// Calls `put(payload, first element in the read, first element in the payload, count)` for
+/// every piece of this rank's kept writes to `obj` that `runs` cover, oldest write first.
+fn overlay_with(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], mut put: impl FnMut(&Payload, u64, u64, u64)) {
     let Some(r) = file.ranks.get() else { return };
     let kept = r.kept.lock();
     if !kept.iter().any(|f| f.obj == obj) {
@@ -217,9 +248,7 @@ pub fn overlay(file: &OpenFile, obj: ObjId, es: usize, runs: &[(u64, u64)], out:
                 let (rs, rl, roff) = read[i];
                 let (lo, hi) = (fs.max(rs), fe.min(rs + rl));
                 if lo < hi {
-                    let src = ((foff + lo - fs) as usize * es)..((foff + hi - fs) as usize * es);
-                    let dst = ((roff + lo - rs) as usize * es)..((roff + hi - rs) as usize * es);
-                    out[dst].copy_from_slice(&f.data[src]);
+                    put(&f.data, roff + lo - rs, foff + lo - fs, hi - lo);
                 }
                 i += 1;
             }
@@ -228,17 +257,34 @@ pub fn overlay(file: &OpenFile, obj: ObjId, es: usize, runs: &[(u64, u64)], out:
     }
 }
 
+const FIXED: u64 = 0;
+const VLEN: u64 = 1;
+
 fn encode(kept: &[Fragment]) -> Vec<u8> {
     let mut b = Vec::new();
+    let word = |b: &mut Vec<u8>, w: u64| b.extend_from_slice(&w.to_le_bytes());
     for f in kept {
-        b.extend_from_slice(&f.obj.to_le_bytes());
-        b.extend_from_slice(&(f.runs.len() as u64).to_le_bytes());
+        word(&mut b, f.obj);
+        word(&mut b, f.runs.len() as u64);
         for &(s, n) in &f.runs {
-            b.extend_from_slice(&s.to_le_bytes());
-            b.extend_from_slice(&n.to_le_bytes());
+            word(&mut b, s);
+            word(&mut b, n);
         }
-        b.extend_from_slice(&(f.data.len() as u64).to_le_bytes());
-        b.extend_from_slice(&f.data);
+        match &f.data {
+            Payload::Fixed(data) => {
+                word(&mut b, FIXED);
+                word(&mut b, data.len() as u64);
+                b.extend_from_slice(data);
+            }
+            Payload::Vlen(elems) => {
+                word(&mut b, VLEN);
+                word(&mut b, elems.len() as u64);
+                for e in elems {
+                    word(&mut b, e.len() as u64);
+                    b.extend_from_slice(e);
+                }
+            }
+        }
     }
     b
 }
@@ -248,6 +294,15 @@ fn decode(mut b: &[u8]) -> Result<Vec<Fragment>> {
         let Some((w, rest)) = b.split_first_chunk::<8>() else { bail!(Area::File, "truncated message") };
         *b = rest;
         Ok(u64::from_le_bytes(*w))
+    }
+    fn bytes(b: &mut &[u8]) -> Result<Vec<u8>> {
+        let len = word(b)? as usize;
+        if len > b.len() {
+            bail!(Area::File, "truncated message");
+        }
+        let (data, rest) = b.split_at(len);
+        *b = rest;
+        Ok(data.to_vec())
     }
     let mut out = Vec::new();
     while !b.is_empty() {
@@ -260,13 +315,18 @@ fn decode(mut b: &[u8]) -> Result<Vec<Fragment>> {
         for _ in 0..n {
             runs.push((word(&mut b)?, word(&mut b)?));
         }
-        let len = word(&mut b)? as usize;
-        if len > b.len() {
-            bail!(Area::File, "truncated message");
-        }
-        let (data, rest) = b.split_at(len);
-        b = rest;
-        out.push(Fragment { obj, runs, data: data.to_vec() });
+        let data = match word(&mut b)? {
+            FIXED => Payload::Fixed(bytes(&mut b)?),
+            VLEN => {
+                let n = word(&mut b)? as usize;
+                if n > b.len() / 8 {
+                    bail!(Area::File, "truncated message");
+                }
+                Payload::Vlen((0..n).map(|_| bytes(&mut b)).collect::<Result<_>>()?)
+            }
+            k => bail!(Area::File, "unknown kind {k} of kept write"),
+        };
+        out.push(Fragment { obj, runs, data });
     }
     Ok(out)
 }
@@ -278,13 +338,16 @@ mod tests {
     #[test]
     fn fragments_survive_the_wire() {
         let kept = vec![
-            Fragment { obj: 7, runs: vec![(0, 2), (10, 1)], data: vec![1, 2, 3, 4, 5, 6] },
-            Fragment { obj: 9, runs: vec![], data: vec![] },
+            Fragment { obj: 7, runs: vec![(0, 2), (10, 1)], data: Payload::Fixed(vec![1, 2, 3, 4, 5, 6]) },
+            Fragment { obj: 9, runs: vec![], data: Payload::Fixed(vec![]) },
+            Fragment { obj: 3, runs: vec![(4, 2)], data: Payload::Vlen(vec![b"ab".to_vec(), vec![]]) },
         ];
         let back = decode(&encode(&kept)).unwrap();
-        assert_eq!(back.len(), 2);
-        assert_eq!((back[0].obj, back[0].runs.clone(), back[0].data.clone()), (7, vec![(0, 2), (10, 1)], vec![1, 2, 3, 4, 5, 6]));
+        assert_eq!(back.len(), 3);
+        assert_eq!((back[0].obj, back[0].runs.clone(), back[0].data.clone()), (7, vec![(0, 2), (10, 1)], Payload::Fixed(vec![1, 2, 3, 4, 5, 6])));
         assert_eq!((back[1].obj, back[1].runs.len()), (9, 0));
+        assert_eq!((back[2].obj, back[2].runs.clone(), back[2].data.clone()), (3, vec![(4, 2)], Payload::Vlen(vec![b"ab".to_vec(), vec![]])));
         assert!(decode(&encode(&kept)[..20]).is_err());
+        assert!(decode(&encode(&kept)[..encode(&kept).len() - 1]).is_err());
     }
 }
