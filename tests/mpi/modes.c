@@ -18,7 +18,10 @@
  *                       independently by each rank is visible to every rank after the flush,
  *                       a collective write (one rank selecting nothing) is visible to every
  *                       rank right after it (no flush, no close), and a collective read with
- *                       a rank selecting nothing works */
+ *                       a rank selecting nothing works
+ *   modes reopen FILE   (one process) opens the file for writing with a serial access list
+ *                       and adds a group: not refused, so no lease or lock of an earlier
+ *                       job's ranks is left */
 #include <hdf5.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -302,6 +305,19 @@ static void mode_xfer(const char *path) {
     H5Pclose(indep), H5Pclose(coll), H5Pclose(fapl);
 }
 
+/* ---- reopen ------------------------------------------------------------------------------ */
+
+static void mode_reopen(const char *path) {
+    hid_t file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    EXPECT(file >= 0, "open %s for writing", path);
+    if (file < 0)
+        return;
+    hid_t g = H5Gcreate2(file, "reopened", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    EXPECT(g >= 0, "create a group");
+    H5Gclose(g);
+    EXPECT(H5Fclose(file) >= 0, "close");
+}
+
 int main(int argc, char **argv) {
     int provided;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
@@ -309,7 +325,7 @@ int main(int argc, char **argv) {
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);
     if (argc != 3) {
         if (rank == 0)
-            fprintf(stderr, "usage: modes vlen|alone|xfer FILE\n");
+            fprintf(stderr, "usage: modes vlen|alone|xfer|reopen FILE\n");
         MPI_Abort(MPI_COMM_WORLD, 2);
     }
     if (strcmp(argv[1], "vlen") == 0)
@@ -318,6 +334,8 @@ int main(int argc, char **argv) {
         mode_alone(argv[2]);
     else if (strcmp(argv[1], "xfer") == 0)
         mode_xfer(argv[2]);
+    else if (strcmp(argv[1], "reopen") == 0)
+        mode_reopen(argv[2]);
     else
         MPI_Abort(MPI_COMM_WORLD, 2);
     int all = 0;
