@@ -14,11 +14,19 @@
 //! promises. Writes racing on the same elements from different ranks between two flushes have
 //! no defined order, as in MPI-IO.
 //!
-//! `H5Dclose` is collective too, and natively a rank sees what another wrote to a dataset once
-//! both closed it and met at a barrier (parallel HDF5 allocates chunks at creation and MPI-IO
-//! writes them in place). So a dataset's close is a smaller flush: rank 0 applies the others'
-//! writes to that dataset and stores its chunks, and every rank takes up rank 0's chunk index
-//! of the dataset (not yet committed: a killed job leaves the last flushed state).
+//! Natively a rank sees what another wrote to a dataset once the writer closed it and both
+//! met at a barrier (parallel HDF5 allocates chunks at creation and MPI-IO writes them in
+//! place), but `H5Dclose` is collective only when it closes the file's last identifier: one
+//! rank may open and close a dataset alone. So a dataset's close waits for no other rank;
+//! each rank publishes there in the store, as objects of its own, what others need to see its
+//! writes (`Published`): a rank other than 0 its kept writes to the dataset not yet published,
+//! rank 0 the dataset's chunk index (its writes are stored chunks already). A rank opening
+//! the dataset reads what the others published since (a request per rank) and reads it over
+//! the stored chunks, in the order rank 0 will apply it, until the next flush makes it part of
+//! the file; the flush then removes the published objects. A collective `H5Dwrite`, which every
+//! rank makes, is a smaller flush instead: rank 0 applies the others' writes to that dataset
+//! and stores its chunks, and every rank takes up rank 0's chunk index of the dataset (not yet
+//! committed: a killed job leaves the last flushed state).
 use super::dataio;
 use super::namespace::FileMeta;
 use super::objects::ObjKind;
@@ -33,14 +41,18 @@ pub struct Ranks {
     pub comm: Comm,
     /// This rank's raw data writes since the last flush (ranks other than 0).
     kept: Mutex<Vec<Fragment>>,
+    published: Mutex<Published>,
 }
 
 /// One kept write: `runs` of (first element, count) in the dataset's row-major order and
 /// their elements.
+#[derive(Clone)]
 struct Fragment {
     obj: ObjId,
     runs: Vec<(u64, u64)>,
     data: Payload,
+    /// Already in the store for the other ranks (`publish`).
+    published: bool,
 }
 
 /// A kept write's elements: packed fixed-size ones, or variable-length ones each in its
@@ -52,9 +64,59 @@ enum Payload {
     Vlen(Vec<Vec<u8>>),
 }
 
+/// What ranks published at dataset closes since the last flush. Each published object is a
+/// chunk object of the dataset under a key no chunk has (`pub_key`): first coordinate
+/// `u64::MAX`, then the job's session (rank 0's pick at the open, so a killed job's leftovers
+/// never count), the flush epoch, the dataset's generation (collective syncs of it in this
+/// epoch: what was published before one is in rank 0's chunks), the publishing rank and its
+/// sequence number. Rank 0 publishes the dataset's chunk index, the others their writes.
+#[derive(Default)]
+struct Published {
+    session: u64,
+    epoch: u64,
+    generation: std::collections::HashMap<ObjId, u64>,
+    /// The sequence number of this rank's next publication for each dataset.
+    next: std::collections::HashMap<ObjId, u64>,
+    /// Rank 0: datasets written since their last publication.
+    dirty: std::collections::HashSet<ObjId>,
+    /// This rank's published objects, removed after the flush.
+    mine: Vec<crate::backend::ChunkKey>,
+    /// For each dataset and other rank: the next sequence number to look for.
+    seen: std::collections::HashMap<(ObjId, usize), u64>,
+    /// Other ranks' published writes (ranks other than 0), by dataset, in rank order.
+    foreign: std::collections::HashMap<ObjId, std::collections::BTreeMap<usize, Vec<Fragment>>>,
+}
+
+const PUB_MARK: u64 = u64::MAX;
+
+impl Published {
+    fn key(&self, obj: ObjId, rank: usize, seq: u64) -> crate::backend::ChunkKey {
+        let generation = self.generation.get(&obj).copied().unwrap_or(0);
+        crate::backend::ChunkKey { obj, coords: vec![PUB_MARK, self.session, self.epoch, generation, rank as u64, seq], version: 0 }
+    }
+
+    /// Forgets what was published about `obj` (a collective point made it rank 0's).
+    fn settle(&mut self, obj: ObjId) {
+        *self.generation.entry(obj).or_default() += 1;
+        self.next.remove(&obj);
+        self.dirty.remove(&obj);
+        self.foreign.remove(&obj);
+        self.seen.retain(|k, _| k.0 != obj);
+    }
+}
+
 impl Ranks {
-    pub fn new(comm: Comm) -> Ranks {
-        Ranks { comm, kept: Mutex::new(Vec::new()) }
+    /// Collective (every rank of `comm` calls it, right after the file's open or create).
+    pub fn join(comm: Comm) -> Result<Ranks> {
+        let mut session = if comm.rank() == 0 {
+            let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+            (t ^ ((std::process::id() as u64) << 32)).to_le_bytes()
+        } else {
+            [0u8; 8]
+        };
+        comm.bcast(&mut session, 0)?;
+        let published = Published { session: u64::from_le_bytes(session), ..Default::default() };
+        Ok(Ranks { comm, kept: Mutex::new(Vec::new()), published: Mutex::new(published) })
     }
 }
 
@@ -72,11 +134,28 @@ pub fn flush(file: &OpenFile, ranks: &Ranks) -> Result<()> {
     comm.agree(committed)?;
     // Only once rank 0 has committed them: a flush that failed keeps them for the next one.
     ranks.kept.lock().clear();
+    end_epoch(file, ranks);
     let loaded = if lead { Ok(()) } else { take_up_commit(file) };
     comm.agree(loaded)
 }
 
-/// A dataset's synchronisation point (its close, a collective write: see above).
+/// After a flush every rank made: what was published is in the file; its objects go.
+fn end_epoch(file: &OpenFile, ranks: &Ranks) {
+    let mine = {
+        let mut p = ranks.published.lock();
+        let session = p.session;
+        let mine = std::mem::take(&mut p.mine);
+        *p = Published { session, epoch: p.epoch + 1, ..Default::default() };
+        mine
+    };
+    if !mine.is_empty() {
+        if let Err(e) = file.backend.delete_chunks(&file.key, &mine) {
+            log::warn!("{:?}: could not remove {} objects published before the flush: {}", file.name, mine.len(), e.msg);
+        }
+    }
+}
+
+/// A collective write's synchronisation point of a dataset (see above).
 pub fn sync_dataset(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<()> {
     let comm = &ranks.comm;
     let lead = comm.rank() == 0;
@@ -90,7 +169,7 @@ pub fn sync_dataset(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<()> {
     };
     let gathered = comm.agree(comm.gather_bytes(&mine, 0))?;
     let published = match gathered {
-        Some(all) if lead => publish(file, obj, &all),
+        Some(all) if lead => apply_and_store(file, obj, &all),
         _ => Ok(Vec::new()),
     };
     let mut bytes = comm.agree(published)?;
@@ -99,12 +178,79 @@ pub fn sync_dataset(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<()> {
     bytes.resize(u64::from_le_bytes(len) as usize, 0);
     comm.bcast(&mut bytes, 0)?;
     let taken = if lead { Ok(()) } else { take_up_dataset(file, obj, &bytes) };
+    ranks.published.lock().settle(obj);
     comm.agree(taken)
 }
 
-/// Rank 0's part of a dataset's close: the others' writes applied and every chunk stored;
+/// This rank's part of a dataset's close (see above): no other rank waits for it.
+pub fn publish(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<()> {
+    let me = ranks.comm.rank();
+    let bytes = if me == 0 {
+        if !ranks.published.lock().dirty.remove(&obj) {
+            return Ok(());
+        }
+        let m = file.meta.read();
+        match &m.obj(obj)?.kind {
+            ObjKind::Dataset(d) => serde_json::to_vec(&d.chunks).map_err(|e| crate::error::VolError::new(Area::Dataset, format!("encode the chunk index of {obj}: {e}")))?,
+            _ => bail!(Area::Dataset, "object {obj} is not a dataset"),
+        }
+    } else {
+        let mut kept = ranks.kept.lock();
+        let fresh: Vec<Fragment> = kept.iter().filter(|f| f.obj == obj && !f.published).cloned().collect();
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        for f in kept.iter_mut().filter(|f| f.obj == obj) {
+            f.published = true;
+        }
+        encode(&fresh)
+    };
+    let key = {
+        let mut p = ranks.published.lock();
+        let seq = p.next.entry(obj).or_default();
+        let n = *seq;
+        *seq += 1;
+        let key = p.key(obj, me, n);
+        p.mine.push(key.clone());
+        key
+    };
+    file.backend.write_chunks(&file.key, vec![(key, bytes.into())])
+}
+
+/// At a dataset's open: what the other ranks published about it since this rank last looked
+/// (rank 0's chunk index taken up, the others' writes kept for reads).
+pub fn take_up_published(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<()> {
+    let me = ranks.comm.rank();
+    for rank in (0..ranks.comm.size()).filter(|&r| r != me) {
+        loop {
+            let (key, seq) = {
+                let p = ranks.published.lock();
+                let seq = p.seen.get(&(obj, rank)).copied().unwrap_or(0);
+                (p.key(obj, rank, seq), seq)
+            };
+            let Some(bytes) = file.backend.read_chunks(&file.key, std::slice::from_ref(&key))?.pop().flatten() else { break };
+            if rank == 0 {
+                let chunks: std::collections::BTreeMap<String, u64> =
+                    serde_json::from_slice(&bytes).map_err(|e| crate::error::VolError::new(Area::Dataset, format!("rank 0's chunk index of dataset {obj}: {e}")))?;
+                let mut m = file.meta.write();
+                if let ObjKind::Dataset(d) = &mut m.obj_mut(obj)?.kind {
+                    forget_cached(file, obj, d);
+                    d.chunks = chunks;
+                    forget_cached(file, obj, d);
+                }
+            } else {
+                let frags = decode(&bytes).map_err(|e| crate::error::VolError::new(Area::Dataset, format!("the writes rank {rank} published: {}", e.msg)))?;
+                ranks.published.lock().foreign.entry(obj).or_default().entry(rank).or_default().extend(frags);
+            }
+            ranks.published.lock().seen.insert((obj, rank), seq + 1);
+        }
+    }
+    Ok(())
+}
+
+/// Rank 0's part of `sync_dataset`: the others' writes applied and every chunk stored;
 /// answers the dataset's record as rank 0 now has it.
-fn publish(file: &OpenFile, obj: ObjId, all: &[Vec<u8>]) -> Result<Vec<u8>> {
+fn apply_and_store(file: &OpenFile, obj: ObjId, all: &[Vec<u8>]) -> Result<Vec<u8>> {
     apply(file, all)?;
     super::write_back::write_back(file, Some(obj))?;
     let m = file.meta.read();
@@ -196,11 +342,15 @@ fn keep(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], data: impl FnOnce() ->
     match file.ranks.get() {
         Some(r) if r.comm.rank() != 0 => {
             if runs.iter().any(|r| r.1 > 0) {
-                r.kept.lock().push(Fragment { obj, runs: runs.to_vec(), data: data() });
+                r.kept.lock().push(Fragment { obj, runs: runs.to_vec(), data: data(), published: false });
             }
             true
         }
-        _ => false,
+        Some(r) => {
+            r.published.lock().dirty.insert(obj);
+            false
+        }
+        None => false,
     }
 }
 
@@ -227,8 +377,21 @@ pub fn overlay_vlen(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], out: &mut 
 fn overlay_with(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], mut put: impl FnMut(&Payload, u64, u64, u64)) {
     let Some(r) = file.ranks.get() else { return };
     let kept = r.kept.lock();
-    if !kept.iter().any(|f| f.obj == obj) {
+    let published = r.published.lock();
+    let foreign = published.foreign.get(&obj);
+    let mine = kept.iter().filter(|f| f.obj == obj);
+    if mine.clone().next().is_none() && foreign.is_none() {
         return;
+    }
+    // In the order rank 0 will apply them: by rank, each rank's oldest first.
+    let me = r.comm.rank();
+    let mut ordered: Vec<&Fragment> = Vec::new();
+    for rank in 1..r.comm.size() {
+        if rank == me {
+            ordered.extend(mine.clone());
+        } else if let Some(f) = foreign.and_then(|f| f.get(&rank)) {
+            ordered.extend(f.iter());
+        }
     }
     // The read's runs sorted by first element, with where each starts in `out`.
     let mut read: Vec<(u64, u64, u64)> = Vec::with_capacity(runs.len());
@@ -238,7 +401,7 @@ fn overlay_with(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], mut put: impl 
         off += n;
     }
     read.sort_unstable_by_key(|r| r.0);
-    for f in kept.iter().filter(|f| f.obj == obj) {
+    for f in ordered {
         let mut foff = 0u64;
         for &(fs, fl) in &f.runs {
             let fe = fs + fl;
@@ -326,7 +489,7 @@ fn decode(mut b: &[u8]) -> Result<Vec<Fragment>> {
             }
             k => bail!(Area::File, "unknown kind {k} of kept write"),
         };
-        out.push(Fragment { obj, runs, data });
+        out.push(Fragment { obj, runs, data, published: false });
     }
     Ok(out)
 }
@@ -338,9 +501,9 @@ mod tests {
     #[test]
     fn fragments_survive_the_wire() {
         let kept = vec![
-            Fragment { obj: 7, runs: vec![(0, 2), (10, 1)], data: Payload::Fixed(vec![1, 2, 3, 4, 5, 6]) },
-            Fragment { obj: 9, runs: vec![], data: Payload::Fixed(vec![]) },
-            Fragment { obj: 3, runs: vec![(4, 2)], data: Payload::Vlen(vec![b"ab".to_vec(), vec![]]) },
+            Fragment { obj: 7, runs: vec![(0, 2), (10, 1)], data: Payload::Fixed(vec![1, 2, 3, 4, 5, 6]), published: false },
+            Fragment { obj: 9, runs: vec![], data: Payload::Fixed(vec![]), published: true },
+            Fragment { obj: 3, runs: vec![(4, 2)], data: Payload::Vlen(vec![b"ab".to_vec(), vec![]]), published: false },
         ];
         let back = decode(&encode(&kept)).unwrap();
         assert_eq!(back.len(), 3);

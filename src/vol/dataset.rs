@@ -187,6 +187,9 @@ pub unsafe extern "C" fn create(
             let committed = d.committed_type;
             let t = create_linked(h, loc, name, lcpl, ObjKind::Dataset(Box::new(d)), dcpl)?;
             super::committed::hold(&t.file, committed)?;
+            if let Some(r) = t.file.ranks.get() {
+                crate::model::ranks::take_up_published(&t.file, r, t.obj)?;
+            }
             let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable && !t.readonly, t.path).with_known_type(dtype, vlen)?;
             n.apl = keep_dapl(dapl)?;
             ensure_cache(&n, &dataset_of(&n)?);
@@ -215,6 +218,9 @@ pub unsafe extern "C" fn open(
                 ObjKind::Dataset(d) => (d.dtype.clone(), d.vlen),
                 _ => bail!(Area::Dataset, "{name:?} is not a dataset"),
             };
+            if let Some(r) = t.file.ranks.get() {
+                crate::model::ranks::take_up_published(&t.file, r, t.obj)?;
+            }
             let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable && !t.readonly, t.path).with_known_type(dtype, vlen)?;
             n.apl = keep_dapl(dapl)?;
             ensure_cache(&n, &dataset_of(&n)?);

@@ -25,7 +25,7 @@ pub unsafe extern "C" fn create(name: *const c_char, flags: c_uint, fcpl: hid_t,
         let follower = comm.as_ref().is_some_and(|c| c.rank() != 0);
         let f = super::collective::agreed(comm.as_ref(), || create_here(name, flags, fcpl, fapl, follower))?;
         if let Some(c) = comm {
-            let _ = f.ranks.set(crate::model::ranks::Ranks::new(c));
+            let _ = f.ranks.set(crate::model::ranks::Ranks::join(c)?);
         }
         let root = f.meta.read().root();
         let mut h = Handle::new(f, Kind::File, root, true, "/".into());
@@ -122,7 +122,7 @@ pub unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, _
         // Readers make no collective calls of rustvol's after the open: each reads the
         // committed state by itself.
         if let Some(c) = comm.filter(|_| flags & H5F_ACC_RDWR != 0) {
-            let _ = f.ranks.set(crate::model::ranks::Ranks::new(c));
+            let _ = f.ranks.set(crate::model::ranks::Ranks::join(c)?);
         }
         let root = f.meta.read().root();
         let mut h = Handle::new(f, Kind::File, root, flags & H5F_ACC_RDWR != 0, "/".into());

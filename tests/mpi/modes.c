@@ -7,10 +7,13 @@
  *                       each rank reads its own slab back before any flush; after H5Dclose and
  *                       a barrier every rank reads all of one dataset back, after H5Fflush and a
  *                       barrier all of the other, then both after reopening the file
- *   modes alone FILE    every rank writes its slab of a dataset; then rank 0 alone opens,
- *                       reads and closes it and another dataset (independent H5Dopen/H5Dclose,
- *                       which HDF5 allows for objects not modified) while the others wait at
- *                       a barrier; the file then closes on every rank and reads back whole
+ *   modes alone FILE    every rank writes its slab of two datasets; then rank 0 alone opens,
+ *                       reads and closes them (independent H5Dopen/H5Dclose, which HDF5 allows
+ *                       for objects whose metadata do not change) while the others wait at a
+ *                       barrier; then rank 0 alone, and the last rank alone, open a dataset,
+ *                       write their slab anew and close it, and after a barrier every rank
+ *                       opening it sees those writes; the file then closes on every rank and
+ *                       reads back whole
  *   modes xfer FILE     independent and collective transfer lists (H5Pset_dxpl_mpio) for
  *                       writes and reads of one dataset, and collective metadata reads and
  *                       writes in the file access list (H5Pset_all_coll_metadata_ops,
@@ -224,12 +227,46 @@ static void mode_alone(const char *path) {
     EXPECT(d >= 0, "open a");
     read_all(d, H5P_DEFAULT, 0, 0, "after rank 0's lone opens");
     EXPECT(H5Dclose(d) >= 0, "close a");
+    /* Rank 0 and the last rank, each alone, open a dataset, write their slab anew and close
+     * it; after a barrier every rank opening it sees both. */
+    int last = nranks - 1;
+    for (int w = 0; w < 2; w++) {
+        MPI_Barrier(MPI_COMM_WORLD);
+        if (rank == (w ? last : 0)) {
+            d = H5Dopen2(file, w ? "b" : "a", H5P_DEFAULT);
+            EXPECT(d >= 0, "open alone to write");
+            write_mine(d, H5P_DEFAULT, 500, 0);
+            EXPECT(H5Dclose(d) >= 0, "close alone after writing");
+        }
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    for (int w = 0; w < 2; w++) {
+        int writer = w ? last : 0;
+        long n = (long)nranks * PER, wrong = 0;
+        int *buf = calloc((size_t)n, sizeof *buf);
+        d = H5Dopen2(file, w ? "b" : "a", H5P_DEFAULT);
+        EXPECT(d >= 0 && H5Dread(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0, "read after the lone writes");
+        for (long i = 0; i < n; i++)
+            wrong += buf[i] != (int)(1 + i + (i / PER == writer ? 500 : 0));
+        EXPECT(wrong == 0, "%ld of %ld elements wrong after rank %d wrote alone", wrong, n, writer);
+        free(buf);
+        H5Dclose(d);
+    }
     EXPECT(H5Fclose(file) >= 0, "close the file");
     file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
     EXPECT(file >= 0, "reopen the file");
-    d = H5Dopen2(file, "b", H5P_DEFAULT);
-    read_all(d, H5P_DEFAULT, 0, 0, "after reopening");
-    H5Dclose(d);
+    for (int w = 0; w < 2; w++) {
+        int writer = w ? nranks - 1 : 0;
+        long n = (long)nranks * PER, wrong = 0;
+        int *buf = calloc((size_t)n, sizeof *buf);
+        d = H5Dopen2(file, w ? "b" : "a", H5P_DEFAULT);
+        EXPECT(d >= 0 && H5Dread(d, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0, "read after reopening");
+        for (long i = 0; i < n; i++)
+            wrong += buf[i] != (int)(1 + i + (i / PER == writer ? 500 : 0));
+        EXPECT(wrong == 0, "%ld of %ld elements wrong after reopening", wrong, n);
+        free(buf);
+        H5Dclose(d);
+    }
     H5Fclose(file);
     H5Pclose(fapl);
 }

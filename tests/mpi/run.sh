@@ -21,8 +21,10 @@
 #     every element right on every rank; s3, daos: only rank 0 takes a lease (RUSTVOL_LOG=info
 #     names every lease taken), and a writer opening the file afterwards is not refused;
 #  4. tests/mpi/modes.c at 2 and 4 ranks: variable-length strings and sequences written by
-#     every rank (vlen), independent and collective transfer lists and collective metadata
-#     operations (xfer): every element right on every rank;
+#     every rank (vlen); datasets opened, read, written and closed by one rank alone while
+#     the others wait, seen by every rank after a barrier (alone); independent and collective
+#     transfer lists and collective metadata operations (xfer): every element right on every
+#     rank, nothing waiting for RUSTVOL_MPI_TIMEOUT;
 #  5. HDF5's h5_api_test_parallel at 2 and 4 ranks: the run ends (no hang, rustvol's own
 #     collective waits bounded by RUSTVOL_MPI_TIMEOUT) with native's counts (30 of 34 pass,
 #     4 skipped, none fail).
@@ -191,8 +193,8 @@ for np in 2 4; do
   fi
 done
 
-# --- 4. variable-length data, transfer modes ---------------------------------------------------
-for mode in vlen xfer; do
+# --- 4. variable-length data, lone opens, transfer modes ---------------------------------------------------
+for mode in vlen alone xfer; do
   for np in 2 4; do
     run "$mode$np" "$np" "$MODES" "$mode" "$mode$np.h5"
     check "modes $mode at $np ranks: every check right on every rank ($(verdict "$mode$np"), exit $RC)" [ "$RC" -eq 0 ]
