@@ -22,6 +22,11 @@
  *                       a collective write (one rank selecting nothing) is visible to every
  *                       rank right after it (no flush, no close), and a collective read with
  *                       a rank selecting nothing works
+ *   modes stray FILE    rank 0 alone calls H5Fflush (collective) on a file every rank writes,
+ *                       with RUSTVOL_MPI_TIMEOUT short: the flush fails on rank 0 within a few
+ *                       timeouts, naming it, instead of hanging; every rank then closes the
+ *                       file (errors expected) and the program ends; the file as last
+ *                       committed (its dataset, before the stray flush) reads back afterwards
  *   modes reopen FILE   (one process) opens the file for writing with a serial access list
  *                       and adds a group: not refused, so no lease or lock of an earlier
  *                       job's ranks is left */
@@ -342,6 +347,43 @@ static void mode_xfer(const char *path) {
     H5Pclose(indep), H5Pclose(coll), H5Pclose(fapl);
 }
 
+/* ---- stray ------------------------------------------------------------------------------- */
+
+static void mode_stray(const char *path) {
+    hid_t fapl = fapl_world(0);
+    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    EXPECT(file >= 0, "create the file");
+    hid_t d = make_dataset(file, "d", 3);
+    write_mine(d, H5P_DEFAULT, 0, 0);
+    EXPECT(H5Dclose(d) >= 0, "close d");
+    EXPECT(H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0, "the collective flush");
+    if (rank == 0) {
+        double t0 = MPI_Wtime();
+        herr_t rc;
+        H5E_BEGIN_TRY { rc = H5Fflush(file, H5F_SCOPE_GLOBAL); }
+        H5E_END_TRY
+        double took = MPI_Wtime() - t0;
+        EXPECT(rc < 0, "rank 0's lone H5Fflush failed");
+        EXPECT(took < 30.0, "rank 0's lone H5Fflush returned after %.1f s", took);
+        printf("stray: rank 0's lone H5Fflush %s after %.1f s\n", rc < 0 ? "failed" : "succeeded", took);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    H5E_BEGIN_TRY { H5Fclose(file); }
+    H5E_END_TRY
+    MPI_Barrier(MPI_COMM_WORLD);
+    /* What was committed before stays readable, in a new open. */
+    file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    EXPECT(file >= 0, "reopen the file");
+    d = H5Dopen2(file, "d", H5P_DEFAULT);
+    EXPECT(d >= 0, "open d");
+    if (d >= 0) {
+        read_all(d, H5P_DEFAULT, 0, 0, "after the stray flush");
+        H5Dclose(d);
+    }
+    H5Fclose(file);
+    H5Pclose(fapl);
+}
+
 /* ---- reopen ------------------------------------------------------------------------------ */
 
 static void mode_reopen(const char *path) {
@@ -362,7 +404,7 @@ int main(int argc, char **argv) {
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);
     if (argc != 3) {
         if (rank == 0)
-            fprintf(stderr, "usage: modes vlen|alone|xfer|reopen FILE\n");
+            fprintf(stderr, "usage: modes vlen|alone|xfer|stray|reopen FILE\n");
         MPI_Abort(MPI_COMM_WORLD, 2);
     }
     if (strcmp(argv[1], "vlen") == 0)
@@ -373,6 +415,8 @@ int main(int argc, char **argv) {
         mode_xfer(argv[2]);
     else if (strcmp(argv[1], "reopen") == 0)
         mode_reopen(argv[2]);
+    else if (strcmp(argv[1], "stray") == 0)
+        mode_stray(argv[2]);
     else
         MPI_Abort(MPI_COMM_WORLD, 2);
     int all = 0;

@@ -24,7 +24,8 @@
 #     every rank (vlen); datasets opened, read, written and closed by one rank alone while
 #     the others wait, seen by every rank after a barrier (alone); independent and collective
 #     transfer lists and collective metadata operations (xfer): every element right on every
-#     rank, nothing waiting for RUSTVOL_MPI_TIMEOUT;
+#     rank, nothing waiting for RUSTVOL_MPI_TIMEOUT; and rank 0 alone making a collective call
+#     (H5Fflush) gets an error after RUSTVOL_MPI_TIMEOUT instead of a hang (stray);
 #  5. HDF5's h5_api_test_parallel at 2 and 4 ranks: the run ends (no hang, rustvol's own
 #     collective waits bounded by RUSTVOL_MPI_TIMEOUT) with native's counts (30 of 34 pass,
 #     4 skipped, none fail).
@@ -200,6 +201,13 @@ for mode in vlen alone xfer; do
     check "modes $mode at $np ranks: every check right on every rank ($(verdict "$mode$np"), exit $RC)" [ "$RC" -eq 0 ]
     [ "$RC" -eq 0 ] || untagged "$mode$np" | grep -E "^rank [0-9]+: " | head -n 10
   done
+done
+
+# A collective call made by one rank alone: an error after RUSTVOL_MPI_TIMEOUT (2 s here), then
+# the program ends; natively the program would hang.
+for np in 2 4; do
+  RUSTVOL_MPI_TIMEOUT=2 run "stray$np" "$np" "$MODES" stray "stray$np.h5"
+  check "modes stray at $np ranks: rank 0's lone H5Fflush fails within the timeout, the program ends, the last commit reads back ($(untagged "stray$np" | grep -m1 '^stray:'); $(verdict "stray$np"), exit $RC)" [ "$RC" -eq 0 ]
 done
 
 # --- 5. HDF5's parallel API tests ---------------------------------------------------------------
