@@ -62,6 +62,9 @@ struct Fragment {
 enum Payload {
     Fixed(Vec<u8>),
     Vlen(Vec<Vec<u8>>),
+    /// Chunks (grid position, version) this rank wrote whole and stored itself, as versions
+    /// of its own write epoch (`store_owned`): rank 0 names them in the dataset's record.
+    Stored(Vec<(Vec<u64>, u64)>),
 }
 
 /// What ranks published at dataset closes since the last flush. Each published object is a
@@ -232,14 +235,39 @@ pub fn take_up_published(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<(
             if rank == 0 {
                 let chunks: std::collections::BTreeMap<String, u64> =
                     serde_json::from_slice(&bytes).map_err(|e| crate::error::VolError::new(Area::Dataset, format!("rank 0's chunk index of dataset {obj}: {e}")))?;
-                let mut m = file.meta.write();
-                if let ObjKind::Dataset(d) = &mut m.obj_mut(obj)?.kind {
-                    forget_cached(file, obj, d);
-                    d.chunks = chunks;
-                    forget_cached(file, obj, d);
+                {
+                    let mut m = file.meta.write();
+                    if let ObjKind::Dataset(d) = &mut m.obj_mut(obj)?.kind {
+                        forget_cached(file, obj, d);
+                        d.chunks = chunks;
+                        forget_cached(file, obj, d);
+                    }
+                }
+                // Chunks stored by ranks since, which rank 0 has not named yet, in rank order.
+                let stored: Vec<Vec<(Vec<u64>, u64)>> = {
+                    let kept = ranks.kept.lock();
+                    let p = ranks.published.lock();
+                    let foreign = p.foreign.get(&obj);
+                    let mut all = Vec::new();
+                    for q in 1..ranks.comm.size() {
+                        let frags: Vec<&Fragment> = if q == me { kept.iter().filter(|f| f.obj == obj).collect() } else { foreign.and_then(|f| f.get(&q)).map(|v| v.iter().collect()).unwrap_or_default() };
+                        all.extend(frags.into_iter().filter_map(|f| match &f.data {
+                            Payload::Stored(s) => Some(s.clone()),
+                            _ => None,
+                        }));
+                    }
+                    all
+                };
+                for s in stored {
+                    name_stored(file, obj, &s, false)?;
                 }
             } else {
                 let frags = decode(&bytes).map_err(|e| crate::error::VolError::new(Area::Dataset, format!("the writes rank {rank} published: {}", e.msg)))?;
+                for f in &frags {
+                    if let Payload::Stored(s) = &f.data {
+                        name_stored(file, obj, s, false)?;
+                    }
+                }
                 ranks.published.lock().foreign.entry(obj).or_default().entry(rank).or_default().extend(frags);
             }
             ranks.published.lock().seen.insert((obj, rank), seq + 1);
@@ -296,10 +324,21 @@ fn apply(file: &OpenFile, all: &[Vec<u8>]) -> Result<()> {
             match f.data {
                 Payload::Fixed(data) => dataio::write_fixed(file, f.obj, &d, &f.runs, &data)?,
                 Payload::Vlen(elems) => dataio::write_vlen(file, f.obj, &d, &f.runs, elems)?,
+                Payload::Stored(stored) => {
+                    name_stored(file, f.obj, &stored, true)?;
+                    ranks_dirty(file, f.obj);
+                }
             }
         }
     }
     Ok(())
+}
+
+/// Rank 0: the dataset's chunk index changed (published at its next close).
+fn ranks_dirty(file: &OpenFile, obj: ObjId) {
+    if let Some(r) = file.ranks.get() {
+        r.published.lock().dirty.insert(obj);
+    }
 }
 
 /// Replaces this rank's model by the one rank 0 committed, keeping what is this process's
@@ -317,14 +356,125 @@ fn take_up_commit(file: &OpenFile) -> Result<()> {
     }
     fresh.open = std::mem::take(&mut m.open);
     fresh.new_style_groups = m.new_style_groups;
-    fresh.write_epoch = fresh.write_epoch.max(m.write_epoch);
+    // Past every version this rank stored itself (`store_owned`): those are committed now,
+    // and a committed version is never written again.
+    fresh.write_epoch = fresh.write_epoch.max(m.write_epoch + 1);
     *m = fresh;
     Ok(())
 }
 
 /// On a rank other than 0, keeps a write for rank 0 (see above) and answers true.
-pub fn keep_for_rank0(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], data: &[u8]) -> bool {
-    keep(file, obj, runs, || Payload::Fixed(data.to_vec()))
+pub fn keep_for_rank0(file: &OpenFile, obj: ObjId, d: &super::objects::Dataset, runs: &[(u64, u64)], data: &[u8]) -> Result<bool> {
+    let Some(r) = file.ranks.get().filter(|r| r.comm.rank() != 0) else {
+        return Ok(keep(file, obj, runs, || Payload::Fixed(data.to_vec())));
+    };
+    // Chunks this write covers whole go to the store at once, so only the rest travels to
+    // rank 0. Not while an earlier kept write of this rank touches the dataset: rank 0 would
+    // apply that one after, over the whole chunk.
+    let earlier = r.kept.lock().iter().any(|f| f.obj == obj);
+    if !earlier && !d.vlen && !file.backend.keeps_chunks_in_process() {
+        if let Some((stored, rest_runs, rest)) = store_owned(file, obj, d, runs, data)? {
+            let mut kept = r.kept.lock();
+            if rest_runs.iter().any(|r| r.1 > 0) {
+                kept.push(Fragment { obj, runs: rest_runs, data: Payload::Fixed(rest), published: false });
+            }
+            kept.push(Fragment { obj, runs: Vec::new(), data: Payload::Stored(stored), published: false });
+            return Ok(true);
+        }
+    }
+    Ok(keep(file, obj, runs, || Payload::Fixed(data.to_vec())))
+}
+
+/// Stores the chunks of `obj` that the write of `data` to `runs` covers whole (edge chunks,
+/// which reach past the extent, never), as this rank's own versions; answers them and the
+/// write's other elements (runs and data), or `None` when it covers no chunk whole.
+fn store_owned(file: &OpenFile, obj: ObjId, d: &super::objects::Dataset, runs: &[(u64, u64)], data: &[u8]) -> Result<Option<StoredSplit>> {
+    let es = d.elem_size;
+    let g = dataio::geometry(d);
+    let per_chunk = g.chunk_elems();
+    let split = g.split(runs);
+    let (order, start) = split.by_chunk();
+    let mut whole = vec![false; split.chunks.len()];
+    for (c, w) in whole.iter_mut().enumerate() {
+        let mut ps: Vec<&super::chunks::Piece> = order[start[c]..start[c + 1]].iter().map(|&i| &split.pieces[i]).collect();
+        ps.sort_unstable_by_key(|p| p.chunk_off);
+        let mut next = 0u64;
+        let tiled = ps.iter().all(|p| {
+            let ok = p.chunk_off == next;
+            next = p.chunk_off + p.len;
+            ok
+        });
+        *w = tiled && next == per_chunk && g.outside(&split.chunks[c]).is_empty();
+    }
+    if !whole.iter().any(|&w| w) {
+        return Ok(None);
+    }
+    let mut chunks = Vec::new();
+    for (c, _) in whole.iter().enumerate().filter(|(_, &w)| w) {
+        let mut b = dataio::new_chunk(file, per_chunk as usize * es);
+        for &i in &order[start[c]..start[c + 1]] {
+            let p = &split.pieces[i];
+            b[p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es].copy_from_slice(&data[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es]);
+        }
+        chunks.push((split.chunks[c].clone(), b));
+    }
+    let coords: Vec<Vec<u64>> = chunks.iter().map(|(c, _)| c.clone()).collect();
+    dataio::store(file, obj, d, chunks)?;
+    let stored = {
+        let m = file.meta.read();
+        let ObjKind::Dataset(rec) = &m.obj(obj)?.kind else { bail!(Area::Dataset, "object {obj} is not a dataset") };
+        coords.into_iter().map(|c| rec.chunks.get(&super::objects::chunk_name(&c)).copied().map(|v| (c, v))).collect::<Option<Vec<_>>>()
+    };
+    let Some(stored) = stored else { bail!(Area::Dataset, "dataset {obj}: a chunk just stored is not in its record") };
+    // The other pieces, back in the order of the selection, with their places in the dataset:
+    // a piece lies within one run (a run's stretch inside one chunk).
+    let mut run_at = Vec::with_capacity(runs.len());
+    let mut off = 0u64;
+    for &(s, n) in runs {
+        run_at.push((off, s));
+        off += n;
+    }
+    let mut rest: Vec<&super::chunks::Piece> = split.pieces.iter().filter(|p| !whole[p.chunk]).collect();
+    rest.sort_unstable_by_key(|p| p.buf_off);
+    let mut rest_runs: Vec<(u64, u64)> = Vec::with_capacity(rest.len());
+    let mut rest_data = Vec::with_capacity(rest.iter().map(|p| p.len as usize * es).sum());
+    for p in rest {
+        let i = run_at.partition_point(|r| r.0 <= p.buf_off) - 1;
+        let first = run_at[i].1 + (p.buf_off - run_at[i].0);
+        match rest_runs.last_mut() {
+            Some(last) if last.0 + last.1 == first => last.1 += p.len,
+            _ => rest_runs.push((first, p.len)),
+        }
+        rest_data.extend_from_slice(&data[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es]);
+    }
+    Ok(Some((stored, rest_runs, rest_data)))
+}
+
+type StoredSplit = (Vec<(Vec<u64>, u64)>, Vec<(u64, u64)>, Vec<u8>);
+
+/// Rank 0, or a rank reading what another published: names `stored` chunk versions in the
+/// dataset's record (rank 0's own held chunks of the dataset stored first, so none of them
+/// later takes a chunk's place again). Rank 0 drops replaced versions at the next commit.
+fn name_stored(file: &OpenFile, obj: ObjId, stored: &[(Vec<u64>, u64)], lead: bool) -> Result<()> {
+    if lead {
+        super::write_back::write_back(file, Some(obj))?;
+    }
+    let mut m = file.meta.write();
+    let mut replaced = Vec::new();
+    if let ObjKind::Dataset(rec) = &mut m.obj_mut(obj)?.kind {
+        for (c, v) in stored {
+            if let Some(old) = rec.chunks.insert(super::objects::chunk_name(c), *v) {
+                if old != *v {
+                    replaced.push(crate::backend::ChunkKey { obj, coords: c.clone(), version: old });
+                }
+            }
+        }
+    }
+    file.read_cache.forget(replaced.iter());
+    if lead {
+        m.garbage.extend(replaced);
+    }
+    Ok(())
 }
 
 /// `keep_for_rank0` for variable-length elements; hands them back when this rank writes
@@ -422,6 +572,7 @@ fn overlay_with(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], mut put: impl 
 
 const FIXED: u64 = 0;
 const VLEN: u64 = 1;
+const STORED: u64 = 2;
 
 fn encode(kept: &[Fragment]) -> Vec<u8> {
     let mut b = Vec::new();
@@ -445,6 +596,17 @@ fn encode(kept: &[Fragment]) -> Vec<u8> {
                 for e in elems {
                     word(&mut b, e.len() as u64);
                     b.extend_from_slice(e);
+                }
+            }
+            Payload::Stored(stored) => {
+                word(&mut b, STORED);
+                word(&mut b, stored.len() as u64);
+                for (c, v) in stored {
+                    word(&mut b, c.len() as u64);
+                    for &x in c {
+                        word(&mut b, x);
+                    }
+                    word(&mut b, *v);
                 }
             }
         }
@@ -487,6 +649,22 @@ fn decode(mut b: &[u8]) -> Result<Vec<Fragment>> {
                 }
                 Payload::Vlen((0..n).map(|_| bytes(&mut b)).collect::<Result<_>>()?)
             }
+            STORED => {
+                let n = word(&mut b)? as usize;
+                if n > b.len() / 16 {
+                    bail!(Area::File, "truncated message");
+                }
+                let mut stored = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let dims = word(&mut b)? as usize;
+                    if dims > b.len() / 8 {
+                        bail!(Area::File, "truncated message");
+                    }
+                    let c = (0..dims).map(|_| word(&mut b)).collect::<Result<Vec<u64>>>()?;
+                    stored.push((c, word(&mut b)?));
+                }
+                Payload::Stored(stored)
+            }
             k => bail!(Area::File, "unknown kind {k} of kept write"),
         };
         out.push(Fragment { obj, runs, data, published: false });
@@ -504,9 +682,11 @@ mod tests {
             Fragment { obj: 7, runs: vec![(0, 2), (10, 1)], data: Payload::Fixed(vec![1, 2, 3, 4, 5, 6]), published: false },
             Fragment { obj: 9, runs: vec![], data: Payload::Fixed(vec![]), published: true },
             Fragment { obj: 3, runs: vec![(4, 2)], data: Payload::Vlen(vec![b"ab".to_vec(), vec![]]), published: false },
+            Fragment { obj: 5, runs: vec![], data: Payload::Stored(vec![(vec![1, 2], 77), (vec![3, 0], 78)]), published: false },
         ];
         let back = decode(&encode(&kept)).unwrap();
-        assert_eq!(back.len(), 3);
+        assert_eq!(back.len(), 4);
+        assert_eq!(back[3].data, Payload::Stored(vec![(vec![1, 2], 77), (vec![3, 0], 78)]));
         assert_eq!((back[0].obj, back[0].runs.clone(), back[0].data.clone()), (7, vec![(0, 2), (10, 1)], Payload::Fixed(vec![1, 2, 3, 4, 5, 6])));
         assert_eq!((back[1].obj, back[1].runs.len()), (9, 0));
         assert_eq!((back[2].obj, back[2].runs.clone(), back[2].data.clone()), (3, vec![(4, 2)], Payload::Vlen(vec![b"ab".to_vec(), vec![]])));
