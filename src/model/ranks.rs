@@ -470,6 +470,13 @@ fn name_stored(file: &OpenFile, obj: ObjId, stored: &[(Vec<u64>, u64)], lead: bo
             }
         }
     }
+    // Versions are named by write epoch, each opener's salted differently, and a version of
+    // the current epoch is changed in place: once another rank's version is named here, this
+    // rank's epoch moves past it, so it is never this rank's to change (committed, it must
+    // never change at all).
+    if let Some(top) = stored.iter().map(|(_, v)| *v).max() {
+        m.write_epoch = m.write_epoch.max(top + 1);
+    }
     file.read_cache.forget(replaced.iter());
     if lead {
         m.garbage.extend(replaced);

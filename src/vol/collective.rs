@@ -29,30 +29,30 @@ pub fn agreed<T>(comm: Option<&Comm>, f: impl FnOnce() -> Result<T>) -> Result<T
     }
 }
 
-/// After `H5Dwrite` (or `H5Dwrite_multi`) of datasets, with its outcome `wrote`. In a file
-/// several ranks write, a collective write (`H5Pset_dxpl_mpio(H5FD_MPIO_COLLECTIVE)`) is a
-/// synchronisation point like the dataset's close, as every rank makes it: a failure on one
-/// rank fails it on all, each dataset's writes go to rank 0, and every rank sees all of them
-/// after it, as natively after a collective MPI-IO write. An independent write waits for no
-/// other rank.
+/// `H5Dwrite` (or `H5Dwrite_multi`) of datasets, made by `writes`. In a file several ranks
+/// write, a collective write (`H5Pset_dxpl_mpio(H5FD_MPIO_COLLECTIVE)`) is a synchronisation
+/// point, as every rank makes it: as natively (MPI-IO's collective write changes the file only
+/// once every rank has joined it), no rank's data changes before every rank reached the call;
+/// a failure on one rank fails it on all; each dataset's writes go to rank 0, and every rank
+/// sees all of them after it. An independent write waits for no other rank.
 ///
 /// # Safety
 /// `dsets` are dataset handles HDF5 passed to the write callback.
-pub unsafe fn after_write(dsets: impl Iterator<Item = *mut std::ffi::c_void>, dxpl: hid_t, wrote: Result<()>) -> Result<()> {
-    // SAFETY: as the caller promises.
-    let handle = |p| unsafe { super::handle::Handle::from_raw(p) };
+pub unsafe fn write(dsets: impl Iterator<Item = *mut std::ffi::c_void>, dxpl: hid_t, writes: impl FnOnce() -> Result<()>) -> Result<()> {
     let mut parallel = Vec::new();
     for p in dsets {
-        let h = handle(p)?;
+        // SAFETY: as the caller promises.
+        let h = unsafe { super::handle::Handle::from_raw(p)? };
         if let Some(r) = h.file.ranks.get() {
             parallel.push((h, r));
         }
     }
-    let Some((_, first)) = parallel.first() else { return wrote };
+    let Some(&(_, first)) = parallel.first() else { return writes() };
     if !crate::ffi::mpi::collective_transfer(dxpl)? {
-        return wrote;
+        return writes();
     }
-    first.comm.agree(wrote)?;
+    first.comm.barrier()?;
+    agreed(Some(&first.comm), writes)?;
     for (h, r) in parallel {
         crate::model::ranks::sync_dataset(&h.file, r, h.obj)?;
     }

@@ -447,15 +447,15 @@ pub unsafe extern "C" fn write(
     _req: *mut *mut c_void,
 ) -> herr_t {
     guard::status("dataset_write", || {
-        let wrote = (0..count).try_for_each(|i| {
-            // SAFETY: as in `read`.
-            unsafe {
-                let h = Handle::from_raw(*dset.add(i))?;
-                write_one(h, *mem_type.add(i), *mem_space.add(i), *file_space.add(i), dxpl, *buf.add(i))
-            }
-        });
-        // SAFETY: the handles HDF5 passed, as above.
-        unsafe { super::collective::after_write((0..count).map(|i| *dset.add(i)), dxpl, wrote) }
+        // SAFETY: the handles HDF5 passed; each write as in `read`.
+        unsafe {
+            super::collective::write((0..count).map(|i| *dset.add(i)), dxpl, || {
+                (0..count).try_for_each(|i| {
+                    let h = Handle::from_raw(*dset.add(i))?;
+                    write_one(h, *mem_type.add(i), *mem_space.add(i), *file_space.add(i), dxpl, *buf.add(i))
+                })
+            })
+        }
     })
 }
 

@@ -22,6 +22,11 @@
  *                       a collective write (one rank selecting nothing) is visible to every
  *                       rank right after it (no flush, no close), and a collective read with
  *                       a rank selecting nothing works
+ *   modes owned FILE    each rank's slab is exactly one chunk, so ranks other than 0 store
+ *                       it themselves: written, flushed, written again (the flushed version
+ *                       stays as it was), twice within one flush, part then whole, each
+ *                       checked on the writing rank at once and on every rank after H5Dclose,
+ *                       a barrier and H5Dopen, after H5Fflush, and after reopening
  *   modes stray FILE    rank 0 alone calls H5Fflush (collective) on a file every rank writes,
  *                       with RUSTVOL_MPI_TIMEOUT short: the flush fails on rank 0 within a few
  *                       timeouts, naming it, instead of hanging; every rank then closes the
@@ -347,6 +352,74 @@ static void mode_xfer(const char *path) {
     H5Pclose(indep), H5Pclose(coll), H5Pclose(fapl);
 }
 
+/* ---- owned ------------------------------------------------------------------------------- */
+
+/* Writes elements [rank*PER + from, rank*PER + to) of `name` with value 1 + index + bias. */
+static void write_part(hid_t file, const char *name, int from, int to, int bias) {
+    hsize_t dims = (hsize_t)nranks * PER, start = (hsize_t)(rank * PER + from), count = (hsize_t)(to - from);
+    int buf[PER];
+    for (int k = 0; k < to - from; k++)
+        buf[k] = 1 + rank * PER + from + k + bias;
+    hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+    hid_t space = H5Screate_simple(1, &dims, NULL), mem = H5Screate_simple(1, &count, NULL);
+    H5Sselect_hyperslab(space, H5S_SELECT_SET, &start, NULL, &count, NULL);
+    EXPECT(d >= 0 && H5Dwrite(d, H5T_NATIVE_INT, mem, space, H5P_DEFAULT, buf) >= 0, "write part of my chunk");
+    /* My own write, read back at once. */
+    int back[PER] = {0};
+    EXPECT(H5Dread(d, H5T_NATIVE_INT, mem, space, H5P_DEFAULT, back) >= 0, "read my write back");
+    for (int k = 0; k < to - from; k++)
+        EXPECT(back[k] == buf[k], "my element %d reads %d, wrote %d", rank * PER + from + k, back[k], buf[k]);
+    H5Sclose(mem), H5Sclose(space);
+    H5Dclose(d);
+}
+
+static void check_owned(hid_t file, int bias, const char *when) {
+    hid_t d = H5Dopen2(file, "owned", H5P_DEFAULT);
+    EXPECT(d >= 0, "open owned");
+    if (d >= 0) {
+        read_all(d, H5P_DEFAULT, bias, 0, when);
+        H5Dclose(d);
+    }
+    /* No rank writes again before every rank has read. */
+    MPI_Barrier(MPI_COMM_WORLD);
+}
+
+static void mode_owned(const char *path) {
+    hid_t fapl = fapl_world(0);
+    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    EXPECT(file >= 0, "create the file");
+    hid_t d = make_dataset(file, "owned", PER);
+    H5Dclose(d);
+    write_part(file, "owned", 0, PER, 0);
+    MPI_Barrier(MPI_COMM_WORLD);
+    check_owned(file, 0, "after every rank wrote its chunk, H5Dclose and a barrier");
+    EXPECT(H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0, "flush");
+    check_owned(file, 0, "after the flush");
+    write_part(file, "owned", 0, PER, 100);
+    MPI_Barrier(MPI_COMM_WORLD);
+    check_owned(file, 100, "after every rank wrote its chunk again");
+    write_part(file, "owned", 0, PER, 200);
+    write_part(file, "owned", 0, PER, 300);
+    MPI_Barrier(MPI_COMM_WORLD);
+    check_owned(file, 300, "after two writes of every chunk");
+    EXPECT(H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0, "flush");
+    check_owned(file, 300, "after the second flush");
+    write_part(file, "owned", 0, 3, 400);
+    write_part(file, "owned", 0, PER, 500);
+    MPI_Barrier(MPI_COMM_WORLD);
+    check_owned(file, 500, "after part, then all of every chunk");
+    EXPECT(H5Fclose(file) >= 0, "close the file");
+    file = H5Fopen(path, H5F_ACC_RDWR, fapl);
+    EXPECT(file >= 0, "reopen the file");
+    check_owned(file, 500, "after reopening");
+    write_part(file, "owned", 0, PER, 600);
+    EXPECT(H5Fclose(file) >= 0, "close the file");
+    file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    check_owned(file, 600, "after writing in a second open");
+    H5Fclose(file);
+    H5Pclose(fapl);
+}
+
 /* ---- stray ------------------------------------------------------------------------------- */
 
 static void mode_stray(const char *path) {
@@ -404,7 +477,7 @@ int main(int argc, char **argv) {
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);
     if (argc != 3) {
         if (rank == 0)
-            fprintf(stderr, "usage: modes vlen|alone|xfer|stray|reopen FILE\n");
+            fprintf(stderr, "usage: modes vlen|alone|xfer|owned|stray|reopen FILE\n");
         MPI_Abort(MPI_COMM_WORLD, 2);
     }
     if (strcmp(argv[1], "vlen") == 0)
@@ -417,6 +490,8 @@ int main(int argc, char **argv) {
         mode_reopen(argv[2]);
     else if (strcmp(argv[1], "stray") == 0)
         mode_stray(argv[2]);
+    else if (strcmp(argv[1], "owned") == 0)
+        mode_owned(argv[2]);
     else
         MPI_Abort(MPI_COMM_WORLD, 2);
     int all = 0;

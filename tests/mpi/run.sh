@@ -23,8 +23,9 @@
 #  4. tests/mpi/modes.c at 2 and 4 ranks: variable-length strings and sequences written by
 #     every rank (vlen); datasets opened, read, written and closed by one rank alone while
 #     the others wait, seen by every rank after a barrier (alone); independent and collective
-#     transfer lists and collective metadata operations (xfer): every element right on every
-#     rank, nothing waiting for RUSTVOL_MPI_TIMEOUT; and rank 0 alone making a collective call
+#     transfer lists and collective metadata operations (xfer); chunks wholly written by
+#     ranks other than 0, which store them themselves, rewritten after and within a flush
+#     (owned): every element right on every rank, nothing waiting for RUSTVOL_MPI_TIMEOUT; and rank 0 alone making a collective call
 #     (H5Fflush) gets an error after RUSTVOL_MPI_TIMEOUT instead of a hang (stray);
 #  5. HDF5's h5_api_test_parallel at 2 and 4 ranks: the run ends (no hang, rustvol's own
 #     collective waits bounded by RUSTVOL_MPI_TIMEOUT) with native's counts (30 of 34 pass,
@@ -195,7 +196,7 @@ for np in 2 4; do
 done
 
 # --- 4. variable-length data, lone opens, transfer modes ---------------------------------------------------
-for mode in vlen alone xfer; do
+for mode in vlen alone xfer owned; do
   for np in 2 4; do
     run "$mode$np" "$np" "$MODES" "$mode" "$mode$np.h5"
     check "modes $mode at $np ranks: every check right on every rank ($(verdict "$mode$np"), exit $RC)" [ "$RC" -eq 0 ]
