@@ -263,9 +263,10 @@ pub fn take_up_published(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<(
                 }
             } else {
                 let frags = decode(&bytes).map_err(|e| crate::error::VolError::new(Area::Dataset, format!("the writes rank {rank} published: {}", e.msg)))?;
+                // Rank 0 names them in the record it commits, as at the flush.
                 for f in &frags {
                     if let Payload::Stored(s) = &f.data {
-                        name_stored(file, obj, s, false)?;
+                        name_stored(file, obj, s, me == 0)?;
                     }
                 }
                 ranks.published.lock().foreign.entry(obj).or_default().entry(rank).or_default().extend(frags);
