@@ -6,10 +6,12 @@
 //!
 //! Raw data: the chunk index is metadata only rank 0 commits, and several ranks may write
 //! pieces of one chunk, which a store that replaces whole objects cannot take from each. So a
-//! rank other than 0 keeps its writes (in the file's element type, as runs of elements) until
-//! the next collective flush (`H5Fflush`, the close); there rank 0 gathers every rank's writes,
-//! applies them in rank order after its own as if it had made them, and commits; every rank
-//! learns the outcome, and the others then take up what rank 0 committed. A rank reads its own
+//! rank other than 0 stores the chunks a write covers whole itself (versions of its own write
+//! epoch, which no other rank writes) and keeps the rest of its writes (in the file's element
+//! type, as runs of elements) until the next collective flush (`H5Fflush`, the close); there
+//! rank 0 gathers every rank's kept writes and stored chunk versions, applies them in rank
+//! order after its own as if it had made them, and commits; every rank learns the outcome,
+//! and the others then take up what rank 0 committed. A rank reads its own
 //! kept writes over what the store has, and sees other ranks' data after the flush, as HDF5
 //! promises. Writes racing on the same elements from different ranks between two flushes have
 //! no defined order, as in MPI-IO.
