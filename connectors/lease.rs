@@ -271,6 +271,8 @@ impl Shared {
             self.delete(&e);
         }
         *self.held.lock() = (key.clone(), sent);
+        // Named in the log so a test can tell which processes of a parallel program hold one.
+        log::info!("{}: took lease {key} on {:?}", self.room.label(), self.name);
         Ok(key)
     }
 

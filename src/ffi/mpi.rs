@@ -34,6 +34,16 @@ mod imp {
             timeout_ms: std::ffi::c_long,
         ) -> c_int;
         fn rv_mpi_free(c: *mut RvComm);
+        fn rv_mpi_dxpl_collective(dxpl: hid_t) -> c_int;
+    }
+
+    /// Whether a data transfer list asks for collective transfers (`H5Pset_dxpl_mpio`).
+    pub fn collective_transfer(dxpl: hid_t) -> Result<bool> {
+        // SAFETY: `dxpl` is an id HDF5 passed; the shim only queries it.
+        match unsafe { rv_mpi_dxpl_collective(dxpl) } {
+            r if r < 0 => Err(VolError::new(Area::Dataset, "unable to get the MPI-I/O transfer mode of the data transfer list")),
+            r => Ok(r == 1),
+        }
     }
 
     /// A duplicate of the application's communicator, freed on drop.
@@ -179,6 +189,11 @@ mod imp {
     /// No value exists: a plugin built without MPI never has a communicator.
     pub enum Comm {}
 
+    /// Only files with a communicator ask (none exist here).
+    pub fn collective_transfer(_dxpl: hid_t) -> Result<bool> {
+        Ok(false)
+    }
+
     impl Comm {
         pub fn of_fapl(_fapl: hid_t) -> Result<Option<Comm>> {
             Ok(None)
@@ -204,7 +219,7 @@ mod imp {
     }
 }
 
-pub use imp::Comm;
+pub use imp::{collective_transfer, Comm};
 
 impl Comm {
     /// Makes an error on any rank an error on every rank: each passes its own outcome and

@@ -53,6 +53,15 @@ int rv_mpi_comm_of_fapl(hid_t fapl, rv_comm **out) {
     return 0;
 }
 
+/* 1 when a data transfer list asks for collective transfers (H5Pset_dxpl_mpio), 0 for
+ * independent ones, -1 when HDF5 cannot say. */
+int rv_mpi_dxpl_collective(hid_t dxpl) {
+    H5FD_mpio_xfer_t mode = H5FD_MPIO_INDEPENDENT;
+    if (H5Pget_dxpl_mpio(dxpl, &mode) < 0)
+        return -1;
+    return mode == H5FD_MPIO_COLLECTIVE;
+}
+
 int rv_mpi_rank(const rv_comm *c) { return c->rank; }
 int rv_mpi_size(const rv_comm *c) { return c->size; }
 

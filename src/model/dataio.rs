@@ -47,7 +47,7 @@ fn chunk_table(file: &OpenFile, obj: ObjId) -> Result<Vec<ChunkKey>> {
 }
 
 /// A new chunk buffer for `file`'s backend: made to stay when the backend keeps it.
-fn new_chunk(file: &OpenFile, len: usize) -> ChunkBuf {
+pub(super) fn new_chunk(file: &OpenFile, len: usize) -> ChunkBuf {
     if file.backend.keeps_chunks_in_process() {
         ChunkBuf::zeroed_resident(len)
     } else {
@@ -130,7 +130,7 @@ fn fetch_stored(file: &OpenFile, keys: &[ChunkKey]) -> Result<Vec<Option<Bytes>>
 /// Stores new contents of chunks of dataset `d` through its filters: each goes to the file's
 /// current write epoch, and the dataset's record then names that version; versions it
 /// replaces are dropped after the next commit.
-fn store(file: &OpenFile, obj: ObjId, d: &Dataset, chunks: Vec<(Vec<u64>, ChunkBuf)>) -> Result<()> {
+pub(super) fn store(file: &OpenFile, obj: ObjId, d: &Dataset, chunks: Vec<(Vec<u64>, ChunkBuf)>) -> Result<()> {
     let stored = chunks.into_iter().map(|(c, b)| Ok((c, filters::stored(&d.filters, b)?))).collect::<Result<_>>()?;
     store_raw(file, obj, stored)
 }
@@ -276,7 +276,7 @@ fn read_fixed_plain(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)
 ///   cache, or stored at once by backends that keep chunks in process memory.
 /// Chunks written whole are stored at once.
 pub fn write_fixed(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], data: &[u8]) -> Result<()> {
-    if super::ranks::keep_for_rank0(file, obj, runs, data) {
+    if super::ranks::keep_for_rank0(file, obj, d, runs, data)? {
         return Ok(());
     }
     if cache_applies(file, d) {
@@ -463,13 +463,14 @@ pub fn read_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)]) 
             out[(p.buf_off + k) as usize] = c[(p.chunk_off + k) as usize].clone();
         }
     }
+    super::ranks::overlay_vlen(file, obj, runs, &mut out);
     Ok(out)
 }
 
 pub fn write_vlen(file: &OpenFile, obj: ObjId, d: &Dataset, runs: &[(u64, u64)], elems: Vec<Vec<u8>>) -> Result<()> {
-    if runs.iter().any(|r| r.1 > 0) {
-        super::ranks::may_write_vlen(file)?;
-    }
+    let Some(elems) = super::ranks::keep_vlen_for_rank0(file, obj, runs, elems) else {
+        return Ok(());
+    };
     let split = geometry(d).split(runs);
     let mut chunks = load_vlen_chunks(file, obj, d, &split.chunks)?;
     for p in &split.pieces {

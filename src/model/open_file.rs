@@ -166,6 +166,11 @@ impl OpenFile {
     /// `follow` for an existing file: its committed state, loaded without the lock (rank 0
     /// of the communicator holds it).
     pub fn open_following(loc: Location, name: &str, cfg: Config, access: Access) -> Result<Arc<OpenFile>> {
+        // Opened again on this rank: the same instance, as rank 0's `open` finds its own.
+        if let Some(f) = find_open(&loc) {
+            f.reopen(name, &access)?;
+            return Ok(f);
+        }
         let Some(snap) = loc.backend.load_meta(&loc.key)? else {
             bail!(Area::File, "unable to open file {name:?}: it does not exist in {}", loc.backend.describe());
         };

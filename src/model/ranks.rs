@@ -6,19 +6,29 @@
 //!
 //! Raw data: the chunk index is metadata only rank 0 commits, and several ranks may write
 //! pieces of one chunk, which a store that replaces whole objects cannot take from each. So a
-//! rank other than 0 keeps its writes (in the file's element type, as runs of elements) until
-//! the next collective flush (`H5Fflush`, the close); there rank 0 gathers every rank's writes,
-//! applies them in rank order after its own as if it had made them, and commits; every rank
-//! learns the outcome, and the others then take up what rank 0 committed. A rank reads its own
+//! rank other than 0 stores the chunks a write covers whole itself (versions of its own write
+//! epoch, which no other rank writes) and keeps the rest of its writes (in the file's element
+//! type, as runs of elements) until the next collective flush (`H5Fflush`, the close); there
+//! rank 0 gathers every rank's kept writes and stored chunk versions, applies them in rank
+//! order after its own as if it had made them, and commits; every rank learns the outcome,
+//! and the others then take up what rank 0 committed. A rank reads its own
 //! kept writes over what the store has, and sees other ranks' data after the flush, as HDF5
 //! promises. Writes racing on the same elements from different ranks between two flushes have
 //! no defined order, as in MPI-IO.
 //!
-//! `H5Dclose` is collective too, and natively a rank sees what another wrote to a dataset once
-//! both closed it and met at a barrier (parallel HDF5 allocates chunks at creation and MPI-IO
-//! writes them in place). So a dataset's close is a smaller flush: rank 0 applies the others'
-//! writes to that dataset and stores its chunks, and every rank takes up rank 0's chunk index
-//! of the dataset (not yet committed: a killed job leaves the last flushed state).
+//! Natively a rank sees what another wrote to a dataset once the writer closed it and both
+//! met at a barrier (parallel HDF5 allocates chunks at creation and MPI-IO writes them in
+//! place), but `H5Dclose` is collective only when it closes the file's last identifier: one
+//! rank may open and close a dataset alone. So a dataset's close waits for no other rank;
+//! each rank publishes there in the store, as objects of its own, what others need to see its
+//! writes (`Published`): a rank other than 0 its kept writes to the dataset not yet published,
+//! rank 0 the dataset's chunk index (its writes are stored chunks already). A rank opening
+//! the dataset reads what the others published since (a request per rank) and reads it over
+//! the stored chunks, in the order rank 0 will apply it, until the next flush makes it part of
+//! the file; the flush then removes the published objects. A collective `H5Dwrite`, which every
+//! rank makes, is a smaller flush instead: rank 0 applies the others' writes to that dataset
+//! and stores its chunks, and every rank takes up rank 0's chunk index of the dataset (not yet
+//! committed: a killed job leaves the last flushed state).
 use super::dataio;
 use super::namespace::FileMeta;
 use super::objects::ObjKind;
@@ -33,19 +43,85 @@ pub struct Ranks {
     pub comm: Comm,
     /// This rank's raw data writes since the last flush (ranks other than 0).
     kept: Mutex<Vec<Fragment>>,
+    published: Mutex<Published>,
 }
 
 /// One kept write: `runs` of (first element, count) in the dataset's row-major order and
-/// their elements, packed.
+/// their elements.
+#[derive(Clone)]
 struct Fragment {
     obj: ObjId,
     runs: Vec<(u64, u64)>,
-    data: Vec<u8>,
+    data: Payload,
+    /// Already in the store for the other ranks (`publish`).
+    published: bool,
+}
+
+/// A kept write's elements: packed fixed-size ones, or variable-length ones each in its
+/// stored encoding (`vol::vlen`: the bytes and their payload, no pointers, references by
+/// object id), which is the same on every rank.
+#[derive(Debug, Clone, PartialEq)]
+enum Payload {
+    Fixed(Vec<u8>),
+    Vlen(Vec<Vec<u8>>),
+    /// Chunks (grid position, version) this rank wrote whole and stored itself, as versions
+    /// of its own write epoch (`store_owned`): rank 0 names them in the dataset's record.
+    Stored(Vec<(Vec<u64>, u64)>),
+}
+
+/// What ranks published at dataset closes since the last flush. Each published object is a
+/// chunk object of the dataset under a key no chunk has (`pub_key`): first coordinate
+/// `u64::MAX`, then the job's session (rank 0's pick at the open, so a killed job's leftovers
+/// never count), the flush epoch, the dataset's generation (collective syncs of it in this
+/// epoch: what was published before one is in rank 0's chunks), the publishing rank and its
+/// sequence number. Rank 0 publishes the dataset's chunk index, the others their writes.
+#[derive(Default)]
+struct Published {
+    session: u64,
+    epoch: u64,
+    generation: std::collections::HashMap<ObjId, u64>,
+    /// The sequence number of this rank's next publication for each dataset.
+    next: std::collections::HashMap<ObjId, u64>,
+    /// Rank 0: datasets written since their last publication.
+    dirty: std::collections::HashSet<ObjId>,
+    /// This rank's published objects, removed after the flush.
+    mine: Vec<crate::backend::ChunkKey>,
+    /// For each dataset and other rank: the next sequence number to look for.
+    seen: std::collections::HashMap<(ObjId, usize), u64>,
+    /// Other ranks' published writes (ranks other than 0), by dataset, in rank order.
+    foreign: std::collections::HashMap<ObjId, std::collections::BTreeMap<usize, Vec<Fragment>>>,
+}
+
+const PUB_MARK: u64 = u64::MAX;
+
+impl Published {
+    fn key(&self, obj: ObjId, rank: usize, seq: u64) -> crate::backend::ChunkKey {
+        let generation = self.generation.get(&obj).copied().unwrap_or(0);
+        crate::backend::ChunkKey { obj, coords: vec![PUB_MARK, self.session, self.epoch, generation, rank as u64, seq], version: 0 }
+    }
+
+    /// Forgets what was published about `obj` (a collective point made it rank 0's).
+    fn settle(&mut self, obj: ObjId) {
+        *self.generation.entry(obj).or_default() += 1;
+        self.next.remove(&obj);
+        self.dirty.remove(&obj);
+        self.foreign.remove(&obj);
+        self.seen.retain(|k, _| k.0 != obj);
+    }
 }
 
 impl Ranks {
-    pub fn new(comm: Comm) -> Ranks {
-        Ranks { comm, kept: Mutex::new(Vec::new()) }
+    /// Collective (every rank of `comm` calls it, right after the file's open or create).
+    pub fn join(comm: Comm) -> Result<Ranks> {
+        let mut session = if comm.rank() == 0 {
+            let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+            (t ^ ((std::process::id() as u64) << 32)).to_le_bytes()
+        } else {
+            [0u8; 8]
+        };
+        comm.bcast(&mut session, 0)?;
+        let published = Published { session: u64::from_le_bytes(session), ..Default::default() };
+        Ok(Ranks { comm, kept: Mutex::new(Vec::new()), published: Mutex::new(published) })
     }
 }
 
@@ -63,12 +139,29 @@ pub fn flush(file: &OpenFile, ranks: &Ranks) -> Result<()> {
     comm.agree(committed)?;
     // Only once rank 0 has committed them: a flush that failed keeps them for the next one.
     ranks.kept.lock().clear();
+    end_epoch(file, ranks);
     let loaded = if lead { Ok(()) } else { take_up_commit(file) };
     comm.agree(loaded)
 }
 
-/// The collective part of a dataset's close (see above).
-pub fn close_dataset(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<()> {
+/// After a flush every rank made: what was published is in the file; its objects go.
+fn end_epoch(file: &OpenFile, ranks: &Ranks) {
+    let mine = {
+        let mut p = ranks.published.lock();
+        let session = p.session;
+        let mine = std::mem::take(&mut p.mine);
+        *p = Published { session, epoch: p.epoch + 1, ..Default::default() };
+        mine
+    };
+    if !mine.is_empty() {
+        if let Err(e) = file.backend.delete_chunks(&file.key, &mine) {
+            log::warn!("{:?}: could not remove {} objects published before the flush: {}", file.name, mine.len(), e.msg);
+        }
+    }
+}
+
+/// A collective write's synchronisation point of a dataset (see above).
+pub fn sync_dataset(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<()> {
     let comm = &ranks.comm;
     let lead = comm.rank() == 0;
     let mine = if lead {
@@ -81,7 +174,7 @@ pub fn close_dataset(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<()> {
     };
     let gathered = comm.agree(comm.gather_bytes(&mine, 0))?;
     let published = match gathered {
-        Some(all) if lead => publish(file, obj, &all),
+        Some(all) if lead => apply_and_store(file, obj, &all),
         _ => Ok(Vec::new()),
     };
     let mut bytes = comm.agree(published)?;
@@ -90,12 +183,105 @@ pub fn close_dataset(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<()> {
     bytes.resize(u64::from_le_bytes(len) as usize, 0);
     comm.bcast(&mut bytes, 0)?;
     let taken = if lead { Ok(()) } else { take_up_dataset(file, obj, &bytes) };
+    ranks.published.lock().settle(obj);
     comm.agree(taken)
 }
 
-/// Rank 0's part of a dataset's close: the others' writes applied and every chunk stored;
+/// This rank's part of a dataset's close (see above): no other rank waits for it.
+pub fn publish(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<()> {
+    let me = ranks.comm.rank();
+    let bytes = if me == 0 {
+        if !ranks.published.lock().dirty.remove(&obj) {
+            return Ok(());
+        }
+        let m = file.meta.read();
+        match &m.obj(obj)?.kind {
+            ObjKind::Dataset(d) => serde_json::to_vec(&d.chunks).map_err(|e| crate::error::VolError::new(Area::Dataset, format!("encode the chunk index of {obj}: {e}")))?,
+            _ => bail!(Area::Dataset, "object {obj} is not a dataset"),
+        }
+    } else {
+        let mut kept = ranks.kept.lock();
+        let fresh: Vec<Fragment> = kept.iter().filter(|f| f.obj == obj && !f.published).cloned().collect();
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        for f in kept.iter_mut().filter(|f| f.obj == obj) {
+            f.published = true;
+        }
+        encode(&fresh)
+    };
+    let key = {
+        let mut p = ranks.published.lock();
+        let seq = p.next.entry(obj).or_default();
+        let n = *seq;
+        *seq += 1;
+        let key = p.key(obj, me, n);
+        p.mine.push(key.clone());
+        key
+    };
+    file.backend.write_chunks(&file.key, vec![(key, bytes.into())])
+}
+
+/// At a dataset's open: what the other ranks published about it since this rank last looked
+/// (rank 0's chunk index taken up, the others' writes kept for reads).
+pub fn take_up_published(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<()> {
+    let me = ranks.comm.rank();
+    for rank in (0..ranks.comm.size()).filter(|&r| r != me) {
+        loop {
+            let (key, seq) = {
+                let p = ranks.published.lock();
+                let seq = p.seen.get(&(obj, rank)).copied().unwrap_or(0);
+                (p.key(obj, rank, seq), seq)
+            };
+            let Some(bytes) = file.backend.read_chunks(&file.key, std::slice::from_ref(&key))?.pop().flatten() else { break };
+            if rank == 0 {
+                let chunks: std::collections::BTreeMap<String, u64> =
+                    serde_json::from_slice(&bytes).map_err(|e| crate::error::VolError::new(Area::Dataset, format!("rank 0's chunk index of dataset {obj}: {e}")))?;
+                {
+                    let mut m = file.meta.write();
+                    if let ObjKind::Dataset(d) = &mut m.obj_mut(obj)?.kind {
+                        forget_cached(file, obj, d);
+                        d.chunks = chunks;
+                        forget_cached(file, obj, d);
+                    }
+                }
+                // Chunks stored by ranks since, which rank 0 has not named yet, in rank order.
+                let stored: Vec<Vec<(Vec<u64>, u64)>> = {
+                    let kept = ranks.kept.lock();
+                    let p = ranks.published.lock();
+                    let foreign = p.foreign.get(&obj);
+                    let mut all = Vec::new();
+                    for q in 1..ranks.comm.size() {
+                        let frags: Vec<&Fragment> = if q == me { kept.iter().filter(|f| f.obj == obj).collect() } else { foreign.and_then(|f| f.get(&q)).map(|v| v.iter().collect()).unwrap_or_default() };
+                        all.extend(frags.into_iter().filter_map(|f| match &f.data {
+                            Payload::Stored(s) => Some(s.clone()),
+                            _ => None,
+                        }));
+                    }
+                    all
+                };
+                for s in stored {
+                    name_stored(file, obj, &s, false)?;
+                }
+            } else {
+                let frags = decode(&bytes).map_err(|e| crate::error::VolError::new(Area::Dataset, format!("the writes rank {rank} published: {}", e.msg)))?;
+                // Rank 0 names them in the record it commits, as at the flush.
+                for f in &frags {
+                    if let Payload::Stored(s) = &f.data {
+                        name_stored(file, obj, s, me == 0)?;
+                    }
+                }
+                ranks.published.lock().foreign.entry(obj).or_default().entry(rank).or_default().extend(frags);
+            }
+            ranks.published.lock().seen.insert((obj, rank), seq + 1);
+        }
+    }
+    Ok(())
+}
+
+/// Rank 0's part of `sync_dataset`: the others' writes applied and every chunk stored;
 /// answers the dataset's record as rank 0 now has it.
-fn publish(file: &OpenFile, obj: ObjId, all: &[Vec<u8>]) -> Result<Vec<u8>> {
+fn apply_and_store(file: &OpenFile, obj: ObjId, all: &[Vec<u8>]) -> Result<Vec<u8>> {
     apply(file, all)?;
     super::write_back::write_back(file, Some(obj))?;
     let m = file.meta.read();
@@ -138,10 +324,24 @@ fn apply(file: &OpenFile, all: &[Vec<u8>]) -> Result<()> {
                 _ => bail!(Area::Dataset, "rank {rank} wrote to object {}, which is not a dataset", f.obj),
             };
             super::allocation::on_write(file, f.obj, &d)?;
-            dataio::write_fixed(file, f.obj, &d, &f.runs, &f.data)?;
+            match f.data {
+                Payload::Fixed(data) => dataio::write_fixed(file, f.obj, &d, &f.runs, &data)?,
+                Payload::Vlen(elems) => dataio::write_vlen(file, f.obj, &d, &f.runs, elems)?,
+                Payload::Stored(stored) => {
+                    name_stored(file, f.obj, &stored, true)?;
+                    ranks_dirty(file, f.obj);
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// Rank 0: the dataset's chunk index changed (published at its next close).
+fn ranks_dirty(file: &OpenFile, obj: ObjId) {
+    if let Some(r) = file.ranks.get() {
+        r.published.lock().dirty.insert(obj);
+    }
 }
 
 /// Replaces this rank's model by the one rank 0 committed, keeping what is this process's
@@ -159,45 +359,199 @@ fn take_up_commit(file: &OpenFile) -> Result<()> {
     }
     fresh.open = std::mem::take(&mut m.open);
     fresh.new_style_groups = m.new_style_groups;
-    fresh.write_epoch = fresh.write_epoch.max(m.write_epoch);
+    // Past every version this rank stored itself (`store_owned`): those are committed now,
+    // and a committed version is never written again.
+    fresh.write_epoch = fresh.write_epoch.max(m.write_epoch + 1);
     *m = fresh;
     Ok(())
 }
 
 /// On a rank other than 0, keeps a write for rank 0 (see above) and answers true.
-pub fn keep_for_rank0(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], data: &[u8]) -> bool {
-    match file.ranks.get() {
-        Some(r) if r.comm.rank() != 0 => {
-            if runs.iter().any(|r| r.1 > 0) {
-                r.kept.lock().push(Fragment { obj, runs: runs.to_vec(), data: data.to_vec() });
+pub fn keep_for_rank0(file: &OpenFile, obj: ObjId, d: &super::objects::Dataset, runs: &[(u64, u64)], data: &[u8]) -> Result<bool> {
+    let Some(r) = file.ranks.get().filter(|r| r.comm.rank() != 0) else {
+        return Ok(keep(file, obj, runs, || Payload::Fixed(data.to_vec())));
+    };
+    // Chunks this write covers whole go to the store at once, so only the rest travels to
+    // rank 0. Not while an earlier kept write of this rank touches the dataset: rank 0 would
+    // apply that one after, over the whole chunk.
+    let earlier = r.kept.lock().iter().any(|f| f.obj == obj);
+    if !earlier && !d.vlen && !file.backend.keeps_chunks_in_process() {
+        if let Some((stored, rest_runs, rest)) = store_owned(file, obj, d, runs, data)? {
+            let mut kept = r.kept.lock();
+            if rest_runs.iter().any(|r| r.1 > 0) {
+                kept.push(Fragment { obj, runs: rest_runs, data: Payload::Fixed(rest), published: false });
             }
-            true
+            kept.push(Fragment { obj, runs: Vec::new(), data: Payload::Stored(stored), published: false });
+            return Ok(true);
         }
-        _ => false,
+    }
+    Ok(keep(file, obj, runs, || Payload::Fixed(data.to_vec())))
+}
+
+/// Stores the chunks of `obj` that the write of `data` to `runs` covers whole (edge chunks,
+/// which reach past the extent, never), as this rank's own versions; answers them and the
+/// write's other elements (runs and data), or `None` when it covers no chunk whole.
+fn store_owned(file: &OpenFile, obj: ObjId, d: &super::objects::Dataset, runs: &[(u64, u64)], data: &[u8]) -> Result<Option<StoredSplit>> {
+    let es = d.elem_size;
+    let g = dataio::geometry(d);
+    let per_chunk = g.chunk_elems();
+    let split = g.split(runs);
+    let (order, start) = split.by_chunk();
+    let mut whole = vec![false; split.chunks.len()];
+    for (c, w) in whole.iter_mut().enumerate() {
+        let mut ps: Vec<&super::chunks::Piece> = order[start[c]..start[c + 1]].iter().map(|&i| &split.pieces[i]).collect();
+        ps.sort_unstable_by_key(|p| p.chunk_off);
+        let mut next = 0u64;
+        let tiled = ps.iter().all(|p| {
+            let ok = p.chunk_off == next;
+            next = p.chunk_off + p.len;
+            ok
+        });
+        *w = tiled && next == per_chunk && g.outside(&split.chunks[c]).is_empty();
+    }
+    if !whole.iter().any(|&w| w) {
+        return Ok(None);
+    }
+    let mut chunks = Vec::new();
+    for (c, _) in whole.iter().enumerate().filter(|(_, &w)| w) {
+        let mut b = dataio::new_chunk(file, per_chunk as usize * es);
+        for &i in &order[start[c]..start[c + 1]] {
+            let p = &split.pieces[i];
+            b[p.chunk_off as usize * es..(p.chunk_off + p.len) as usize * es].copy_from_slice(&data[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es]);
+        }
+        chunks.push((split.chunks[c].clone(), b));
+    }
+    let coords: Vec<Vec<u64>> = chunks.iter().map(|(c, _)| c.clone()).collect();
+    dataio::store(file, obj, d, chunks)?;
+    let stored = {
+        let m = file.meta.read();
+        let ObjKind::Dataset(rec) = &m.obj(obj)?.kind else { bail!(Area::Dataset, "object {obj} is not a dataset") };
+        coords.into_iter().map(|c| rec.chunks.get(&super::objects::chunk_name(&c)).copied().map(|v| (c, v))).collect::<Option<Vec<_>>>()
+    };
+    let Some(stored) = stored else { bail!(Area::Dataset, "dataset {obj}: a chunk just stored is not in its record") };
+    // The other pieces, back in the order of the selection, with their places in the dataset:
+    // a piece lies within one run (a run's stretch inside one chunk).
+    let mut run_at = Vec::with_capacity(runs.len());
+    let mut off = 0u64;
+    for &(s, n) in runs {
+        run_at.push((off, s));
+        off += n;
+    }
+    let mut rest: Vec<&super::chunks::Piece> = split.pieces.iter().filter(|p| !whole[p.chunk]).collect();
+    rest.sort_unstable_by_key(|p| p.buf_off);
+    let mut rest_runs: Vec<(u64, u64)> = Vec::with_capacity(rest.len());
+    let mut rest_data = Vec::with_capacity(rest.iter().map(|p| p.len as usize * es).sum());
+    for p in rest {
+        let i = run_at.partition_point(|r| r.0 <= p.buf_off) - 1;
+        let first = run_at[i].1 + (p.buf_off - run_at[i].0);
+        match rest_runs.last_mut() {
+            Some(last) if last.0 + last.1 == first => last.1 += p.len,
+            _ => rest_runs.push((first, p.len)),
+        }
+        rest_data.extend_from_slice(&data[p.buf_off as usize * es..(p.buf_off + p.len) as usize * es]);
+    }
+    Ok(Some((stored, rest_runs, rest_data)))
+}
+
+type StoredSplit = (Vec<(Vec<u64>, u64)>, Vec<(u64, u64)>, Vec<u8>);
+
+/// Rank 0, or a rank reading what another published: names `stored` chunk versions in the
+/// dataset's record (rank 0's own held chunks of the dataset stored first, so none of them
+/// later takes a chunk's place again). Rank 0 drops replaced versions at the next commit.
+fn name_stored(file: &OpenFile, obj: ObjId, stored: &[(Vec<u64>, u64)], lead: bool) -> Result<()> {
+    if lead {
+        super::write_back::write_back(file, Some(obj))?;
+    }
+    let mut m = file.meta.write();
+    let mut replaced = Vec::new();
+    if let ObjKind::Dataset(rec) = &mut m.obj_mut(obj)?.kind {
+        for (c, v) in stored {
+            if let Some(old) = rec.chunks.insert(super::objects::chunk_name(c), *v) {
+                if old != *v {
+                    replaced.push(crate::backend::ChunkKey { obj, coords: c.clone(), version: old });
+                }
+            }
+        }
+    }
+    // Versions are named by write epoch, each opener's salted differently, and a version of
+    // the current epoch is changed in place: once another rank's version is named here, this
+    // rank's epoch moves past it, so it is never this rank's to change (committed, it must
+    // never change at all).
+    if let Some(top) = stored.iter().map(|(_, v)| *v).max() {
+        m.write_epoch = m.write_epoch.max(top + 1);
+    }
+    file.read_cache.forget(replaced.iter());
+    if lead {
+        m.garbage.extend(replaced);
+    }
+    Ok(())
+}
+
+/// `keep_for_rank0` for variable-length elements; hands them back when this rank writes
+/// them itself.
+pub fn keep_vlen_for_rank0(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], elems: Vec<Vec<u8>>) -> Option<Vec<Vec<u8>>> {
+    let mut elems = Some(elems);
+    if keep(file, obj, runs, || Payload::Vlen(elems.take().expect("taken once"))) {
+        None
+    } else {
+        elems
     }
 }
 
-/// Variable-length elements point into a rank's own heap blocks: a rank other than 0 cannot
-/// hand them on at the flush, so such a write fails there with an error.
-pub fn may_write_vlen(file: &OpenFile) -> Result<()> {
+fn keep(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], data: impl FnOnce() -> Payload) -> bool {
     match file.ranks.get() {
-        Some(r) if r.comm.rank() != 0 => bail!(
-            Area::Dataset,
-            "rank {} of {} cannot write variable-length data to {:?}: in a file several ranks write, only rank 0 writes variable-length data",
-            r.comm.rank(),
-            r.comm.size(),
-            file.name
-        ),
-        _ => Ok(()),
+        Some(r) if r.comm.rank() != 0 => {
+            if runs.iter().any(|r| r.1 > 0) {
+                r.kept.lock().push(Fragment { obj, runs: runs.to_vec(), data: data(), published: false });
+            }
+            true
+        }
+        Some(r) => {
+            r.published.lock().dirty.insert(obj);
+            false
+        }
+        None => false,
     }
 }
 
 /// This rank's kept writes to `obj` over `out`, the packed elements of `runs` just read.
 pub fn overlay(file: &OpenFile, obj: ObjId, es: usize, runs: &[(u64, u64)], out: &mut [u8]) {
+    overlay_with(file, obj, runs, |p, dst, src, n| {
+        if let Payload::Fixed(data) = p {
+            out[dst as usize * es..(dst + n) as usize * es].copy_from_slice(&data[src as usize * es..(src + n) as usize * es]);
+        }
+    });
+}
+
+/// `overlay` for variable-length elements (`out`: one encoding per element of `runs`).
+pub fn overlay_vlen(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], out: &mut [Vec<u8>]) {
+    overlay_with(file, obj, runs, |p, dst, src, n| {
+        if let Payload::Vlen(elems) = p {
+            out[dst as usize..(dst + n) as usize].clone_from_slice(&elems[src as usize..(src + n) as usize]);
+        }
+    });
+}
+
+/// Calls `put(payload, first element in the read, first element in the payload, count)` for
+/// every piece of this rank's kept writes to `obj` that `runs` cover, oldest write first.
+fn overlay_with(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], mut put: impl FnMut(&Payload, u64, u64, u64)) {
     let Some(r) = file.ranks.get() else { return };
     let kept = r.kept.lock();
-    if !kept.iter().any(|f| f.obj == obj) {
+    let published = r.published.lock();
+    let foreign = published.foreign.get(&obj);
+    let mine = kept.iter().filter(|f| f.obj == obj);
+    if mine.clone().next().is_none() && foreign.is_none() {
         return;
+    }
+    // In the order rank 0 will apply them: by rank, each rank's oldest first.
+    let me = r.comm.rank();
+    let mut ordered: Vec<&Fragment> = Vec::new();
+    for rank in 1..r.comm.size() {
+        if rank == me {
+            ordered.extend(mine.clone());
+        } else if let Some(f) = foreign.and_then(|f| f.get(&rank)) {
+            ordered.extend(f.iter());
+        }
     }
     // The read's runs sorted by first element, with where each starts in `out`.
     let mut read: Vec<(u64, u64, u64)> = Vec::with_capacity(runs.len());
@@ -207,7 +561,7 @@ pub fn overlay(file: &OpenFile, obj: ObjId, es: usize, runs: &[(u64, u64)], out:
         off += n;
     }
     read.sort_unstable_by_key(|r| r.0);
-    for f in kept.iter().filter(|f| f.obj == obj) {
+    for f in ordered {
         let mut foff = 0u64;
         for &(fs, fl) in &f.runs {
             let fe = fs + fl;
@@ -217,9 +571,7 @@ pub fn overlay(file: &OpenFile, obj: ObjId, es: usize, runs: &[(u64, u64)], out:
                 let (rs, rl, roff) = read[i];
                 let (lo, hi) = (fs.max(rs), fe.min(rs + rl));
                 if lo < hi {
-                    let src = ((foff + lo - fs) as usize * es)..((foff + hi - fs) as usize * es);
-                    let dst = ((roff + lo - rs) as usize * es)..((roff + hi - rs) as usize * es);
-                    out[dst].copy_from_slice(&f.data[src]);
+                    put(&f.data, roff + lo - rs, foff + lo - fs, hi - lo);
                 }
                 i += 1;
             }
@@ -228,17 +580,46 @@ pub fn overlay(file: &OpenFile, obj: ObjId, es: usize, runs: &[(u64, u64)], out:
     }
 }
 
+const FIXED: u64 = 0;
+const VLEN: u64 = 1;
+const STORED: u64 = 2;
+
 fn encode(kept: &[Fragment]) -> Vec<u8> {
     let mut b = Vec::new();
+    let word = |b: &mut Vec<u8>, w: u64| b.extend_from_slice(&w.to_le_bytes());
     for f in kept {
-        b.extend_from_slice(&f.obj.to_le_bytes());
-        b.extend_from_slice(&(f.runs.len() as u64).to_le_bytes());
+        word(&mut b, f.obj);
+        word(&mut b, f.runs.len() as u64);
         for &(s, n) in &f.runs {
-            b.extend_from_slice(&s.to_le_bytes());
-            b.extend_from_slice(&n.to_le_bytes());
+            word(&mut b, s);
+            word(&mut b, n);
         }
-        b.extend_from_slice(&(f.data.len() as u64).to_le_bytes());
-        b.extend_from_slice(&f.data);
+        match &f.data {
+            Payload::Fixed(data) => {
+                word(&mut b, FIXED);
+                word(&mut b, data.len() as u64);
+                b.extend_from_slice(data);
+            }
+            Payload::Vlen(elems) => {
+                word(&mut b, VLEN);
+                word(&mut b, elems.len() as u64);
+                for e in elems {
+                    word(&mut b, e.len() as u64);
+                    b.extend_from_slice(e);
+                }
+            }
+            Payload::Stored(stored) => {
+                word(&mut b, STORED);
+                word(&mut b, stored.len() as u64);
+                for (c, v) in stored {
+                    word(&mut b, c.len() as u64);
+                    for &x in c {
+                        word(&mut b, x);
+                    }
+                    word(&mut b, *v);
+                }
+            }
+        }
     }
     b
 }
@@ -248,6 +629,15 @@ fn decode(mut b: &[u8]) -> Result<Vec<Fragment>> {
         let Some((w, rest)) = b.split_first_chunk::<8>() else { bail!(Area::File, "truncated message") };
         *b = rest;
         Ok(u64::from_le_bytes(*w))
+    }
+    fn bytes(b: &mut &[u8]) -> Result<Vec<u8>> {
+        let len = word(b)? as usize;
+        if len > b.len() {
+            bail!(Area::File, "truncated message");
+        }
+        let (data, rest) = b.split_at(len);
+        *b = rest;
+        Ok(data.to_vec())
     }
     let mut out = Vec::new();
     while !b.is_empty() {
@@ -260,13 +650,34 @@ fn decode(mut b: &[u8]) -> Result<Vec<Fragment>> {
         for _ in 0..n {
             runs.push((word(&mut b)?, word(&mut b)?));
         }
-        let len = word(&mut b)? as usize;
-        if len > b.len() {
-            bail!(Area::File, "truncated message");
-        }
-        let (data, rest) = b.split_at(len);
-        b = rest;
-        out.push(Fragment { obj, runs, data: data.to_vec() });
+        let data = match word(&mut b)? {
+            FIXED => Payload::Fixed(bytes(&mut b)?),
+            VLEN => {
+                let n = word(&mut b)? as usize;
+                if n > b.len() / 8 {
+                    bail!(Area::File, "truncated message");
+                }
+                Payload::Vlen((0..n).map(|_| bytes(&mut b)).collect::<Result<_>>()?)
+            }
+            STORED => {
+                let n = word(&mut b)? as usize;
+                if n > b.len() / 16 {
+                    bail!(Area::File, "truncated message");
+                }
+                let mut stored = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let dims = word(&mut b)? as usize;
+                    if dims > b.len() / 8 {
+                        bail!(Area::File, "truncated message");
+                    }
+                    let c = (0..dims).map(|_| word(&mut b)).collect::<Result<Vec<u64>>>()?;
+                    stored.push((c, word(&mut b)?));
+                }
+                Payload::Stored(stored)
+            }
+            k => bail!(Area::File, "unknown kind {k} of kept write"),
+        };
+        out.push(Fragment { obj, runs, data, published: false });
     }
     Ok(out)
 }
@@ -278,13 +689,18 @@ mod tests {
     #[test]
     fn fragments_survive_the_wire() {
         let kept = vec![
-            Fragment { obj: 7, runs: vec![(0, 2), (10, 1)], data: vec![1, 2, 3, 4, 5, 6] },
-            Fragment { obj: 9, runs: vec![], data: vec![] },
+            Fragment { obj: 7, runs: vec![(0, 2), (10, 1)], data: Payload::Fixed(vec![1, 2, 3, 4, 5, 6]), published: false },
+            Fragment { obj: 9, runs: vec![], data: Payload::Fixed(vec![]), published: true },
+            Fragment { obj: 3, runs: vec![(4, 2)], data: Payload::Vlen(vec![b"ab".to_vec(), vec![]]), published: false },
+            Fragment { obj: 5, runs: vec![], data: Payload::Stored(vec![(vec![1, 2], 77), (vec![3, 0], 78)]), published: false },
         ];
         let back = decode(&encode(&kept)).unwrap();
-        assert_eq!(back.len(), 2);
-        assert_eq!((back[0].obj, back[0].runs.clone(), back[0].data.clone()), (7, vec![(0, 2), (10, 1)], vec![1, 2, 3, 4, 5, 6]));
+        assert_eq!(back.len(), 4);
+        assert_eq!(back[3].data, Payload::Stored(vec![(vec![1, 2], 77), (vec![3, 0], 78)]));
+        assert_eq!((back[0].obj, back[0].runs.clone(), back[0].data.clone()), (7, vec![(0, 2), (10, 1)], Payload::Fixed(vec![1, 2, 3, 4, 5, 6])));
         assert_eq!((back[1].obj, back[1].runs.len()), (9, 0));
+        assert_eq!((back[2].obj, back[2].runs.clone(), back[2].data.clone()), (3, vec![(4, 2)], Payload::Vlen(vec![b"ab".to_vec(), vec![]])));
         assert!(decode(&encode(&kept)[..20]).is_err());
+        assert!(decode(&encode(&kept)[..encode(&kept).len() - 1]).is_err());
     }
 }

@@ -28,3 +28,33 @@ pub fn agreed<T>(comm: Option<&Comm>, f: impl FnOnce() -> Result<T>) -> Result<T
         Some(c) => c.agree(mine),
     }
 }
+
+/// `H5Dwrite` (or `H5Dwrite_multi`) of datasets, made by `writes`. In a file several ranks
+/// write, a collective write (`H5Pset_dxpl_mpio(H5FD_MPIO_COLLECTIVE)`) is a synchronisation
+/// point, as every rank makes it: as natively (MPI-IO's collective write changes the file only
+/// once every rank has joined it), no rank's data changes before every rank reached the call;
+/// a failure on one rank fails it on all; each dataset's writes go to rank 0, and every rank
+/// sees all of them after it. An independent write waits for no other rank.
+///
+/// # Safety
+/// `dsets` are dataset handles HDF5 passed to the write callback.
+pub unsafe fn write(dsets: impl Iterator<Item = *mut std::ffi::c_void>, dxpl: hid_t, writes: impl FnOnce() -> Result<()>) -> Result<()> {
+    let mut parallel = Vec::new();
+    for p in dsets {
+        // SAFETY: as the caller promises.
+        let h = unsafe { super::handle::Handle::from_raw(p)? };
+        if let Some(r) = h.file.ranks.get() {
+            parallel.push((h, r));
+        }
+    }
+    let Some(&(_, first)) = parallel.first() else { return writes() };
+    if !crate::ffi::mpi::collective_transfer(dxpl)? {
+        return writes();
+    }
+    first.comm.barrier()?;
+    agreed(Some(&first.comm), writes)?;
+    for (h, r) in parallel {
+        crate::model::ranks::sync_dataset(&h.file, r, h.obj)?;
+    }
+    Ok(())
+}

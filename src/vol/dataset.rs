@@ -188,6 +188,9 @@ pub unsafe extern "C" fn create(
             let committed = d.committed_type;
             let t = create_linked(h, loc, name, lcpl, ObjKind::Dataset(Box::new(d)), dcpl)?;
             super::committed::hold(&t.file, committed)?;
+            if let Some(r) = t.file.ranks.get() {
+                crate::model::ranks::take_up_published(&t.file, r, t.obj)?;
+            }
             let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable && !t.readonly, t.path).with_known_type(dtype, vlen)?;
             n.apl = keep_dapl(dapl)?;
             ensure_cache(&n, &dataset_of(&n)?);
@@ -216,6 +219,9 @@ pub unsafe extern "C" fn open(
                 ObjKind::Dataset(d) => (d.dtype.clone(), d.vlen),
                 _ => bail!(Area::Dataset, "{name:?} is not a dataset"),
             };
+            if let Some(r) = t.file.ranks.get() {
+                crate::model::ranks::take_up_published(&t.file, r, t.obj)?;
+            }
             let mut n = Handle::new(t.file, Kind::Dataset, t.obj, h.writable && !t.readonly, t.path).with_known_type(dtype, vlen)?;
             n.apl = keep_dapl(dapl)?;
             ensure_cache(&n, &dataset_of(&n)?);
@@ -442,14 +448,15 @@ pub unsafe extern "C" fn write(
     _req: *mut *mut c_void,
 ) -> herr_t {
     guard::status("dataset_write", || {
-        for i in 0..count {
-            // SAFETY: as in `read`.
-            unsafe {
-                let h = Handle::from_raw(*dset.add(i))?;
-                write_one(h, *mem_type.add(i), *mem_space.add(i), *file_space.add(i), dxpl, *buf.add(i))?;
-            }
+        // SAFETY: the handles HDF5 passed; each write as in `read`.
+        unsafe {
+            super::collective::write((0..count).map(|i| *dset.add(i)), dxpl, || {
+                (0..count).try_for_each(|i| {
+                    let h = Handle::from_raw(*dset.add(i))?;
+                    write_one(h, *mem_type.add(i), *mem_space.add(i), *file_space.add(i), dxpl, *buf.add(i))
+                })
+            })
         }
-        Ok(())
     })
 }
 

@@ -23,7 +23,7 @@ pub unsafe extern "C" fn create(name: *const c_char, flags: c_uint, fcpl: hid_t,
         let follower = comm.as_ref().is_some_and(|c| c.rank() != 0);
         let f = super::collective::agreed(comm.as_ref(), || create_here(name, flags, fcpl, fapl, follower))?;
         if let Some(c) = comm {
-            let _ = f.ranks.set(crate::model::ranks::Ranks::new(c));
+            let _ = f.ranks.set(crate::model::ranks::Ranks::join(c)?);
         }
         let root = f.meta.read().root();
         let mut h = Handle::new(f, Kind::File, root, true, "/".into());
@@ -106,9 +106,9 @@ unsafe fn superblock_v2(fcpl: hid_t, fapl: hid_t, flags: c_uint) -> bool {
 
 pub unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, _dxpl: hid_t, _req: *mut *mut c_void) -> *mut c_void {
     guard::object("file_open", || {
-        // Readers each open the file as their own; writers on several ranks: rank 0 opens it,
-        // taking the writer's lock, then the others load the same state without it.
-        let comm = super::collective::comm_of(fapl)?.filter(|_| flags & H5F_ACC_RDWR != 0);
+        // On several ranks, rank 0 opens the file, taking the lock (a writer's or a reader's)
+        // for them all, then the others load the same state without one.
+        let comm = super::collective::comm_of(fapl)?;
         let f = match &comm {
             None => open_here(name, flags, fapl, false)?,
             Some(c) => {
@@ -117,8 +117,10 @@ pub unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, _
                 f
             }
         };
-        if let Some(c) = comm {
-            let _ = f.ranks.set(crate::model::ranks::Ranks::new(c));
+        // Readers make no collective calls of rustvol's after the open: each reads the
+        // committed state by itself.
+        if let Some(c) = comm.filter(|_| flags & H5F_ACC_RDWR != 0) {
+            let _ = f.ranks.set(crate::model::ranks::Ranks::join(c)?);
         }
         let root = f.meta.read().root();
         let mut h = Handle::new(f, Kind::File, root, flags & H5F_ACC_RDWR != 0, "/".into());

@@ -226,7 +226,7 @@ impl Handle {
         if h.kind == Kind::Dataset {
             crate::model::write_back::write_back(&h.file, Some(h.obj))?;
             if let Some(r) = h.file.ranks.get() {
-                crate::model::ranks::close_dataset(&h.file, r, h.obj)?;
+                crate::model::ranks::publish(&h.file, r, h.obj)?;
             }
         }
         if h.kind != Kind::File && !h.released.replace(true) {

@@ -24,6 +24,9 @@ pub fn open_target(t: Target, writable: bool) -> Result<(Handle, H5I_type_t)> {
         ObjKind::Datatype(_) => (Kind::Datatype, H5I_DATATYPE, None),
     };
     drop(m);
+    if let (Kind::Dataset, Some(r)) = (kind, t.file.ranks.get()) {
+        crate::model::ranks::take_up_published(&t.file, r, t.obj)?;
+    }
     let h = Handle::new(t.file, kind, t.obj, writable && !t.readonly, t.path);
     let h = match dtype {
         Some((b, vlen)) => h.with_known_type(b, vlen)?,

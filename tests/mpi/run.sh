@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# MPI-parallel programs through rustvol (issue 12), on the dir backend: OpenMPI on loopback,
-# the parallel HDF5 of scripts/setup-mpi.sh, and the plugin built with the mpi feature into
-# target/parallel (cargo rebuilds only what changed).
+# MPI-parallel programs through rustvol (issue 12): OpenMPI on loopback, the parallel HDF5 of
+# scripts/setup-mpi.sh, and the plugin built with the mpi feature into target/parallel (cargo
+# rebuilds only what changed), on one backend.
 #
-#   tests/mpi/run.sh
+#   tests/mpi/run.sh [dir|s3|daos]     (default dir)
+#
+# s3: the S3 server of RUSTVOL_S3_INFO (the env file of scripts/garage.sh sourced, as
+# scripts/test.sh does), or else a Garage of this script's own (started and stopped here), in a
+# key prefix of this run's own. daos: the DAOS stand-in (tests/daos-standin, built into
+# target/daos-standin), which every rank's process opens over one store directory.
 #
 #  1. the parallel plugin builds and links libmpi; the serial plugin does not;
 #  2. tests/mpi/slab.c at 1 rank, and with --self at 2 and 4 ranks (rank 0 writes alone with
@@ -13,11 +18,22 @@
 #     MPI_COMM_WORLD, rank 0 alone writes; every rank reads after H5Fflush + barrier in the same
 #     open, then after reopening): every element right;
 #  3. slab.c at 2 and 4 ranks all writing their slabs of one file, chunks shared by ranks:
-#     every element right on every rank;
-#  4. HDF5's h5_api_test_parallel at 2 and 4 ranks: the run ends (no hang, rustvol's own
+#     every element right on every rank; s3, daos: only rank 0 takes a lease (RUSTVOL_LOG=info
+#     names every lease taken), and a writer opening the file afterwards is not refused;
+#  4. tests/mpi/modes.c at 2 and 4 ranks: variable-length strings and sequences written by
+#     every rank (vlen); datasets opened, read, written and closed by one rank alone while
+#     the others wait, seen by every rank after a barrier (alone); independent and collective
+#     transfer lists and collective metadata operations (xfer); chunks wholly written by
+#     ranks other than 0, which store them themselves, rewritten after and within a flush
+#     (owned): every element right on every rank, nothing waiting for RUSTVOL_MPI_TIMEOUT; and rank 0 alone making a collective call
+#     (H5Fflush) gets an error after RUSTVOL_MPI_TIMEOUT instead of a hang (stray);
+#  5. HDF5's h5_api_test_parallel at 2 and 4 ranks: the run ends (no hang, rustvol's own
 #     collective waits bounded by RUSTVOL_MPI_TIMEOUT) with native's counts (30 of 34 pass,
 #     4 skipped, none fail).
 # Ends with "N passed, N failed"; exits 1 when anything failed.
+#
+# Environment: RUSTVOL_MPI_TEST_TIMEOUT (seconds one mpirun may take, default 120),
+# RUSTVOL_MPI_TIMEOUT (rustvol's collective waits, default 30 here).
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${RUSTVOL_CACHE:-$HOME/.cache/rustvol}
@@ -31,12 +47,22 @@ export RUSTVOL_PLUGIN_DIR=$ROOT/target/parallel/release
 cd "$ROOT" || exit 1
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 
+BACKEND=${1:-dir}
+case $BACKEND in
+  dir | s3 | daos) ;;
+  *) echo "usage: tests/mpi/run.sh [dir|s3|daos]" >&2; exit 2 ;;
+esac
 TIMEOUT=${RUSTVOL_MPI_TEST_TIMEOUT:-120}
 # rustvol's own collective waits give up well before the test's timeout would kill a hang.
 export RUSTVOL_MPI_TIMEOUT=${RUSTVOL_MPI_TIMEOUT:-30}
 MPIRUN=(mpirun --allow-run-as-root --oversubscribe)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rustvol-mpi.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+GARAGE_STARTED=
+cleanup() {
+  [ -n "$GARAGE_STARTED" ] && RUSTVOL_GARAGE_DIR=$WORK/garage bash "$ROOT/scripts/garage.sh" stop >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
 
 if [ ! -x "$HDF5_DIR/bin/h5_api_test_parallel" ] || ! command -v mpirun >/dev/null; then
   fail "no parallel HDF5 in $HDF5_DIR or no mpirun (run scripts/setup-mpi.sh)"
@@ -72,19 +98,76 @@ if ! "$HDF5_DIR/bin/h5pcc" -O2 -Wall -o "$SLAB" "$HERE/slab.c" >"$WORK/cc.log" 2
   exit 1
 fi
 
-STORE=$WORK/store
-mkdir -p "$STORE"
-# run NAME NP ARGS...: the program under mpirun through rustvol on dir; output in $WORK/NAME.out,
-# exit status in RC (124: killed by the timeout, a hang).
+MODES=$WORK/modes
+if ! "$HDF5_DIR/bin/h5pcc" -O2 -Wall -o "$MODES" "$HERE/modes.c" >"$WORK/cc.log" 2>&1; then
+  cat "$WORK/cc.log"
+  fail "tests/mpi/modes.c builds with h5pcc"
+  summary
+  exit 1
+fi
+
+# --- the backend ---------------------------------------------------------------------------------
+# INFO: the connector's info string; PASS_ENV: what mpirun hands every rank besides.
+PASS_ENV=()
+case $BACKEND in
+  dir)
+    INFO="backend=dir;root=$WORK/store"
+    mkdir -p "$WORK/store" ;;
+  s3)
+    if [ -z "${RUSTVOL_S3_INFO:-}" ]; then
+      if ! RUSTVOL_GARAGE_DIR=$WORK/garage bash "$ROOT/scripts/garage.sh" start >"$WORK/garage.log" 2>&1; then
+        tail -n 20 "$WORK/garage.log"
+        fail "start a Garage (S3) server of this run's own"
+        summary
+        exit 1
+      fi
+      GARAGE_STARTED=1
+      # shellcheck disable=SC1090,SC1091
+      . "$WORK/garage/env"
+    fi
+    INFO="$RUSTVOL_S3_INFO;prefix=rustvol-mpi-$(date +%s)-$$"
+    for v in AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_SHARED_CREDENTIALS_FILE; do
+      [ -n "${!v:-}" ] && PASS_ENV+=(-x "$v")
+    done ;;
+  daos)
+    STANDIN_TARGET=$ROOT/target/daos-standin
+    if ! (cd "$ROOT/tests/daos-standin" && nice -n 10 cargo build --release --target-dir "$STANDIN_TARGET") >"$WORK/standin.log" 2>&1; then
+      tail -n 20 "$WORK/standin.log"
+      fail "build the DAOS stand-in (tests/daos-standin)"
+      summary
+      exit 1
+    fi
+    export RUSTVOL_DAOS_LIB=$STANDIN_TARGET/release/libdaos_standin.so DAOS_STANDIN_DIR=$WORK/daos DAOS_STANDIN_POOLS=rustvol
+    INFO="backend=daos;pool=rustvol"
+    PASS_ENV+=(-x RUSTVOL_DAOS_LIB -x DAOS_STANDIN_DIR -x DAOS_STANDIN_POOLS) ;;
+esac
+echo "=== MPI programs through rustvol on $BACKEND ($INFO)"
+
+# run NAME NP ARGS...: the program under mpirun through rustvol; output in $WORK/NAME.out, exit
+# status in RC (124: killed by the timeout, a hang). MPIRUN_EXTRA: more mpirun options.
+MPIRUN_EXTRA=()
 run() {
   local name=$1 np=$2
   shift 2
-  timeout -k 10 "$TIMEOUT" "${MPIRUN[@]}" -np "$np" \
-    -x HDF5_PLUGIN_PATH="$RUSTVOL_PLUGIN_DIR" -x HDF5_VOL_CONNECTOR="rustvol backend=dir;root=$STORE" \
+  timeout -k 10 "$TIMEOUT" "${MPIRUN[@]}" -np "$np" "${MPIRUN_EXTRA[@]}" "${PASS_ENV[@]}" \
+    -x HDF5_PLUGIN_PATH="$RUSTVOL_PLUGIN_DIR" -x HDF5_VOL_CONNECTOR="rustvol $INFO" \
     -x LD_LIBRARY_PATH -x RUSTVOL_MPI_TIMEOUT "$@" >"$WORK/$name.out" 2>&1 </dev/null
   RC=$?
 }
-verdict() { grep '^slab: ' "$WORK/$1.out" | tail -n1; }
+# On s3 and daos every rank's output is tagged with its rank, and rustvol's log names every
+# lease taken ("took lease"), so a check can tell which ranks took one.
+case $BACKEND in
+  s3 | daos) MPIRUN_EXTRA=(--tag-output -x RUSTVOL_LOG=info) ;;
+esac
+untagged() { sed -E 's/^\[[0-9]+,[0-9]+\]<std(err|out)>://' "$WORK/$1.out"; }
+verdict() { untagged "$1" | grep -E '^(slab|modes [a-z]+): ' | tail -n1; }
+# check_leases NAME WHAT: on s3 and daos, only rank 0 of run NAME took leases.
+check_leases() {
+  [ "$BACKEND" = dir ] && return
+  local got
+  got=$(sed -nE 's/^\[[0-9]+,([0-9]+)\]<std(err|out)>:.*took lease .*/\1/p' "$WORK/$1.out" | sort -u | tr '\n' ' ')
+  check "$2: only rank 0 took leases (ranks that did: ${got:-none})" [ "$got" = "0 " ]
+}
 
 # --- 2. one writer -------------------------------------------------------------------------------
 run slab1 1 "$SLAB" slab1.h5
@@ -92,29 +175,54 @@ check "slab at 1 rank: every element right ($(verdict slab1))" [ "$RC" -eq 0 ]
 for np in 2 4; do
   run "self$np" "$np" "$SLAB" --self "self$np.h5"
   check "slab --self at $np ranks (MPI_COMM_SELF writer, $np readers): every element right ($(verdict "self$np"))" [ "$RC" -eq 0 ]
+  check_leases "self$np" "slab --self at $np ranks (the writer's, then the $np readers' open)"
 done
 for np in 2 4; do
   run "rank0$np" "$np" "$SLAB" --rank0 "rank0$np.h5"
   check "slab --rank0 at $np ranks (collective metadata, rank 0 writes, all read after flush): every element right ($(verdict "rank0$np"))" [ "$RC" -eq 0 ]
+  check_leases "rank0$np" "slab --rank0 at $np ranks"
 done
 
 # --- 3. many writers ---------------------------------------------------------------------------
 for np in 2 4; do
   run "slab$np" "$np" "$SLAB" "slab$np.h5"
   check "slab at $np ranks, each writing its slab, chunks shared: every element right ($(verdict "slab$np"), exit $RC)" [ "$RC" -eq 0 ]
+  check_leases "slab$np" "slab at $np ranks"
+  if [ "$BACKEND" != dir ]; then
+    # No lease of the job's outlives it: a writer gets the file at once.
+    run "reopen$np" 1 "$MODES" reopen "slab$np.h5"
+    check "slab at $np ranks: a writer opens the file right after the job ($(verdict "reopen$np"))" [ "$RC" -eq 0 ]
+  fi
 done
 
-# --- 4. HDF5's parallel API tests ---------------------------------------------------------------
+# --- 4. variable-length data, lone opens, transfer modes ---------------------------------------------------
+for mode in vlen alone xfer owned; do
+  for np in 2 4; do
+    run "$mode$np" "$np" "$MODES" "$mode" "$mode$np.h5"
+    check "modes $mode at $np ranks: every check right on every rank ($(verdict "$mode$np"), exit $RC)" [ "$RC" -eq 0 ]
+    [ "$RC" -eq 0 ] || untagged "$mode$np" | grep -E "^rank [0-9]+: " | head -n 10
+  done
+done
+
+# A collective call made by one rank alone: an error after RUSTVOL_MPI_TIMEOUT (2 s here), then
+# the program ends; natively the program would hang.
+for np in 2 4; do
+  RUSTVOL_MPI_TIMEOUT=2 run "stray$np" "$np" "$MODES" stray "stray$np.h5"
+  check "modes stray at $np ranks: rank 0's lone H5Fflush fails within the timeout, the program ends, the last commit reads back ($(untagged "stray$np" | grep -m1 '^stray:'); $(verdict "stray$np"), exit $RC)" [ "$RC" -eq 0 ]
+done
+
+# --- 5. HDF5's parallel API tests ---------------------------------------------------------------
 for np in 2 4; do
   mkdir -p "$WORK/api$np"
   cd "$WORK/api$np" || exit 1
   run "api$np" "$np" "$HDF5_DIR/bin/h5_api_test_parallel"
   cd "$ROOT" || exit 1
-  out=$WORK/api$np.out
+  out=$WORK/api$np.txt
+  untagged "api$np" >"$out"
   passed=$(sed -nE 's/^(At least )?([0-9]+)\/([0-9]+) .*API tests passed.*/\2/p' "$out" | tail -n1)
   failed=$(sed -nE 's/^(At least )?([0-9]+)\/([0-9]+) .*API tests did not pass.*/\2/p' "$out" | tail -n1)
   of=$(sed -nE 's/^(At least )?([0-9]+)\/([0-9]+) .*API tests passed.*/\3/p' "$out" | tail -n1)
-  check "h5_api_test_parallel at $np ranks on dir: ${passed:-?} of ${of:-?} passed, ${failed:-?} failed (exit $RC; native: 30 of 34, 0)" \
+  check "h5_api_test_parallel at $np ranks on $BACKEND: ${passed:-?} of ${of:-?} passed, ${failed:-?} failed (exit $RC; native: 30 of 34, 0)" \
     bash -c "[ $RC -eq 0 ] && [ '${passed:-0}' -ge 30 ] && [ '${failed:-1}' -eq 0 ]"
 done
 
