@@ -12,10 +12,10 @@
 # For each configuration of the matrix below, at its rank count (mpirun on loopback,
 # --oversubscribe), three checks:
 #  1. h5bench_write through rustvol exits 0 with no HDF5 error, as natively;
-#  2. h5bench_read (READ_OPTION=FULL, contiguous memory and file: the only kind of file it reads)
-#     ends as natively: for a contiguous file of native types, exit 0 with no HDF5 error; for the
-#     others (a compound "particles" dataset, or compounds of one member), HDF5 errors and no
-#     hang, as natively;
+#  2. h5bench_read (READ_OPTION=FULL, contiguous memory, a contiguous or strided file: the only
+#     files it reads) ends as natively: for a file of the datasets x .. id_2 of native types,
+#     exit 0 with no HDF5 error; for the others (a compound "particles" dataset, or compounds of
+#     one member), HDF5 errors and no hang, as natively;
 #  3. the verifier, run at the same rank count through rustvol on every rank: every rank's
 #     slab right on every rank (deterministic fields exact, random ones in range, never-written
 #     zeros caught, every timestep the same) and the file's structure (objects, types, shapes,
@@ -31,11 +31,15 @@
 # closed during the next, with TIMESTEPS=3) where (i + j) mod 3 = 0, else TIMESTEPS=2 closed at
 # once. Sizes: 40000 to 100000 particles a rank, chosen so that rustvol's internal 1 MiB chunks of
 # these contiguous datasets have boundaries inside ranks' slabs in several runs.
+# Beyond the issue's list, the same way: FILE_PATTERN=STRIDED (CS1: blocks of 3 every 7 elements,
+# the gaps never written) at every rank count, and COMPRESS=YES (deflate, chunks that straddle
+# ranks' slabs; h5bench then writes collectively) for CC1 and II2 at 2 and 4 ranks.
 #
 # Ends with "N passed, N failed"; exits 1 when anything failed.
 #
 # Environment: RUSTVOL_H5BENCH_RANKS (default "1 2 4"), RUSTVOL_H5BENCH_PATTERNS (a subset of
-# "CC1 CC2 CC3 CI1 CI2 IC1 IC2 II1 II2"), RUSTVOL_MPI_TEST_TIMEOUT (seconds a run may take,
+# "CC1 CC2 CC3 CI1 CI2 IC1 IC2 II1 II2 CS1 CC1z II2z"), RUSTVOL_H5BENCH_SCALE (DIM_1 multiplied by it,
+# default 1), RUSTVOL_MPI_TEST_TIMEOUT (seconds a run may take,
 # default 120), RUSTVOL_MPI_TIMEOUT (rustvol's own collective waits, default 30 here).
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -55,8 +59,9 @@ TIMEOUT=${RUSTVOL_MPI_TEST_TIMEOUT:-120}
 export RUSTVOL_MPI_TIMEOUT=${RUSTVOL_MPI_TIMEOUT:-30}
 MPIRUN=(mpirun --allow-run-as-root --oversubscribe)
 H5BENCH=$RUSTVOL_H5BENCH_DIR/bin
+SCALE=${RUSTVOL_H5BENCH_SCALE:-1}
 read -r -a RANKS <<<"${RUSTVOL_H5BENCH_RANKS:-1 2 4}"
-read -r -a PATTERNS <<<"${RUSTVOL_H5BENCH_PATTERNS:-CC1 CC2 CC3 CI1 CI2 IC1 IC2 II1 II2}"
+read -r -a PATTERNS <<<"${RUSTVOL_H5BENCH_PATTERNS:-CC1 CC2 CC3 CI1 CI2 IC1 IC2 II1 II2 CS1 CC1z II2z}"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rustvol-h5bench.XXXXXX")
 SHM=/dev/shm
 [ -d "$SHM" ] && [ -w "$SHM" ] || SHM=$WORK
@@ -122,14 +127,18 @@ if ! "$HDF5_DIR/bin/h5pcc" -O2 -Wall -o "$VERIFY" "$HERE/h5bench_verify.c" -lhdf
 fi
 
 # --- one configuration ------------------------------------------------------------------------
-# config NAME MEM FILE NDIMS D1 D2 D3 TIMESTEPS DELAY CDATA CMETA: writes $WORK/NAME.{w,r}.cfg.
+# config NAME MEM FILE NDIMS D1 D2 D3 TIMESTEPS DELAY CDATA CMETA [KEY=VALUE...]: writes
+# $WORK/NAME.{w,r}.cfg (the read's FILE_PATTERN: STRIDED for a strided file, else CONTIG).
 config() {
   local n=$1 mem=$2 file=$3 nd=$4 d1=$5 d2=$6 d3=$7 ts=$8 delay=$9 cd=${10} cm=${11}
-  local common
+  shift 11
+  local common rfile=CONTIG
+  [ "$file" = STRIDED ] && rfile=STRIDED
   common=$(printf 'TIMESTEPS=%s\nDELAYED_CLOSE_TIMESTEPS=%s\nCOLLECTIVE_DATA=%s\nCOLLECTIVE_METADATA=%s\nEMULATED_COMPUTE_TIME_PER_TIMESTEP=0 s\nNUM_DIMS=%s\nDIM_1=%s\nDIM_2=%s\nDIM_3=%s\n' \
     "$ts" "$delay" "$cd" "$cm" "$nd" "$d1" "$d2" "$d3")
+  [ $# -gt 0 ] && common+=$'\n'$(printf '%s\n' "$@")
   printf 'IO_OPERATION=WRITE\nMEM_PATTERN=%s\nFILE_PATTERN=%s\n%s\n' "$mem" "$file" "$common" >"$WORK/$n.w.cfg"
-  printf 'IO_OPERATION=READ\nMEM_PATTERN=CONTIG\nFILE_PATTERN=CONTIG\nREAD_OPTION=FULL\n%s\n' "$common" >"$WORK/$n.r.cfg"
+  printf 'IO_OPERATION=READ\nMEM_PATTERN=CONTIG\nFILE_PATTERN=%s\nREAD_OPTION=FULL\n%s\n' "$rfile" "$common" >"$WORK/$n.r.cfg"
 }
 
 # mpi OUT NP native|rustvol PROGRAM ARGS...: under mpirun, output in OUT; sets RC (124: killed
@@ -212,26 +221,35 @@ run_config() {
 
 # --- the matrix -------------------------------------------------------------------------------
 COMBOS=("NO NO" "YES YES" "YES NO" "NO YES")
-ALL=(CC1 CC2 CC3 CI1 CI2 IC1 IC2 II1 II2)
+ALL=(CC1 CC2 CC3 CI1 CI2 IC1 IC2 II1 II2 CS1 CC1z II2z)
 j=0
 for np in "${RANKS[@]}"; do
   for i in "${!ALL[@]}"; do
     p=${ALL[$i]}
     [[ " ${PATTERNS[*]} " == *" $p "* ]] || continue
+    # The compressed ones only where ranks share chunks.
+    [[ $p == *z && $np -eq 1 ]] && continue
     case ${p:0:1} in C) mem=CONTIG ;; I) mem=INTERLEAVED ;; esac
-    case ${p:1:1} in C) file=CONTIG ;; I) file=INTERLEAVED ;; esac
+    case ${p:1:1} in C) file=CONTIG ;; I) file=INTERLEAVED ;; S) file=STRIDED ;; esac
     nd=${p:2:1}
     # Sizes (see the header): floats take 262144 elements a 1 MiB chunk, particles 32768.
+    extra=()
     case $p in
       CC1) dims="100000 1 1" ;; IC1) dims="70000 1 1" ;; CI1 | II1) dims="40000 1 1" ;;
       CC2) dims="250 300 1" ;; CI2 | IC2 | II2) dims="100 400 1" ;;
       CC3) dims="20 40 100" ;;
+      CS1) dims="50000 1 1" extra=(STRIDE_SIZE=7 BLOCK_SIZE=3 BLOCK_CNT=5000) ;;
+      CC1z) dims="50000 1 1" extra=(COMPRESS=YES CHUNK_DIM_1=7000 CHUNK_DIM_2=1 CHUNK_DIM_3=1) ;;
+      II2z) dims="30 100 1" extra=(COMPRESS=YES CHUNK_DIM_1=7 CHUNK_DIM_2=30 CHUNK_DIM_3=1) ;;
     esac
+    read -r d1 d2 d3 <<<"$dims"
+    dims="$((d1 * SCALE)) $d2 $d3"
     read -r cd cm <<<"${COMBOS[$(((i + j) % 4))]}"
     if [ $(((i + j) % 3)) -eq 0 ]; then ts=3 delay=1; else ts=2 delay=0; fi
     n=$p-np$np
     # shellcheck disable=SC2086
-    config "$n" "$mem" "$file" "$nd" $dims "$ts" "$delay" "$cd" "$cm"
+    config "$n" "$mem" "$file" "$nd" $dims "$ts" "$delay" "$cd" "$cm" "${extra[@]}"
+    [[ $p == *z ]] && cd="YES (compressed)"
     run_config "$p ${nd}-D $mem/$file, $np rank(s), data coll. $cd, metadata coll. $cm, $ts timesteps$([ "$delay" -gt 0 ] && echo ", delayed close")" "$n" "$np"
   done
   j=$((j + 1))

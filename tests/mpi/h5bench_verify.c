@@ -19,9 +19,13 @@
  *  - for local element l of a slab (i1 = l / (DIM_2*DIM_3) its row): with contiguous memory
  *    in 1-D, k = l; in 2-D and 3-D, k = i1; with interleaved memory, k = l. Then id_1 = k,
  *    id_2 = 2k, z = k/P * 3701, pz = 2k/P * 3701 (float arithmetic, as h5bench does it), and
- *    x, px in [0, 191], y, py in [0, 1009] (rand()/RAND_MAX times those).
+ *    x, px in [0, 191], y, py in [0, 1009] (rand()/RAND_MAX times those);
+ *  - FILE_PATTERN=STRIDED (1-D, contiguous memory): rank w writes its buffer of
+ *    BLOCK_SIZE*BLOCK_CNT elements (k = l as above, P still DIM_1) to blocks of BLOCK_SIZE
+ *    elements every STRIDE_SIZE from w*DIM_1; the rest of the dataset is never written.
  *
- * Checked on every rank, for every slab: the deterministic fields exactly (bit for bit), the
+ * Checked on every rank, for every slab: elements never written are the fill value (zeros);
+ * of the others, the deterministic fields exactly (bit for bit), the
  * random ones within their ranges, with no more than one exact zero a slab (rand() is 0 once in
  * 2^31 draws; a piece that was never written reads as zeros) and equal in every timestep.
  * Rank 0 prints the file's structure (one line per object: path, type, shape, layout) for the
@@ -70,8 +74,8 @@ static void bad(const char *fmt, ...) {
 }
 
 typedef struct {
-    int mem_interleaved, file_interleaved, ndims, timesteps, coll_data, coll_meta;
-    long long d1, d2, d3;
+    int mem_interleaved, file_interleaved, file_strided, ndims, timesteps, coll_data, coll_meta;
+    long long d1, d2, d3, stride, block_size, block_cnt;
 } config;
 
 static int read_config(const char *path, config *c) {
@@ -90,7 +94,13 @@ static int read_config(const char *path, config *c) {
         if (!strcmp(line, "MEM_PATTERN"))
             c->mem_interleaved = !strcmp(v, "INTERLEAVED");
         else if (!strcmp(line, "FILE_PATTERN"))
-            c->file_interleaved = !strcmp(v, "INTERLEAVED");
+            c->file_interleaved = !strcmp(v, "INTERLEAVED"), c->file_strided = !strcmp(v, "STRIDED");
+        else if (!strcmp(line, "STRIDE_SIZE"))
+            c->stride = atoll(v);
+        else if (!strcmp(line, "BLOCK_SIZE"))
+            c->block_size = atoll(v);
+        else if (!strcmp(line, "BLOCK_CNT"))
+            c->block_cnt = atoll(v);
         else if (!strcmp(line, "NUM_DIMS"))
             c->ndims = atoi(v);
         else if (!strcmp(line, "DIM_1"))
@@ -158,7 +168,24 @@ static herr_t print_object(hid_t loc, const char *name, const H5L_info2_t *info,
         fprintf(out, ") / (");
         for (i = 0; i < n; i++)
             fprintf(out, "%s%llu", i ? ", " : "", (unsigned long long)max[i]);
-        fprintf(out, ") %s\n", l == H5D_CONTIGUOUS ? "contiguous" : l == H5D_CHUNKED ? "chunked" : l == H5D_COMPACT ? "compact" : "?");
+        fprintf(out, ") %s", l == H5D_CONTIGUOUS ? "contiguous" : l == H5D_CHUNKED ? "chunked" : l == H5D_COMPACT ? "compact" : "?");
+        if (l == H5D_CHUNKED) {
+            hsize_t chunk[8];
+            int cn = H5Pget_chunk(p, 8, chunk), nf = H5Pget_nfilters(p);
+            for (i = 0; i < cn; i++)
+                fprintf(out, "%s%llu", i ? ", " : " (", (unsigned long long)chunk[i]);
+            fprintf(out, ")");
+            for (i = 0; i < nf; i++) {
+                unsigned flags, cd[8];
+                size_t ncd = 8;
+                char fname[64] = "";
+                H5Z_filter_t id = H5Pget_filter2(p, (unsigned)i, &flags, &ncd, cd, sizeof fname, fname, NULL);
+                fprintf(out, " filter %d", (int)id);
+                for (size_t k = 0; k < ncd && k < 8; k++)
+                    fprintf(out, "%s%u", k ? "," : " ", cd[k]);
+            }
+        }
+        fputc('\n', out);
         H5Pclose(p), H5Sclose(s), H5Tclose(t), H5Dclose(d);
     } else
         fprintf(out, "/%s: object of type %d\n", name, (int)oi.type);
@@ -226,16 +253,32 @@ static int read_field(hid_t grp, const char *name, int f, int compound, hid_t dx
     return rc;
 }
 
+/* Which element of its rank's buffer slab position p holds; -1 when the rank wrote none there
+ * (FILE_PATTERN=STRIDED: blocks of BLOCK_SIZE every STRIDE_SIZE elements, BLOCK_CNT of them). */
+static long long written_from(const config *c, long long p) {
+    if (!c->file_strided)
+        return p;
+    long long b = p / c->stride, k = p % c->stride;
+    return b < c->block_cnt && k < c->block_size ? b * c->block_size + k : -1;
+}
+
 /* The checks of one timestep's particles (see the header); `first` is timestep 0's. */
 static void check(const config *c, int writers, int ts, const particle *p, const particle *first) {
     long long P = c->d1 * c->d2 * c->d3;
+    static const particle fill; /* what an element no rank wrote reads as: zeros */
     for (int w = 0; w < writers; w++) {
         long zeros[4] = {0, 0, 0, 0};
-        for (long long l = 0; l < P; l++) {
-            long long e = w * P + l;
+        for (long long pos = 0; pos < P; pos++) {
+            long long e = w * P + pos, l = written_from(c, pos);
             const particle *q = &p[e];
             int id_1;
             float id_2, z, pz;
+            if (l < 0) {
+                if (memcmp(q, &fill, sizeof fill))
+                    bad("Timestep_%d, rank %d's slab position %lld (file element %lld), which no rank wrote: not the fill value (id_1 %d x %g)",
+                        ts, w, pos, e, q->id_1, q->x);
+                continue;
+            }
             expected(c, l, &id_1, &id_2, &z, &pz);
             if (q->id_1 != id_1 || memcmp(&q->id_2, &id_2, 4) || memcmp(&q->z, &z, 4) || memcmp(&q->pz, &pz, 4))
                 bad("Timestep_%d, rank %d's element %lld (file element %lld): id_1 %d id_2 %g z %.9g pz %.9g, expected %d %g %.9g %.9g",
