@@ -177,6 +177,17 @@ pub fn keep_for_rank0(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], data: &[
     }
 }
 
+/// Every rank changes a dataset's extent alike (`H5Dset_extent` is collective): this rank's
+/// kept writes to it, runs of the old shape's row-major order, re-expressed in the new one's
+/// (elements cut off are gone, as natively); else rank 0 would apply them, and this rank read
+/// them back, at the elements the same linear indices name in the new shape.
+pub fn extent_changed(file: &OpenFile, obj: ObjId, old: &[u64], new: &[u64], es: usize) {
+    let Some(r) = file.ranks.get() else { return };
+    for f in r.kept.lock().iter_mut().filter(|f| f.obj == obj) {
+        (f.runs, f.data) = super::reshape_runs::reshape(&f.runs, &f.data, es, old, new);
+    }
+}
+
 /// Variable-length elements point into a rank's own heap blocks: a rank other than 0 cannot
 /// hand them on at the flush, so such a write fails there with an error.
 pub fn may_write_vlen(file: &OpenFile) -> Result<()> {
