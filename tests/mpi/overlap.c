@@ -20,7 +20,13 @@
  *   contig   1-D int, 300000, contiguous (more than one of rustvol's internal 1 MiB chunks):
  *            blocks of 1000, block b written by rank (b + r) mod n (one strided hyperslab);
  *   grow     1-D int, unlimited, chunks of 64: each round extends it by n*50 (H5Dset_extent on
- *            every rank), rank k writes its 50 of the new part and overwrites [7k + r, 7k + r + 3).
+ *            every rank), rank k writes its 50 of the new part and overwrites [7k + r, 7k + r + 3);
+ *   widen    2-D int, unlimited both ways, chunks of 4 x 5, from 6 x 3n: when r = 2 mod 4,
+ *            first 2 columns and a row fewer, and H5Fflush (what is cut off reads as the fill
+ *            value when it grows back, as natively); column blocks of 3, block b written by rank
+ *            (b + r) mod n; in the other rounds, after the writes and before the sync point, 4
+ *            columns more (and a row more when r = 1 mod 3); element (i, j) written in round r
+ *            holds r*1000003 + 10000 i + j + 1.
  * Element e written in round r holds r*1000003 + e + 1 (members: a = that, b = a / 4, c = a mod
  * 30011): a write lost or misplaced leaves another round's value, or the fill value.
  *
@@ -60,7 +66,9 @@ static int rank, nranks, failures = 0;
 #define MEMBERS_N 4000
 #define CONTIG_N 300000
 #define GROW_PER 50
-#define ND 6
+#define WR 16  /* the widen dataset's rows and columns never pass these */
+#define WC 64
+#define ND 7
 
 typedef struct {
     int a;
@@ -68,7 +76,7 @@ typedef struct {
     short c;
 } rec;
 
-static const char *NAMES[ND] = {"strided", "union", "partial", "members", "contig", "grow"};
+static const char *NAMES[ND] = {"strided", "union", "partial", "members", "contig", "grow", "widen"};
 static int value(int r, long e) { return r * 1000003 + (int)e + 1; }
 
 /* What every element must hold: the state all ranks' writes so far give. */
@@ -78,6 +86,9 @@ static long grow_n = 0;
 /* Elements another rank wrote in the current round (other values than this rank may have):
  * until the round's synchronisation point, undefined here. */
 static unsigned char *o_strided, *o_union, *o_partial, *o_members, *o_contig, *o_grow;
+/* widen: the expected plane (current extent wrows x wcols, packed row-major) */
+static int x_widen[WR * WC], wrows = 6, wcols;
+static unsigned char o_widen[WR * WC];
 
 static hid_t rec_type(int members) { /* members: bit 0 a, bit 1 b, bit 2 c */
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(rec));
@@ -112,6 +123,8 @@ static void create_all(hid_t file, hid_t *d) {
     d[3] = create(file, "members", rt, 1, &nm, NULL, &cm, 0);
     d[4] = create(file, "contig", H5T_STD_I32LE, 1, &nc, NULL, NULL, 0);
     d[5] = create(file, "grow", H5T_STD_I32LE, 1, &g0, &gmax, &cg, 0);
+    hsize_t w0[2] = {(hsize_t)wrows, (hsize_t)wcols}, wmax[2] = {H5S_UNLIMITED, H5S_UNLIMITED}, cw[2] = {4, 5};
+    d[6] = create(file, "widen", H5T_STD_I32LE, 2, w0, wmax, cw, 0);
     H5Tclose(rt);
 }
 
@@ -306,6 +319,68 @@ static void round_writes(hid_t *d, int r, hid_t dxpl) {
                 }
         grow_n = (long)newn;
     }
+
+    /* widen: in rounds 2 mod 4, first narrower and shorter, then a flush (natively, cutting
+     * chunks races with other ranks' unsynchronised writes of them, before and after);
+     * the elements cut off are gone and read as the fill value when the extent grows again.
+     * Then column blocks of 3, and in the other rounds, after the writes and before the sync
+     * point, wider (the elements written keep their coordinates, not their linear index). */
+    if (r % 4 == 2) {
+        int nr = wrows > 4 ? wrows - 1 : wrows, nc = wcols - 2;
+        hsize_t nd[2] = {(hsize_t)nr, (hsize_t)nc};
+        CHECK(H5Dset_extent(d[6], nd));
+        /* natively the cut chunks are rewritten from each rank's chunk cache later: flushed
+         * before anyone writes them again */
+        CHECK(H5Fflush(d[6], H5F_SCOPE_GLOBAL));
+        MPI_Barrier(MPI_COMM_WORLD);
+        int old[WR * WC];
+        memcpy(old, x_widen, sizeof old);
+        for (int i = 0; i < nr; i++)
+            for (int j = 0; j < nc; j++)
+                x_widen[i * nc + j] = old[i * wcols + j];
+        wrows = nr, wcols = nc;
+    }
+    {
+        hsize_t dims[2] = {(hsize_t)wrows, (hsize_t)wcols};
+        hid_t fs = H5Screate_simple(2, dims, NULL);
+        int *buf = malloc(WR * WC * sizeof(int)), cnt = 0, any = 0;
+        H5Sselect_none(fs);
+        for (int cb = 0; cb * 3 < wcols; cb++)
+            if ((cb + r) % n == k) {
+                hsize_t st[2] = {0, (hsize_t)cb * 3}, ct[2] = {1, 1};
+                hsize_t bl[2] = {(hsize_t)wrows, (hsize_t)(cb * 3 + 3 <= wcols ? 3 : wcols - cb * 3)};
+                CHECK(H5Sselect_hyperslab(fs, any ? H5S_SELECT_OR : H5S_SELECT_SET, st, NULL, ct, bl));
+                any = 1;
+            }
+        for (int i = 0; i < wrows; i++)
+            for (int j = 0; j < wcols; j++) {
+                int v = value(r, i * 10000L + j), mine = (j / 3 + r) % n == k;
+                if (mine)
+                    buf[cnt++] = v;
+                x_widen[i * wcols + j] = v;
+            }
+        write_sel(d[6], H5T_NATIVE_INT, fs, dxpl, buf);
+        free(buf), H5Sclose(fs);
+        int nr = wrows + (r % 3 == 1), nc = wcols + 4;
+        if (r % 4 == 2)
+            nr = wrows, nc = wcols;
+        if (nr > WR)
+            nr = WR;
+        if (nc > WC)
+            nc = WC;
+        hsize_t nd[2] = {(hsize_t)nr, (hsize_t)nc};
+        if (nr != wrows || nc != wcols)
+            CHECK(H5Dset_extent(d[6], nd));
+        int old[WR * WC];
+        memcpy(old, x_widen, sizeof old);
+        for (int i = 0; i < nr; i++)
+            for (int j = 0; j < nc; j++) {
+                int in = i < wrows && j < wcols;
+                x_widen[i * nc + j] = in ? old[i * wcols + j] : 0;
+                o_widen[i * nc + j] = in && (j / 3 + r) % n != k;
+            }
+        wrows = nr, wcols = nc;
+    }
 }
 
 /* --- checks ------------------------------------------------------------------------------------ */
@@ -367,6 +442,7 @@ static long check_file(hid_t *d, const char *when, MPI_Comm comm, int mine) {
     wrong[3] = check_members(d[3], mine ? o_members : NULL, when);
     wrong[4] = check_int(d[4], "contig", x_contig, mine ? o_contig : NULL, CONTIG_N, when);
     wrong[5] = check_int(d[5], "grow", x_grow, mine ? o_grow : NULL, grow_n, when);
+    wrong[6] = check_int(d[6], "widen", x_widen, mine ? o_widen : NULL, (long)wrows * wcols, when);
     MPI_Allreduce(wrong, all, ND, MPI_LONG, MPI_SUM, comm);
     int me;
     MPI_Comm_rank(comm, &me);
@@ -400,6 +476,7 @@ int main(int argc, char **argv) {
     x_members = calloc(MEMBERS_N, sizeof(rec)), x_grow = NULL;
     o_strided = calloc(STRIDED_N, 1), o_union = calloc(U * U, 1), o_partial = calloc(PARTIAL_N, 1);
     o_members = calloc(MEMBERS_N, 1), o_contig = calloc(CONTIG_N, 1), o_grow = NULL;
+    wcols = 3 * nranks;
     for (long e = 0; e < PARTIAL_N; e++)
         x_partial[e] = -1;
 
