@@ -185,6 +185,12 @@ static herr_t print_object(hid_t loc, const char *name, const H5L_info2_t *info,
                     fprintf(out, "%s%u", k ? "," : " ", cd[k]);
             }
         }
+        H5D_alloc_time_t at;
+        H5D_fill_time_t ft;
+        H5Pget_alloc_time(p, &at);
+        H5Pget_fill_time(p, &ft);
+        fprintf(out, " alloc %s fill %s", at == H5D_ALLOC_TIME_EARLY ? "early" : at == H5D_ALLOC_TIME_LATE ? "late" : at == H5D_ALLOC_TIME_INCR ? "incr" : "?",
+                ft == H5D_FILL_TIME_IFSET ? "ifset" : ft == H5D_FILL_TIME_ALLOC ? "alloc" : ft == H5D_FILL_TIME_NEVER ? "never" : "?");
         fputc('\n', out);
         H5Pclose(p), H5Sclose(s), H5Tclose(t), H5Dclose(d);
     } else
