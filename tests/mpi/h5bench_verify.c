@@ -191,6 +191,12 @@ static herr_t print_object(hid_t loc, const char *name, const H5L_info2_t *info,
         H5Pget_fill_time(p, &ft);
         fprintf(out, " alloc %s fill %s", at == H5D_ALLOC_TIME_EARLY ? "early" : at == H5D_ALLOC_TIME_LATE ? "late" : at == H5D_ALLOC_TIME_INCR ? "incr" : "?",
                 ft == H5D_FILL_TIME_IFSET ? "ifset" : ft == H5D_FILL_TIME_ALLOC ? "alloc" : ft == H5D_FILL_TIME_NEVER ? "never" : "?");
+        H5D_space_status_t st;
+        H5Dget_space_status(d, &st);
+        fprintf(out, " space %s", st == H5D_SPACE_STATUS_ALLOCATED ? "allocated" : st == H5D_SPACE_STATUS_PART_ALLOCATED ? "part" : "none");
+        /* filtered chunks' sizes depend on the compressor's bytes, the rest is exact */
+        if (H5Pget_nfilters(p) == 0)
+            fprintf(out, " storage %llu", (unsigned long long)H5Dget_storage_size(d));
         fputc('\n', out);
         H5Pclose(p), H5Sclose(s), H5Tclose(t), H5Dclose(d);
     } else
