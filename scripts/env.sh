@@ -17,12 +17,12 @@ export RUSTVOL_PYPI_H5PY_VERSION=3.16.0
 export RUSTVOL_PYPI_HDF5_VERSION=2.0.0
 export RUSTVOL_PYPI_VENV=${RUSTVOL_PYPI_VENV:-$RUSTVOL_CACHE/venv-pypi-h5py-$RUSTVOL_PYPI_H5PY_VERSION}
 export RUSTVOL_HDF5PLUGIN_VENV=$RUSTVOL_CACHE/venv-hdf5plugin-$RUSTVOL_HDF5PLUGIN_VERSION
+export RUSTVOL_PLUGIN_DIR=${RUSTVOL_PLUGIN_DIR:-$RUSTVOL_ROOT/target/release}
 # h5bench 1.4 (commit 675c86d), built against the parallel HDF5: scripts/setup-h5bench.sh, tests/mpi/h5bench.sh
 export RUSTVOL_H5BENCH_VERSION=1.4
 export RUSTVOL_H5BENCH_COMMIT=675c86d
 export RUSTVOL_H5BENCH_SHA256=ff6f5d201ce7ddd3128fd61a0fbe0043e793011cb2637d553bcc5e92c6f956fb
 export RUSTVOL_H5BENCH_DIR=${RUSTVOL_H5BENCH_DIR:-$RUSTVOL_CACHE/h5bench-$RUSTVOL_H5BENCH_VERSION}
-export RUSTVOL_PLUGIN_DIR=${RUSTVOL_PLUGIN_DIR:-$RUSTVOL_ROOT/target/release}
 
 # Prepend a directory to a :-separated variable unless it is already there.
 _rustvol_prepend() {
