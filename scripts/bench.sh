@@ -5,6 +5,7 @@
 #   scripts/bench.sh            # about 6 minutes on the 2-core project machine
 #   scripts/bench.sh --quick    # small sizes, under a minute: checks that everything runs
 #   scripts/bench.sh dir-chunks # only the dir chunk I/O section (issue 14), about 30 seconds
+#   scripts/bench.sh parallel   # only the parallel section (issue 12), about 2 minutes
 #
 # Runs bench/h5bench.c (C, HDF5 API only) and bench/h5py_bench.py (h5py) with the same shapes:
 #   native-core   native HDF5, core driver (H5Pset_fapl_core, backing store on /dev/shm)
@@ -32,6 +33,11 @@
 #   target/bench/results.json   everything: machine, settings, every measurement, ratios, targets
 #   target/bench/table.txt      the printed table
 #   target/bench/raw/           JSON lines and logs of each run
+# The parallel section (bench/parallel.sh; also part of a full run unless --no-parallel): h5bench
+# 1.4's h5bench_write then h5bench_read at 1, 2 and 4 ranks through dir beside native parallel
+# HDF5 (MPI-IO on a tmpfs file), the same configuration; best of 3 rounds, dir/native against the
+# target (>= 0.8x at 4 ranks), into target/bench/parallel.txt and parallel.json. Needs
+# scripts/setup-mpi.sh, scripts/setup-h5bench.sh and the plugin's parallel build (tests/mpi/run.sh).
 # A missed target does not fail the command; a benchmark that crashes or reads back wrong data
 # does (exit status 1, after the table).
 #
@@ -42,6 +48,7 @@
 #   --no-py            skip the h5py benchmark
 #   --only LIST        only these configurations (native-core,native-shm,memory,dir,s3)
 #   --repeat N         rounds of the C benchmark and the ceilings (default 2)
+#   --no-parallel      skip the parallel section
 # Environment:
 #   RUSTVOL_BENCH_ARGS       extra arguments for both benchmarks (e.g. "--contig-mb 512")
 #   RUSTVOL_BENCH_OUT        output directory (default target/bench)
@@ -59,9 +66,12 @@ cd "$ROOT" || exit 1
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 
 QUICK=0 S3=1 PY=1 SCALE_MAX=1000000 ONLY="native-core,native-shm,memory,dir,s3" REPEAT= DIR_CHUNKS_ONLY=0
+PARALLEL=1 PARALLEL_ONLY=0
 while [ $# -gt 0 ]; do
   case $1 in
     dir-chunks|--dir-chunks) DIR_CHUNKS_ONLY=1 S3=0 ;;
+    parallel|--parallel) PARALLEL_ONLY=1 S3=0 ;;
+    --no-parallel) PARALLEL=0 ;;
     --quick) QUICK=1 ;;
     --scale-max) SCALE_MAX=$2; shift ;;
     --no-s3) S3=0 ;;
@@ -208,6 +218,18 @@ dir_chunks() {
   [ "${PIPESTATUS[0]}" -eq 0 ] || FAILED=1
 }
 
+# parallel: the parallel section (bench/parallel.sh).
+parallel() {
+  say "parallel: h5bench 1.4 at 1, 2, 4 ranks, dir beside native MPI-IO on tmpfs"
+  bash "$ROOT/bench/parallel.sh" "$OUT" || FAILED=1
+}
+if [ "$PARALLEL_ONLY" = 1 ]; then
+  LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+  parallel
+  echo "load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
+  exit $FAILED
+fi
+
 if [ "$DIR_CHUNKS_ONLY" = 1 ]; then
   LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
   SIZES=() EXTRA=()
@@ -269,6 +291,7 @@ for c in native-shm memory dir; do
 done
 
 dir_chunks
+[ "$PARALLEL" = 1 ] && parallel
 
 say "report"
 printf '{"started":"%s","seconds":%s,"load_start":"%s","load_end":"%s","repeat":%s,"quick":%s}\n' \
@@ -278,5 +301,6 @@ python3 bench/report.py --raw "$RAW" --json "$OUT/results.json" --scale-max "$SC
 [ "${PIPESTATUS[0]}" -eq 0 ] || FAILED=1
 echo
 cat "$OUT/dir-chunks.txt" >>"$OUT/table.txt"
+[ "$PARALLEL" = 1 ] && [ -f "$OUT/parallel.txt" ] && cat "$OUT/parallel.txt" >>"$OUT/table.txt"
 echo "results: $OUT/results.json, table: $OUT/table.txt (dir chunk I/O: $OUT/dir-chunks.txt), raw runs: $RAW ($(( $(date +%s) - START )) s in all)"
 exit $FAILED

@@ -27,6 +27,11 @@ export RUSTVOL_XARRAY_PYTEST_VERSION=9.2.0
 export RUSTVOL_XARRAY_PYPI_VENV=${RUSTVOL_XARRAY_PYPI_VENV:-$RUSTVOL_CACHE/venv-xarray-pypi-h5py-$RUSTVOL_PYPI_H5PY_VERSION-xarray-$RUSTVOL_XARRAY_VERSION}
 export RUSTVOL_XARRAY_SRC_VENV=${RUSTVOL_XARRAY_SRC_VENV:-$RUSTVOL_CACHE/venv-xarray-src-h5py-$RUSTVOL_H5PY_VERSION-xarray-$RUSTVOL_XARRAY_VERSION}
 export RUSTVOL_PLUGIN_DIR=${RUSTVOL_PLUGIN_DIR:-$RUSTVOL_ROOT/target/release}
+# h5bench 1.4 (commit 675c86d), built against the parallel HDF5: scripts/setup-h5bench.sh, tests/mpi/h5bench.sh
+export RUSTVOL_H5BENCH_VERSION=1.4
+export RUSTVOL_H5BENCH_COMMIT=675c86d
+export RUSTVOL_H5BENCH_SHA256=ff6f5d201ce7ddd3128fd61a0fbe0043e793011cb2637d553bcc5e92c6f956fb
+export RUSTVOL_H5BENCH_DIR=${RUSTVOL_H5BENCH_DIR:-$RUSTVOL_CACHE/h5bench-$RUSTVOL_H5BENCH_VERSION}
 
 # Prepend a directory to a :-separated variable unless it is already there.
 _rustvol_prepend() {

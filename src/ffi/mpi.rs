@@ -17,6 +17,7 @@ mod imp {
 
     extern "C" {
         fn rv_mpi_comm_of_fapl(fapl: hid_t, out: *mut *mut RvComm) -> c_int;
+        fn rv_mpi_fapl_is_mpio(fapl: hid_t) -> c_int;
         fn rv_mpi_rank(c: *const RvComm) -> c_int;
         fn rv_mpi_size(c: *const RvComm) -> c_int;
         fn rv_mpi_barrier(c: *mut RvComm, timeout_ms: std::ffi::c_long) -> c_int;
@@ -44,6 +45,12 @@ mod imp {
             r if r < 0 => Err(VolError::new(Area::Dataset, "unable to get the MPI-I/O transfer mode of the data transfer list")),
             r => Ok(r == 1),
         }
+    }
+
+    /// Whether the file access list names HDF5's MPI-IO driver (`H5Pset_fapl_mpio`).
+    pub fn fapl_is_mpio(fapl: hid_t) -> bool {
+        // SAFETY: `fapl` is an id HDF5 passed; the shim only queries it.
+        unsafe { rv_mpi_fapl_is_mpio(fapl) == 1 }
     }
 
     /// A duplicate of the application's communicator, freed on drop.
@@ -186,6 +193,11 @@ mod imp {
 mod imp {
     use super::*;
 
+    /// A plugin built without MPI serves no MPI-IO file access list.
+    pub fn fapl_is_mpio(_fapl: hid_t) -> bool {
+        false
+    }
+
     /// No value exists: a plugin built without MPI never has a communicator.
     pub enum Comm {}
 
@@ -219,7 +231,7 @@ mod imp {
     }
 }
 
-pub use imp::{collective_transfer, Comm};
+pub use imp::{collective_transfer, fapl_is_mpio, Comm};
 
 impl Comm {
     /// Makes an error on any rank an error on every rank: each passes its own outcome and

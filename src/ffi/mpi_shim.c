@@ -22,6 +22,12 @@ typedef struct rv_comm {
 
 /* The communicator of a file access list (a duplicate, owned by the result), or NULL in *out
  * when the list carries none or MPI is not running. Returns negative when HDF5 or MPI fails. */
+/* 1 when the file access list names the MPI-IO driver (H5Pset_fapl_mpio), else 0. */
+int rv_mpi_fapl_is_mpio(hid_t fapl) {
+    hid_t driver = H5Pget_driver(fapl);
+    return driver >= 0 && driver == H5FD_MPIO;
+}
+
 int rv_mpi_comm_of_fapl(hid_t fapl, rv_comm **out) {
     int up = 0, down = 0;
     MPI_Comm comm = MPI_COMM_NULL;

@@ -11,6 +11,7 @@ pub mod open_file;
 pub mod parallel;
 pub mod ranks;
 pub mod read_cache;
+pub mod reshape_runs;
 pub mod dataio;
 pub mod direct_io;
 pub mod filters;

@@ -40,6 +40,9 @@ pub struct OpenFile {
     /// The communicator of a file a parallel program opened for writing on several ranks
     /// (see `ranks`): rank 0 holds the lock and commits, the others follow.
     pub ranks: once_cell::sync::OnceCell<super::ranks::Ranks>,
+    /// Opened through a file access list of HDF5's MPI-IO driver (any communicator): natively
+    /// such a file gives datasets without filters early allocation.
+    pub mpio: std::sync::atomic::AtomicBool,
 }
 
 /// Native HDF5's file locking settings (`H5Pset_file_locking`, `HDF5_USE_FILE_LOCKING`).
@@ -113,6 +116,7 @@ impl OpenFile {
             lock: parking_lot::Mutex::new((lock, access.write)),
             locking: access.locking,
             ranks: once_cell::sync::OnceCell::new(),
+            mpio: std::sync::atomic::AtomicBool::new(false),
         });
         OPEN_FILES.insert(reg_key, Arc::downgrade(&f));
         f

@@ -498,6 +498,32 @@ pub fn keep_vlen_for_rank0(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], ele
     }
 }
 
+/// Every rank changes a dataset's extent alike (`H5Dset_extent` is collective): this rank's
+/// kept writes to it, runs of the old shape's row-major order, re-expressed in the new one's
+/// (elements cut off are gone, as natively); else rank 0 would apply them, and this rank read
+/// them back, at the elements the same linear indices name in the new shape. Chunks stored
+/// whole keep their grid positions, which no extent change moves.
+pub fn extent_changed(file: &OpenFile, obj: ObjId, old: &[u64], new: &[u64], es: usize) {
+    let Some(r) = file.ranks.get() else { return };
+    for f in r.kept.lock().iter_mut().filter(|f| f.obj == obj) {
+        match &mut f.data {
+            Payload::Fixed(data) => (f.runs, *data) = super::reshape_runs::reshape(&f.runs, data, es, old, new),
+            Payload::Vlen(elems) => {
+                // Reshaped as the elements' indices, then the elements taken in that order.
+                let idx: Vec<u8> = (0..elems.len() as u64).flat_map(u64::to_le_bytes).collect();
+                let (runs, kept) = super::reshape_runs::reshape(&f.runs, &idx, 8, old, new);
+                let mut taken: Vec<Option<Vec<u8>>> = std::mem::take(elems).into_iter().map(Some).collect();
+                *elems = kept
+                    .chunks_exact(8)
+                    .filter_map(|b| taken[u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize].take())
+                    .collect();
+                f.runs = runs;
+            }
+            Payload::Stored(_) => {}
+        }
+    }
+}
+
 fn keep(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], data: impl FnOnce() -> Payload) -> bool {
     match file.ranks.get() {
         Some(r) if r.comm.rank() != 0 => {

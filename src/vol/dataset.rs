@@ -23,7 +23,7 @@ const H5S_BLOCK: hid_t = 1;
 const H5S_PLIST: hid_t = 2;
 const COMPACT_MAX: u64 = 64 * 1024;
 
-unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Dataset> {
+unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t, mpio: bool) -> Result<Dataset> {
     let extent = extent_of(space_id)?;
     let elem_size = H5Tget_size(type_id);
     if elem_size == 0 {
@@ -106,7 +106,13 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
         Layout::Chunked => super::pipeline::prepare(kept.id, type_id, &chunk, if vlen { 1 } else { elem_size }, vlen)?,
         _ => Vec::new(),
     };
+    // As natively in a file opened through the MPI-IO driver (H5D__create): a dataset without
+    // filters gets early allocation, and its creation list says so.
+    let forced_early = mpio && filters.is_empty();
     let dcpl_bytes = {
+        if forced_early {
+            hdf5_sys::h5p::H5Pset_alloc_time(kept.id, H5D_alloc_time_t::H5D_ALLOC_TIME_EARLY);
+        }
         if alloc_fill {
             // As HDF5 does for variable-length types: a default fill value is written at allocation.
             crate::ffi::h5::H5Pset_fill_time(kept.id, H5D_fill_time_t::H5D_FILL_TIME_ALLOC);
@@ -126,7 +132,7 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t) -> Result<Datas
         // As HDF5 refuses it: a variable-length element must always hold something valid.
         bail!(Area::Dataset, "fill time \"never\" is not allowed for a variable-length type");
     }
-    let alloc_time = alloc_time_of(dcpl);
+    let alloc_time = if forced_early { AllocTime::Early } else { alloc_time_of(dcpl) };
     if layout == Layout::Compact && alloc_time != AllocTime::Early {
         bail!(Area::Dataset, "compact dataset must have early space allocation");
     }
@@ -181,7 +187,7 @@ pub unsafe extern "C" fn create(
             let h = Handle::from_raw(obj)?;
             super::handle::check_plist(dcpl, "dataset creation")?;
             super::handle::check_plist(dapl, "dataset access")?;
-            let mut d = describe(type_id, space_id, dcpl)?;
+            let mut d = describe(type_id, space_id, dcpl, h.file.mpio.load(std::sync::atomic::Ordering::Relaxed))?;
             d.committed_type = super::committed::of_type(h, type_id)?;
             let dtype = d.dtype.clone();
             let vlen = d.vlen;
@@ -522,6 +528,7 @@ unsafe fn set_extent(h: &Handle, size: *const u64) -> Result<()> {
         }
         m.touch(h.obj)?;
     }
+    crate::model::ranks::extent_changed(&h.file, h.obj, &d.extent.dims, &nd.extent.dims, d.elem_size);
     dataio::extent_changed(&h.file, h.obj, &nd);
     if shrunk {
         dataio::trim_to_extent(&h.file, h.obj, &nd)?;

@@ -25,6 +25,9 @@ pub unsafe extern "C" fn create(name: *const c_char, flags: c_uint, fcpl: hid_t,
         if let Some(c) = comm {
             let _ = f.ranks.set(crate::model::ranks::Ranks::join(c)?);
         }
+        if crate::ffi::mpi::fapl_is_mpio(fapl) {
+            f.mpio.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let root = f.meta.read().root();
         let mut h = Handle::new(f, Kind::File, root, true, "/".into());
         // SAFETY: copying the caller's fapl; the copy is owned by the handle.
@@ -121,6 +124,9 @@ pub unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, _
         // committed state by itself.
         if let Some(c) = comm.filter(|_| flags & H5F_ACC_RDWR != 0) {
             let _ = f.ranks.set(crate::model::ranks::Ranks::join(c)?);
+        }
+        if crate::ffi::mpi::fapl_is_mpio(fapl) {
+            f.mpio.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         let root = f.meta.read().root();
         let mut h = Handle::new(f, Kind::File, root, flags & H5F_ACC_RDWR != 0, "/".into());
