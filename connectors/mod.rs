@@ -6,6 +6,7 @@ pub mod lock;
 pub mod memory;
 pub mod metalog;
 pub mod objstore;
+pub mod pages;
 
 use crate::backend::VolBackend;
 use crate::bail;

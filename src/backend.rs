@@ -41,6 +41,19 @@ pub struct MetaSnapshot {
     pub records: Vec<(ObjId, Vec<u8>)>,
 }
 
+/// Committed records fetched on demand (format version 2, the memory store): an open reads
+/// its commit point, and the model asks for records as calls need them.
+pub trait MetaSource: Send + Sync {
+    /// The committed records whose keys fall in any of the (inclusive) ranges, in key order.
+    fn ranges(&self, ranges: &[(ObjId, ObjId)]) -> Result<Vec<(ObjId, Vec<u8>)>>;
+}
+
+/// What opening a file's metadata gives: every record, or the header and a source of the rest.
+pub enum MetaOpen {
+    Eager(MetaSnapshot),
+    Lazy { header: Vec<u8>, source: std::sync::Arc<dyn MetaSource> },
+}
+
 /// Changes to commit at a flush: all of them become visible together, or none.
 #[derive(Debug, Clone, Default)]
 pub struct MetaCommit {
@@ -74,6 +87,11 @@ pub trait VolBackend: Send + Sync {
     /// `None` when the file does not exist.
     fn load_meta(&self, file: &str) -> Result<Option<MetaSnapshot>>;
     fn commit_meta(&self, file: &str, commit: MetaCommit) -> Result<()>;
+    /// The committed metadata for an open: by default every record (`load_meta`); stores that
+    /// can fetch records on demand give the header and a source instead.
+    fn open_meta(&self, file: &str) -> Result<Option<MetaOpen>> {
+        Ok(self.load_meta(file)?.map(MetaOpen::Eager))
+    }
     /// One answer per key, in order; `None` for a chunk never written. `Bytes` so a backend
     /// can hand over what it holds or received without another copy.
     fn read_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<Vec<Option<Bytes>>>;

@@ -106,24 +106,21 @@ impl FileMeta {
     }
 
     pub fn obj(&self, id: ObjId) -> Result<&Object> {
-        self.objects
-            .get(&id)
-            .ok_or_else(|| VolError::new(Area::Object, format!("object {id} does not exist (deleted?)")))
+        self.objects.get(&id).ok_or_else(|| self.objects.missing(id))
     }
 
     pub fn obj_mut(&mut self, id: ObjId) -> Result<&mut Object> {
+        if self.objects.get_mut(&id).is_none() {
+            return Err(self.objects.missing(id));
+        }
         self.dirty.insert(id);
-        self.objects
-            .get_mut(&id)
-            .ok_or_else(|| VolError::new(Area::Object, format!("object {id} does not exist (deleted?)")))
+        Ok(self.objects.get_mut(&id).expect("present just now"))
     }
 
     /// The kind and hard-link count of `id`, reached through a link that knew it as `linked`
     /// (then, usually, without reading the object: see `ObjectTable::kind_rc`).
     pub fn kind_rc(&self, id: ObjId, linked: Option<KindTag>) -> Result<(KindTag, u32)> {
-        self.objects
-            .kind_rc(id, linked)
-            .ok_or_else(|| VolError::new(Area::Object, format!("object {id} does not exist (deleted?)")))
+        self.objects.kind_rc(id, linked).ok_or_else(|| self.objects.missing(id))
     }
 
     /// That `id` (known as `linked` to the link that led to it) is a group.
@@ -136,10 +133,7 @@ impl FileMeta {
 
     /// Adds `delta` to the hard-link count of `id` (not below 0) and returns the new count.
     pub fn change_rc(&mut self, id: ObjId, delta: i64) -> Result<u32> {
-        let rc = self
-            .objects
-            .add_rc(id, delta)
-            .ok_or_else(|| VolError::new(Area::Object, format!("object {id} does not exist (deleted?)")))?;
+        let Some(rc) = self.objects.add_rc(id, delta) else { return Err(self.objects.missing(id)) };
         self.dirty.insert(id);
         Ok(rc)
     }
@@ -696,6 +690,39 @@ impl FileMeta {
                     self.deleted.insert(id);
                 }
             }
+        }
+    }
+
+    /// A file's metadata from its header alone: the committed objects are read as calls ask
+    /// for them (`lazy_records`), each checked as it arrives.
+    pub fn from_lazy(header: &[u8], source: std::sync::Arc<dyn crate::backend::MetaSource>) -> Result<FileMeta> {
+        let header: Header = serde_json::from_slice(header)
+            .map_err(|e| VolError::new(Area::Storage, format!("corrupt file header record: {e}")))?;
+        if header.format != FORMAT_NAME || header.version != FORMAT_VERSION {
+            bail!(Area::Storage, "file header names format {:?} version {}, expected {FORMAT_NAME:?} version {FORMAT_VERSION}", header.format, header.version);
+        }
+        if header.root >= header.next_id {
+            bail!(Area::Storage, "the root group {} is beyond the header's next id {}", header.root, header.next_id);
+        }
+        let base = super::lazy_records::LazyBase::new(source, header.next_id, header.root);
+        Ok(FileMeta {
+            write_epoch: header.epoch + 1,
+            header,
+            header_dirty: false,
+            objects: ObjectTable::lazy(base),
+            dirty: HashSet::new(),
+            deleted: HashSet::new(),
+            open: HashMap::new(),
+            garbage: Vec::new(),
+            new_style_groups: false,
+        })
+    }
+
+    /// What an open of the backend gives, as metadata.
+    pub fn from_open(open: crate::backend::MetaOpen) -> Result<FileMeta> {
+        match open {
+            crate::backend::MetaOpen::Eager(s) => FileMeta::from_records(&s.header, s.records),
+            crate::backend::MetaOpen::Lazy { header, source } => FileMeta::from_lazy(&header, source),
         }
     }
 

@@ -150,10 +150,10 @@ impl OpenFile {
             bail!(Area::File, "unable to open file {name:?}: it does not exist in {}", loc.backend.describe());
         }
         let lock = if access.locking.use_locks { loc.backend.lock_file(&loc.key, name, &access.request())? } else { None };
-        let Some(snap) = loc.backend.load_meta(&loc.key)? else {
+        let Some(open) = loc.backend.open_meta(&loc.key)? else {
             bail!(Area::File, "unable to open file {name:?}: it does not exist in {}", loc.backend.describe());
         };
-        let meta = FileMeta::from_records(&snap.header, snap.records)?;
+        let meta = FileMeta::from_open(open)?;
         Ok(OpenFile::register(loc, name, cfg, meta, lock, &access))
     }
 
@@ -166,10 +166,10 @@ impl OpenFile {
     /// `follow` for an existing file: its committed state, loaded without the lock (rank 0
     /// of the communicator holds it).
     pub fn open_following(loc: Location, name: &str, cfg: Config, access: Access) -> Result<Arc<OpenFile>> {
-        let Some(snap) = loc.backend.load_meta(&loc.key)? else {
+        let Some(open) = loc.backend.open_meta(&loc.key)? else {
             bail!(Area::File, "unable to open file {name:?}: it does not exist in {}", loc.backend.describe());
         };
-        let meta = FileMeta::from_records(&snap.header, snap.records)?;
+        let meta = FileMeta::from_open(open)?;
         Ok(OpenFile::follow(loc, name, cfg, meta, access))
     }
 
