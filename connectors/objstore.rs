@@ -52,17 +52,22 @@ pub struct RequestCounts {
     pub head: AtomicU64,
     pub delete: AtomicU64,
     pub list: AtomicU64,
+    /// Bytes received in GET answers, and sent in PUTs.
+    pub bytes_in: AtomicU64,
+    pub bytes_out: AtomicU64,
 }
 
 impl RequestCounts {
     pub fn summary(&self) -> String {
         format!(
-            "GET {} PUT {} HEAD {} DELETE {} LIST {}",
+            "GET {} PUT {} HEAD {} DELETE {} LIST {} bytes in {} out {}",
             self.get.load(Relaxed),
             self.put.load(Relaxed),
             self.head.load(Relaxed),
             self.delete.load(Relaxed),
-            self.list.load(Relaxed)
+            self.list.load(Relaxed),
+            self.bytes_in.load(Relaxed),
+            self.bytes_out.load(Relaxed)
         )
     }
 }
@@ -170,7 +175,11 @@ impl ObjStoreBackend {
     async fn get_opt(&self, p: &Path) -> Result<Option<Bytes>> {
         self.requests.get.fetch_add(1, Relaxed);
         match self.store.get(p).await {
-            Ok(r) => Ok(Some(r.bytes().await.map_err(|e| self.err(&format!("reading {p}"), e))?)),
+            Ok(r) => {
+                let b = r.bytes().await.map_err(|e| self.err(&format!("reading {p}"), e))?;
+                self.requests.bytes_in.fetch_add(b.len() as u64, Relaxed);
+                Ok(Some(b))
+            }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(self.err(&format!("reading {p}"), e)),
         }
@@ -178,7 +187,9 @@ impl ObjStoreBackend {
 
     async fn put(&self, p: &Path, b: impl Into<PutPayload>) -> Result<()> {
         self.requests.put.fetch_add(1, Relaxed);
-        self.store.put(p, b.into()).await.map(|_| ()).map_err(|e| self.err(&format!("writing {p}"), e))
+        let b: PutPayload = b.into();
+        self.requests.bytes_out.fetch_add(b.content_length() as u64, Relaxed);
+        self.store.put(p, b).await.map(|_| ()).map_err(|e| self.err(&format!("writing {p}"), e))
     }
 
     async fn delete_all(&self, paths: Vec<Path>) -> Result<()> {
@@ -274,6 +285,7 @@ impl metalog::BlobStore for FileBlobs<'_> {
                 Ok(r) => {
                     let tag = r.meta.e_tag.clone();
                     let b = r.bytes().await.map_err(|e| self.b.err(&format!("reading {p}"), e))?;
+                    self.b.requests.bytes_in.fetch_add(b.len() as u64, Relaxed);
                     Ok(Some((b.to_vec(), tag)))
                 }
                 Err(object_store::Error::NotFound { .. }) => Ok(None),
@@ -290,6 +302,7 @@ impl metalog::BlobStore for FileBlobs<'_> {
         };
         block_on(async {
             self.b.requests.put.fetch_add(1, Relaxed);
+            self.b.requests.bytes_out.fetch_add(bytes.len() as u64, Relaxed);
             match self.b.store.put_opts(&p, bytes.into(), mode.into()).await {
                 Ok(r) => Ok(Ok(r.e_tag)),
                 Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => Ok(Err(())),
@@ -324,6 +337,7 @@ impl super::pages::RangeRead for FileRanges {
                 .map(|(p, a, b)| async move {
                     self.requests.get.fetch_add(1, Relaxed);
                     let got = self.store.get_range(p, *a..*b).await.map_err(|e| VolError::new(Area::Storage, format!("{}: reading {p} bytes {a}..{b}: {e}", self.label)))?;
+                    self.requests.bytes_in.fetch_add(got.len() as u64, Relaxed);
                     if got.len() as u64 != b - a {
                         bail!(Area::Storage, "{}: {p} is shorter than the manifest says (bytes {a}..{b} asked, {} given)", self.label, got.len());
                     }
