@@ -405,22 +405,23 @@ impl MetaLog {
         // overwrite each other's segment (the loser's commit is refused, the winner's must stay
         // as written).
         let seg_name = format!("{generation:016}-{}.seg", short_id(&log.me));
-        let (seg, info, kept, old): (Vec<u8>, SegInfo, Vec<SegInfo>, Vec<String>) = match &log.v1 {
+        let (seg, info, kept, old): (Vec<u8>, SegInfo, Vec<SegInfo>, Vec<String>) = match log.v1.as_mut() {
             Some(v1) => {
-                let mut all = v1.records.clone();
+                let mut all = std::mem::take(&mut v1.records);
                 for (id, r) in changes {
                     match r {
                         Some(r) => drop(all.insert(id, r)),
                         None => drop(all.remove(&id)),
                     }
                 }
-                let entries: Vec<pages::Entry> = all.into_iter().map(|(k, v)| (k, Some(v))).collect();
+                let entries: Vec<(ObjId, Option<&[u8]>)> = all.iter().map(|(k, v)| (*k, Some(v.as_slice()))).collect();
                 let (seg, info) = pages::encode(&seg_name, &entries);
                 (seg, info, Vec::new(), v1.segments.iter().map(|s| segment_blob(s)).collect())
             }
             None => {
-                let entries: Vec<pages::Entry> = changes.iter().map(|(k, v)| (*k, v.clone())).collect();
+                let entries: Vec<(ObjId, Option<&[u8]>)> = changes.iter().map(|(k, v)| (*k, v.as_deref())).collect();
                 let (seg, info) = pages::encode(&seg_name, &entries);
+                drop(entries);
                 let mut sizes: Vec<usize> = log.segments.iter().map(|s| s.bytes as usize).collect();
                 sizes.push(seg.len());
                 let merge = segments_to_merge(&sizes) - 1;
@@ -434,7 +435,8 @@ impl MetaLog {
                     // deletes left.
                     let mut all: BTreeMap<ObjId, Option<Vec<u8>>> = reader.merged(merged, true)?.into_iter().collect();
                     all.extend(changes);
-                    let entries: Vec<pages::Entry> = all.into_iter().filter(|e| !kept.is_empty() || e.1.is_some()).collect();
+                    let entries: Vec<(ObjId, Option<&[u8]>)> =
+                        all.iter().filter(|e| !kept.is_empty() || e.1.is_some()).map(|(k, v)| (*k, v.as_deref())).collect();
                     let (seg, info) = pages::encode(&seg_name, &entries);
                     (seg, info, kept, merged.iter().map(|s| segment_blob(&s.name)).collect())
                 }

@@ -401,7 +401,7 @@ impl VolBackend for ObjStoreBackend {
         Ok(Some(match &self.locking {
             Locking::Dir(fs) => Box::new(super::lock::DirLock::acquire(name, &self.file_dir(fs, file)?, req)?),
             Locking::Lease(ttl) => {
-                let room = super::lease::ObjectRoom { store: self.store.clone(), dir: self.path(file, &["lease"])?, label: self.label.clone() };
+                let room = super::lease::ObjectRoom { store: self.store.clone(), dir: self.path(file, &["lease"])?, label: self.label.clone(), counts: Some(self.requests.clone()) };
                 Box::new(super::lease::Lease::acquire(Box::new(room), name, *ttl, req)?)
             }
         }))
@@ -470,6 +470,10 @@ impl VolBackend for ObjStoreBackend {
 
     fn chunks_in_local_files(&self) -> bool {
         matches!(self.locking, Locking::Dir(_))
+    }
+
+    fn lock_before_open(&self) -> bool {
+        matches!(self.locking, Locking::Lease(_))
     }
 
     fn read_chunk_parts(&self, file: &str, key: &ChunkKey, chunk_len: usize, parts: &[ChunkPart], dst: &mut [u8]) -> Result<bool> {

@@ -60,11 +60,12 @@ fn unzip(z: &[u8]) -> std::result::Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// A segment of `entries` (sorted by key, each key once), named `name`.
-pub fn encode(name: &str, entries: &[Entry]) -> (Vec<u8>, SegInfo) {
+/// A segment of `entries` (sorted by key, each key once; `None`: a delete), named `name`.
+pub fn encode(name: &str, entries: &[(ObjId, Option<&[u8]>)]) -> (Vec<u8>, SegInfo) {
     debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0));
-    let mut out = SEGMENT_MAGIC.to_vec();
-    let mut pages: Vec<PageRef> = Vec::new();
+    // Pages laid out first, then compressed on every core (a first commit of a big file is
+    // mostly this), then put together.
+    let mut raws: Vec<(ObjId, ObjId, Vec<u8>)> = Vec::new();
     let mut i = 0;
     while i < entries.len() {
         let mut raw = PAGE_MAGIC.to_vec();
@@ -84,8 +85,13 @@ pub fn encode(name: &str, entries: &[Entry]) -> (Vec<u8>, SegInfo) {
             i += 1;
         }
         raw[4..8].copy_from_slice(&((i - start) as u32).to_le_bytes());
-        let z = zip(&raw);
-        pages.push(PageRef { first: entries[start].0, last: entries[i - 1].0, off: out.len() as u64, len: z.len() as u64 });
+        raws.push((entries[start].0, entries[i - 1].0, raw));
+    }
+    let zipped = zip_all(&raws);
+    let mut out = SEGMENT_MAGIC.to_vec();
+    let mut pages: Vec<PageRef> = Vec::with_capacity(raws.len());
+    for ((first, last, _), z) in raws.iter().zip(zipped) {
+        pages.push(PageRef { first: *first, last: *last, off: out.len() as u64, len: z.len() as u64 });
         out.extend_from_slice(&z);
     }
     let mut raw = INDEX_MAGIC.to_vec();
@@ -100,6 +106,33 @@ pub fn encode(name: &str, entries: &[Entry]) -> (Vec<u8>, SegInfo) {
     out.extend_from_slice(&z);
     let info = SegInfo { name: name.to_string(), bytes: out.len() as u64, index, entries: entries.len() as u64 };
     (out, info)
+}
+
+/// Each page compressed, in order, on up to as many threads as there are cores.
+fn zip_all(raws: &[(ObjId, ObjId, Vec<u8>)]) -> Vec<Vec<u8>> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+    if threads < 2 || raws.len() < 8 {
+        return raws.iter().map(|r| zip(&r.2)).collect();
+    }
+    let per = raws.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = raws
+            .chunks(per)
+            .map(|part| std::thread::Builder::new().spawn_scoped(s, move || part.iter().map(|r| zip(&r.2)).collect::<Vec<_>>()).map_err(|_| part))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| match p {
+                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                Err(part) => part.iter().map(|r| zip(&r.2)).collect(),
+            })
+            .collect()
+    })
+}
+
+/// Borrowed entries, to encode.
+pub fn borrowed(entries: &[Entry]) -> Vec<(ObjId, Option<&[u8]>)> {
+    entries.iter().map(|(k, v)| (*k, v.as_deref())).collect()
 }
 
 fn u64_at(b: &[u8], at: usize) -> std::result::Result<u64, String> {
@@ -351,8 +384,8 @@ mod tests {
     fn pages_round_trip_and_answer_ranges_from_few_reads() {
         let old = entries(0..20_000);
         let new: Vec<Entry> = vec![(5, Some(b"new5".to_vec())), (6, None), (30_000, Some(b"far".to_vec()))];
-        let (a, ia) = encode("a", &old);
-        let (b, ib) = encode("b", &new);
+        let (a, ia) = encode("a", &borrowed(&old));
+        let (b, ib) = encode("b", &borrowed(&new));
         let blobs = Blobs([(segment_blob("a"), a), (segment_blob("b"), b)].into_iter().collect(), Mutex::new(0));
         let r = Reader::new(Arc::new(blobs), &[ia.clone(), ib.clone()]);
         let got = r.ranges(&[(0, 10)]).unwrap();
@@ -365,7 +398,7 @@ mod tests {
 
     #[test]
     fn damaged_pages_and_indexes_are_errors() {
-        let (seg, info) = encode("a", &entries(0..5000));
+        let (seg, info) = encode("a", &borrowed(&entries(0..5000)));
         let idx = decode_index(&info, &seg[info.index.0 as usize..]).unwrap();
         assert!(idx.len() > 3);
         let p = idx[1];

@@ -84,6 +84,13 @@ pub trait VolBackend: Send + Sync {
     fn lock_file(&self, _file: &str, _name: &str, _req: &LockRequest) -> Result<Option<Box<dyn HeldLock>>> {
         Ok(None)
     }
+    /// Whether an open takes the lock first and then reads the commit point, which also says
+    /// whether the file exists (one request fewer), because taking a lock on a file that does
+    /// not exist leaves nothing behind once it is let go (leases); otherwise an open first
+    /// checks that the file exists, and only then locks it.
+    fn lock_before_open(&self) -> bool {
+        false
+    }
     /// `None` when the file does not exist.
     fn load_meta(&self, file: &str) -> Result<Option<MetaSnapshot>>;
     fn commit_meta(&self, file: &str, commit: MetaCommit) -> Result<()>;

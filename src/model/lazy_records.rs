@@ -14,6 +14,8 @@ use std::sync::Arc;
 
 /// Ids per page.
 pub const PAGE_IDS: u64 = 256;
+/// Pages read at once at most when calls walk the ids in order (read-ahead).
+const MAX_AHEAD: usize = 32;
 
 type Page = Box<[Option<Object>]>;
 
@@ -25,6 +27,8 @@ pub struct LazyBase {
     pages: Vec<OnceCell<Page>>,
     /// Why the last page that failed to load failed, for the call that asked.
     error: Mutex<Option<VolError>>,
+    /// Pages the last read brought in, which the next one in order doubles.
+    ahead: std::sync::atomic::AtomicUsize,
 }
 
 impl std::fmt::Debug for LazyBase {
@@ -37,7 +41,7 @@ impl std::fmt::Debug for LazyBase {
 impl LazyBase {
     pub fn new(source: Arc<dyn MetaSource>, limit: ObjId, root: ObjId) -> LazyBase {
         let n = limit.div_ceil(PAGE_IDS) as usize;
-        LazyBase { source, limit, root, pages: (0..n).map(|_| OnceCell::new()).collect(), error: Mutex::new(None) }
+        LazyBase { source, limit, root, pages: (0..n).map(|_| OnceCell::new()).collect(), error: Mutex::new(None), ahead: 1.into() }
     }
 
     pub fn limit(&self) -> ObjId {
@@ -49,8 +53,22 @@ impl LazyBase {
             return None;
         }
         let p = (id / PAGE_IDS) as usize;
-        match self.pages[p].get_or_try_init(|| self.load(p as u64)) {
-            Ok(page) => Some(page),
+        if let Some(page) = self.pages[p].get() {
+            return Some(page);
+        }
+        // A walk in id order (reopening and visiting everything) reads ahead, a few pages more
+        // each time: one request round and one parallel parse for many pages.
+        use std::sync::atomic::Ordering::Relaxed;
+        let ahead = if p > 0 && self.pages[p - 1].get().is_some() { (self.ahead.load(Relaxed) * 2).min(MAX_AHEAD) } else { 1 };
+        self.ahead.store(ahead, Relaxed);
+        let n = (p..(p + ahead).min(self.pages.len())).take_while(|q| self.pages[*q].get().is_none()).count();
+        match self.load(p as u64, n.max(1) as u64) {
+            Ok(loaded) => {
+                for (q, page) in loaded.into_iter().enumerate() {
+                    let _ = self.pages[p + q].set(page);
+                }
+                self.pages[p].get()
+            }
             Err(e) => {
                 *self.error.lock() = Some(e);
                 None
@@ -78,26 +96,28 @@ impl LazyBase {
         self.pages.iter().filter_map(|p| p.get()).flat_map(|p| p.iter().flatten())
     }
 
-    fn load(&self, p: u64) -> Result<Page> {
+    /// Pages `p..p + n`.
+    fn load(&self, p: u64, n: u64) -> Result<Vec<Page>> {
         let lo = p * PAGE_IDS;
-        let hi = (lo + PAGE_IDS).min(self.limit) - 1;
+        let hi = ((p + n) * PAGE_IDS).min(self.limit) - 1;
         let recs = self.source.ranges(&[(lo, hi)])?;
         let parsed = super::parallel::map(&recs, |(id, rec)| match serde_json::from_slice::<Object>(rec) {
             Ok(o) if o.id == *id => Ok(o),
             Ok(o) => Err(VolError::new(Area::Storage, format!("record stored under object {id} describes object {}", o.id))),
             Err(e) => Err(VolError::new(Area::Storage, format!("corrupt record of object {id}: {e}"))),
         });
-        let mut page: Vec<Option<Object>> = (0..PAGE_IDS).map(|_| None).collect();
+        drop(recs);
+        let mut slots: Vec<Option<Object>> = (0..n * PAGE_IDS).map(|_| None).collect();
         for o in parsed {
             let o = o?;
             if !(lo..=hi).contains(&o.id) {
                 crate::bail!(Area::Storage, "record of object {} came back for the ids {lo}..={hi}", o.id);
             }
             let slot = (o.id - lo) as usize;
-            page[slot] = Some(o);
+            slots[slot] = Some(o);
         }
         // Groups with links past bucket 0 have them in bucket records of their own.
-        let wide: Vec<(ObjId, ObjId)> = page
+        let wide: Vec<(ObjId, ObjId)> = slots
             .iter()
             .flatten()
             .filter_map(|o| o.as_group().map(|g| (o.id, g.links.next_corder())))
@@ -105,19 +125,26 @@ impl LazyBase {
             .map(|(id, next)| (bucket_key(id, 1), bucket_key(id, bucket_of(next - 1))))
             .collect();
         if !wide.is_empty() {
-            for (key, rec) in self.source.ranges(&wide)? {
-                let Some((group, b)) = parse_bucket_key(key) else {
-                    crate::bail!(Area::Storage, "record {key} came back for a group's links");
+            let recs = self.source.ranges(&wide)?;
+            let parsed = super::parallel::map(&recs, |(key, rec)| {
+                let Some((group, b)) = parse_bucket_key(*key) else {
+                    return Err(VolError::new(Area::Storage, format!("record {key} came back for a group's links")));
                 };
-                let corrupt = |e: String| VolError::new(Area::Storage, format!("corrupt bucket {b} of the links of group {group}: {e}"));
-                let links = parse_bucket(group, b, &rec).map_err(corrupt)?;
-                let Some(g) = page.get_mut(group.wrapping_sub(lo) as usize).and_then(|o| o.as_mut()).and_then(|o| o.as_group_mut()) else {
+                parse_bucket(group, b, rec)
+                    .map(|links| (group, b, links))
+                    .map_err(|e| VolError::new(Area::Storage, format!("corrupt bucket {b} of the links of group {group}: {e}")))
+            });
+            for r in parsed {
+                let (group, b, links) = r?;
+                let Some(g) = slots.get_mut(group.wrapping_sub(lo) as usize).and_then(|o| o.as_mut()).and_then(|o| o.as_group_mut()) else {
                     crate::bail!(Area::Storage, "bucket {b} of links belongs to object {group}, which is missing or not a group");
                 };
-                g.links.add_bucket(b, links).map_err(corrupt)?;
+                g.links
+                    .add_bucket(b, links)
+                    .map_err(|e| VolError::new(Area::Storage, format!("corrupt bucket {b} of the links of group {group}: {e}")))?;
             }
         }
-        for o in page.iter_mut().flatten() {
+        for o in slots.iter_mut().flatten() {
             if let Some(g) = o.as_group_mut() {
                 if g.links.settle_loaded() {
                     // Every link inline (the first layout): should the group change, all its
@@ -126,9 +153,14 @@ impl LazyBase {
                 }
             }
         }
-        if (lo..=hi).contains(&self.root) && !matches!(page[(self.root - lo) as usize].as_ref().map(|o| &o.kind), Some(ObjKind::Group(_))) {
+        if (lo..=hi).contains(&self.root) && !matches!(slots[(self.root - lo) as usize].as_ref().map(|o| &o.kind), Some(ObjKind::Group(_))) {
             crate::bail!(Area::Storage, "the root group record {} is missing or not a group", self.root);
         }
-        Ok(page.into_boxed_slice())
+        let mut pages = Vec::with_capacity(n as usize);
+        let mut rest = slots.into_iter();
+        for _ in 0..n {
+            pages.push(rest.by_ref().take(PAGE_IDS as usize).collect::<Vec<_>>().into_boxed_slice());
+        }
+        Ok(pages)
     }
 }

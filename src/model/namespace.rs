@@ -1134,4 +1134,51 @@ mod tests {
         // Still pending, still refused: nothing was dropped on the way.
         assert!(m.take_changes().is_err());
     }
+
+    /// Committed records as a lazy store holds them, counting the reads.
+    struct Recs(parking_lot::Mutex<std::collections::BTreeMap<ObjId, Vec<u8>>>, std::sync::atomic::AtomicUsize);
+
+    impl crate::backend::MetaSource for Recs {
+        fn ranges(&self, ranges: &[(ObjId, ObjId)]) -> Result<Vec<(ObjId, Vec<u8>)>> {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let m = self.0.lock();
+            Ok(ranges.iter().flat_map(|&(lo, hi)| m.range(lo..=hi).map(|(k, v)| (*k, v.clone()))).collect())
+        }
+    }
+
+    #[test]
+    fn a_lazy_open_reads_pages_as_asked_and_keeps_changes_and_deletes_its_own() {
+        let mut m = FileMeta::new(vec![], shared(&[]), (true, false));
+        let top = m.new_object(group(), false);
+        m.insert_link(ROOT_ID, "top", LinkTarget::Hard(top)).unwrap();
+        for i in 0..2000 {
+            let g = m.new_object(group(), false);
+            m.insert_link(top, &format!("g{i}"), LinkTarget::Hard(g)).unwrap();
+        }
+        let mut store = std::collections::BTreeMap::new();
+        let (h, _) = apply(&mut store, &mut m);
+        let src = std::sync::Arc::new(Recs(parking_lot::Mutex::new(store), 0.into()));
+        let mut l = FileMeta::from_lazy(&h, src.clone()).unwrap();
+        assert_eq!(src.1.load(std::sync::atomic::Ordering::Relaxed), 0, "the open reads no record");
+        // The big group comes with all its buckets; its links answer as before.
+        assert_eq!(l.group(top).unwrap().links, m.group(top).unwrap().links);
+        let g5 = l.resolve_local(ROOT_ID, "/top/g5").unwrap();
+        assert_eq!(l.kind_rc(g5, None).unwrap(), (KindTag::Group, 1));
+        // A removed object stays removed even though the store still has it; a changed one
+        // is the table's own.
+        l.remove_link(top, "g5").unwrap();
+        assert!(l.obj(g5).is_err() && !l.objects.contains_key(&g5));
+        l.touch(top).unwrap();
+        assert!(l.dirty.contains(&top));
+        let (_, ups, dels) = l.take_changes().unwrap();
+        assert!(dels.contains(&g5) && ups.iter().any(|(id, _)| *id == top));
+        // A damaged record fails the call that needs it with an error naming it, and again.
+        let far = l.resolve_local(ROOT_ID, "/top/g1999").unwrap();
+        let mut l2 = FileMeta::from_lazy(&h, src.clone()).unwrap();
+        src.0.lock().insert(far, b"{not json".to_vec());
+        let e = l2.obj(far).unwrap_err();
+        assert!(e.msg.contains(&format!("corrupt record of object {far}")), "{}", e.msg);
+        assert!(l2.obj_mut(far).unwrap_err().msg.contains("corrupt"));
+        assert!(l2.obj(ROOT_ID).is_ok(), "other pages are unharmed");
+    }
 }

@@ -145,11 +145,13 @@ impl OpenFile {
             f.reopen(name, &access)?;
             return Ok(f);
         }
-        // Only a file that exists is locked, so a failed open leaves nothing behind.
-        if !loc.backend.file_exists(&loc.key)? {
+        // Only a file that exists is locked, so a failed open leaves nothing behind (a lease
+        // taken first goes when the open fails).
+        let locks = access.locking.use_locks;
+        if !(locks && loc.backend.lock_before_open()) && !loc.backend.file_exists(&loc.key)? {
             bail!(Area::File, "unable to open file {name:?}: it does not exist in {}", loc.backend.describe());
         }
-        let lock = if access.locking.use_locks { loc.backend.lock_file(&loc.key, name, &access.request())? } else { None };
+        let lock = if locks { loc.backend.lock_file(&loc.key, name, &access.request())? } else { None };
         let Some(open) = loc.backend.open_meta(&loc.key)? else {
             bail!(Area::File, "unable to open file {name:?}: it does not exist in {}", loc.backend.describe());
         };
