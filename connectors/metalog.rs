@@ -91,6 +91,10 @@ struct ManifestV2 {
     writer: Option<String>,
     header: String,
     segments: Vec<SegInfo>,
+    /// Segments the last commit merged away, which the next commit removes: an opener that
+    /// read the manifest before that commit (with locking disabled) still finds its pages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    retired: Vec<String>,
 }
 
 /// A version 1 file, read whole: what its first commit rewrites as version 2.
@@ -107,6 +111,8 @@ struct FileLog {
     segments: Vec<SegInfo>,
     header: Vec<u8>,
     v1: Option<V1>,
+    /// Blobs the last commit merged away (the manifest's `retired`).
+    retired: Vec<String>,
     reader: Option<Arc<Reader>>,
     /// The manifest this log was read from or last committed (none for a new file): the next
     /// commit must replace exactly that one.
@@ -183,6 +189,7 @@ fn load_log(store: &dyn BlobStore) -> Result<Option<FileLog>> {
         log.header = m.header.into_bytes();
         log.reader = Some(Arc::new(Reader::new(store.ranged(), &m.segments)));
         log.segments = m.segments;
+        log.retired = m.retired;
         return Ok(Some(log));
     }
     let m: ManifestV1 = serde_json::from_slice(&m).map_err(corrupt)?;
@@ -444,17 +451,19 @@ impl MetaLog {
         };
         let mut segments = kept;
         segments.push(info);
-        let manifest = ManifestV2 { format: FORMAT_NAME.into(), version: STORE_VERSION, generation, writer: Some(log.me.clone()), header, segments: segments.clone() };
+        let manifest = ManifestV2 { format: FORMAT_NAME.into(), version: STORE_VERSION, generation, writer: Some(log.me.clone()), header, segments: segments.clone(), retired: old.clone() };
         let manifest = serde_json::to_vec_pretty(&manifest)
             .map_err(|e| VolError::new(Area::Storage, format!("{}: encoding the manifest: {e}", store.label())))?;
         // Another writer's segment of this generation is never overwritten: segments not named by
         // the manifest are leftovers, and a segment this commit names it writes itself.
         store.put(&segment_blob(&seg_name), seg)?;
         let tag = swap_manifest(file, store, &log.base, &log.me, generation, manifest)?;
-        // Merged segments are no longer named by the manifest; failing to remove them loses nothing.
-        if let Err(e) = store.delete(&old) {
+        // Segments the previous commit merged away are named by no manifest now; failing to
+        // remove them loses nothing.
+        if let Err(e) = store.delete(&log.retired) {
             log::warn!("{}: could not remove merged segments: {}", store.label(), e.msg);
         }
+        log.retired = old;
         reader.set_segments(&segments);
         log.segments = segments;
         log.v1 = None;
@@ -660,7 +669,7 @@ mod tests {
             let header = format!("{{\"g\":{round}}}").into_bytes();
             log.commit("f", &store, MetaCommit { header: header.clone(), upserts, deletes }).unwrap();
             let names = store.0.lock().keys().filter(|k| k.starts_with("meta/")).count();
-            assert!(names <= MAX_SEGMENTS, "{names} segments after commit {round}");
+            assert!(names <= 2 * MAX_SEGMENTS, "{names} segments after commit {round}");
             // What a fresh reader sees equals what was committed.
             let snap = MetaLog::default().load("f", &store).unwrap().unwrap();
             assert_eq!(snap.header, header);
@@ -682,6 +691,8 @@ mod tests {
         assert_eq!((snap.header.as_slice(), snap.records.len()), (&b"{\"v\":1}"[..], 2));
         let log = MetaLog::default();
         assert!(matches!(log.open("f", &store).unwrap().unwrap(), MetaOpen::Eager(_)));
+        log.commit("f", &store, put_one(3)).unwrap();
+        assert!(store.0.lock().contains_key("meta/0000000000000001.seg"), "kept one commit longer");
         log.commit("f", &store, put_one(3)).unwrap();
         assert!(!store.0.lock().contains_key("meta/0000000000000001.seg"), "the version 1 segment goes");
         let m: ManifestBase = serde_json::from_slice(&store.0.lock()[MANIFEST]).unwrap();
