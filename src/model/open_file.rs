@@ -223,10 +223,14 @@ impl OpenFile {
             Some(l) => l.check(),
             None => Ok(()),
         };
-        if let Err(e) = held.and_then(|()| self.backend.commit_meta(&self.key, commit.clone())) {
+        // Only the ids are kept for a failure, not a copy of every record (a first commit of a
+        // big file is hundreds of megabytes of them).
+        let ids: Vec<(crate::backend::ObjId, Vec<u8>)> = commit.upserts.iter().map(|(id, _)| (*id, Vec::new())).collect();
+        let deletes = commit.deletes.clone();
+        if let Err(e) = held.and_then(|()| self.backend.commit_meta(&self.key, commit)) {
             // Nothing was committed: keep every change pending for the next flush or close.
             let mut m = self.meta.write();
-            m.restore_changes(&commit.upserts, &commit.deletes);
+            m.restore_changes(&ids, &deletes);
             m.garbage.extend(garbage);
             return Err(e);
         }
