@@ -9,7 +9,7 @@ import os
 import re
 
 CONFIGS = ["native-shm", "native-core", "memory", "dir", "s3"]
-PHASES = ["create", "open", "openall", "commit100"]
+PHASES = ["create", "firstcommit", "open", "openall", "commit100"]
 STATS = re.compile(r"GET (\d+) PUT (\d+) HEAD (\d+) DELETE (\d+) LIST (\d+) bytes in (\d+) out (\d+)")
 
 
@@ -63,7 +63,7 @@ def main():
     out = []
     pr = lambda s="": out.append(s)
     pr("metadata at scale: N groups, one int attribute each (bench/h5meta.c); seconds, and x native sec2")
-    pr("(create: H5Fcreate + N groups and attributes + the first H5Fflush; open: H5Fopen alone, best of 3;")
+    pr("(create: H5Fcreate + N groups and attributes + the first H5Fflush, firstcommit that flush alone; open: H5Fopen alone, best of 3;")
     pr(" openall: H5Fopen + every group opened and its attribute read; commit100: the H5Fflush after 100 attribute writes)")
     pr("%-10s %8s " % ("phase", "N") + " ".join("%20s" % c for c in cfgs))
     for ph in PHASES:
