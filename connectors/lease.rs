@@ -108,11 +108,19 @@ pub struct ObjectRoom {
     /// `<file>/lease`
     pub dir: Path,
     pub label: String,
+    /// Where the requests are counted (`RUSTVOL_STATS`), if anywhere.
+    pub counts: Option<Arc<super::objstore::RequestCounts>>,
 }
 
 impl ObjectRoom {
     fn err(&self, what: &str, e: impl std::fmt::Display) -> VolError {
         VolError::new(Area::Storage, format!("{}: {what}: {e}", self.label))
+    }
+
+    fn count(&self, which: impl Fn(&super::objstore::RequestCounts) -> &std::sync::atomic::AtomicU64) {
+        if let Some(c) = &self.counts {
+            which(c).fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 }
 
@@ -124,6 +132,7 @@ impl LeaseRoom for ObjectRoom {
     fn put(&self, name: &str) -> Result<Option<VolError>> {
         let key = self.dir.clone().join(name);
         let body = format!("{{\"pid\":{}}}\n", std::process::id());
+        self.count(|c| &c.put);
         match block_on(self.store.put(&key, PutPayload::from(body.into_bytes()))) {
             Ok(_) => Ok(None),
             Err(e @ (object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. })) => {
@@ -134,6 +143,7 @@ impl LeaseRoom for ObjectRoom {
     }
 
     fn list(&self) -> Result<Vec<(String, i64)>> {
+        self.count(|c| &c.list);
         let listed: Vec<object_store::ObjectMeta> =
             block_on(self.store.list(Some(&self.dir)).try_collect()).map_err(|e| self.err(&format!("listing leases under {}", self.dir), e))?;
         Ok(listed.into_iter().filter_map(|m| Some((m.location.filename()?.to_string(), m.last_modified.timestamp_millis()))).collect())
@@ -141,6 +151,7 @@ impl LeaseRoom for ObjectRoom {
 
     fn delete(&self, name: &str) -> Result<()> {
         let key = self.dir.clone().join(name);
+        self.count(|c| &c.delete);
         match block_on(self.store.delete(&key)) {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(self.err(&format!("removing lease {key}"), e)),
@@ -448,7 +459,7 @@ mod tests {
     }
 
     fn take(store: &Arc<InMemory>, ttl_ms: u64, r: LockRequest) -> Result<Lease> {
-        let room = ObjectRoom { store: store.clone(), dir: Path::from("f/lease"), label: "mem".into() };
+        let room = ObjectRoom { store: store.clone(), dir: Path::from("f/lease"), label: "mem".into(), counts: None };
         Lease::acquire(Box::new(room), "f", Duration::from_millis(ttl_ms), &r)
     }
 

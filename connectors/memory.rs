@@ -1,18 +1,18 @@
 //! The in-memory backend: files live for the life of the process.
-use crate::backend::{ChunkKey, MetaCommit, MetaSnapshot, ObjId, VolBackend};
+use crate::backend::{ChunkKey, MetaCommit, MetaOpen, MetaSnapshot, MetaSource, ObjId, VolBackend};
 use crate::chunk_buf::ChunkBuf;
 use crate::error::{Area, Result, VolError};
 use bytes::Bytes;
 use dashmap::DashMap;
 use once_cell::sync::Lazy;
 use parking_lot::RwLock;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 #[derive(Default)]
 struct StoredFile {
     header: Vec<u8>,
-    records: HashMap<ObjId, Vec<u8>>,
+    records: BTreeMap<ObjId, Vec<u8>>,
     chunks: DashMap<ChunkKey, Arc<ChunkBuf>>,
 }
 
@@ -23,6 +23,21 @@ struct Lent(Arc<ChunkBuf>);
 impl AsRef<[u8]> for Lent {
     fn as_ref(&self) -> &[u8] {
         &self.0
+    }
+}
+
+/// A file's records as an open reads them: on demand, from the store's own map, so opening
+/// costs the same at any size. The map may move on by this process's own commits only (a file
+/// is open once per process), which change exactly what the reader's model has changed.
+struct Records(Arc<RwLock<StoredFile>>);
+
+impl MetaSource for Records {
+    fn ranges(&self, ranges: &[(ObjId, ObjId)]) -> Result<Vec<(ObjId, Vec<u8>)>> {
+        let f = self.0.read();
+        let mut out: Vec<(ObjId, Vec<u8>)> = ranges.iter().flat_map(|&(lo, hi)| f.records.range(lo..=hi).map(|(k, v)| (*k, v.clone()))).collect();
+        out.sort_by_key(|e| e.0);
+        out.dedup_by_key(|e| e.0);
+        Ok(out)
     }
 }
 
@@ -74,6 +89,12 @@ impl VolBackend for MemoryBackend {
             header: f.header.clone(),
             records: f.records.iter().map(|(k, v)| (*k, v.clone())).collect(),
         }))
+    }
+
+    fn open_meta(&self, file: &str) -> Result<Option<MetaOpen>> {
+        let Some(f) = self.files.get(file).map(|f| f.clone()) else { return Ok(None) };
+        let header = f.read().header.clone();
+        Ok(Some(MetaOpen::Lazy { header, source: Arc::new(Records(f)) }))
     }
 
     fn commit_meta(&self, file: &str, commit: MetaCommit) -> Result<()> {

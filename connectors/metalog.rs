@@ -4,13 +4,18 @@
 //! before that leaves the previous commit intact; when many segments pile up, a commit writes
 //! one holding every record instead. The merged state is kept per file, so a commit never
 //! reads the store back. docs/FORMAT.md describes the bytes.
-use crate::backend::{MetaCommit, MetaSnapshot, ObjId};
+use super::pages::{self, segment_blob, Reader, SegInfo};
+use crate::backend::{MetaCommit, MetaOpen, MetaSnapshot, ObjId};
 use crate::bail;
 use crate::error::{Area, Result, VolError};
-use crate::model::namespace::{FORMAT_NAME, FORMAT_VERSION};
+use crate::model::namespace::FORMAT_NAME;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// The store format commits write (docs/FORMAT.md); version 1 files are still read.
+pub const STORE_VERSION: u32 = 2;
 
 pub const MANIFEST: &str = "manifest.json";
 
@@ -31,6 +36,8 @@ pub trait BlobStore {
     fn put(&self, name: &str, bytes: Vec<u8>) -> Result<()>;
     /// Missing blobs are no error.
     fn delete(&self, names: &[String]) -> Result<()>;
+    /// Ranged reads of the same blobs, for a reader that outlives this call.
+    fn ranged(&self) -> Arc<dyn pages::RangeRead>;
     /// How a commit can be sure the manifest it replaces is the one it built on.
     fn begin_swap(&self) -> Result<Swap> {
         Ok(Swap::Unguarded)
@@ -58,24 +65,55 @@ pub enum Swap {
     Unguarded,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Manifest {
+/// What every manifest version has: enough to tell which commit it is.
+#[derive(Debug, Deserialize)]
+struct ManifestBase {
     format: String,
     version: u32,
     generation: u64,
-    segments: Vec<String>,
     /// Which opener committed this generation (absent in manifests of earlier versions).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     writer: Option<String>,
 }
 
-/// The merged metadata of one file as last committed, so a commit need not read it back.
+/// A version 1 manifest: segment names, every record in the segments as text.
+#[derive(Debug, Deserialize)]
+struct ManifestV1 {
+    segments: Vec<String>,
+}
+
+/// A version 2 manifest: the header inline, segments with where their index is.
+#[derive(Debug, Serialize, Deserialize)]
+struct ManifestV2 {
+    format: String,
+    version: u32,
+    generation: u64,
+    writer: Option<String>,
+    header: String,
+    segments: Vec<SegInfo>,
+    /// Segments the last commit merged away, which the next commit removes: an opener that
+    /// read the manifest before that commit (with locking disabled) still finds its pages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    retired: Vec<String>,
+}
+
+/// A version 1 file, read whole: what its first commit rewrites as version 2.
+struct V1 {
+    records: BTreeMap<ObjId, Vec<u8>>,
+    segments: Vec<String>,
+}
+
+/// One file as last committed: its segments, read through `reader` on demand, so a commit
+/// never reads back what it can avoid.
 #[derive(Default)]
 struct FileLog {
     generation: u64,
-    segments: Vec<Segment>,
+    segments: Vec<SegInfo>,
     header: Vec<u8>,
-    records: BTreeMap<ObjId, Vec<u8>>,
+    v1: Option<V1>,
+    /// Blobs the last commit merged away (the manifest's `retired`).
+    retired: Vec<String>,
+    reader: Option<Arc<Reader>>,
     /// The manifest this log was read from or last committed (none for a new file): the next
     /// commit must replace exactly that one.
     base: Option<Base>,
@@ -111,7 +149,7 @@ fn describe(b: &Option<Base>) -> String {
 /// The manifest now committed, without the segments.
 fn current_base(store: &dyn BlobStore) -> Result<Option<Base>> {
     let Some((m, tag)) = store.get_tagged(MANIFEST)? else { return Ok(None) };
-    let m: Manifest = serde_json::from_slice(&m)
+    let m: ManifestBase = serde_json::from_slice(&m)
         .map_err(|e| VolError::new(Area::Storage, format!("{}: corrupt manifest: {e}", store.label())))?;
     Ok(Some(Base { generation: m.generation, writer: m.writer, tag }))
 }
@@ -128,49 +166,51 @@ fn conflict(store: &dyn BlobStore, file: &str, base: &Option<Base>, now: &Option
     )
 }
 
-/// A listed segment: its size, and the records it puts or deletes (what a merge must carry).
-struct Segment {
-    name: String,
-    bytes: usize,
-    ids: Vec<ObjId>,
-}
-
 /// Eight hex digits standing for a writer in its segments' names.
 fn short_id(me: &str) -> String {
     let h = me.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, x| (h ^ x as u64).wrapping_mul(0x0100_0000_01b3));
     format!("{:08x}", (h ^ (h >> 32)) as u32)
 }
 
-fn segment_blob(name: &str) -> String {
-    format!("meta/{name}")
-}
-
-/// Loads the committed log of `file`, checking everything it relies on.
+/// Loads the committed log of `file`: the manifest alone for version 2, every segment for
+/// version 1; checking everything it relies on.
 fn load_log(store: &dyn BlobStore) -> Result<Option<FileLog>> {
     let label = store.label();
     let Some((m, tag)) = store.get_tagged(MANIFEST)? else { return Ok(None) };
-    let m: Manifest = serde_json::from_slice(&m)
-        .map_err(|e| VolError::new(Area::Storage, format!("{label}: corrupt manifest: {e}")))?;
-    if m.format != FORMAT_NAME || m.version != FORMAT_VERSION {
-        bail!(Area::Storage, "{label}: the manifest is format {:?} version {}, not rustvol version {FORMAT_VERSION}", m.format, m.version);
+    let corrupt = |e: serde_json::Error| VolError::new(Area::Storage, format!("{label}: corrupt manifest: {e}"));
+    let mb: ManifestBase = serde_json::from_slice(&m).map_err(corrupt)?;
+    if mb.format != FORMAT_NAME || !(1..=STORE_VERSION).contains(&mb.version) {
+        bail!(Area::Storage, "{label}: the manifest is format {:?} version {}, not rustvol version 1 or {STORE_VERSION}", mb.format, mb.version);
     }
+    let base = Some(Base { generation: mb.generation, writer: mb.writer.clone(), tag });
+    let mut log = FileLog { generation: mb.generation, base, me: super::lock::holder_id(), ..Default::default() };
+    if mb.version == STORE_VERSION {
+        let m: ManifestV2 = serde_json::from_slice(&m).map_err(corrupt)?;
+        log.header = m.header.into_bytes();
+        log.reader = Some(Arc::new(Reader::new(store.ranged(), &m.segments)));
+        log.segments = m.segments;
+        log.retired = m.retired;
+        return Ok(Some(log));
+    }
+    let m: ManifestV1 = serde_json::from_slice(&m).map_err(corrupt)?;
     let names: Vec<String> = m.segments.iter().map(|s| segment_blob(s)).collect();
     let segs = store.get_many(&names)?;
-    let base = Some(Base { generation: m.generation, writer: m.writer.clone(), tag });
-    let mut log = FileLog { generation: m.generation, base, me: super::lock::holder_id(), ..Default::default() };
-    for ((name, blob), s) in m.segments.iter().zip(&names).zip(segs) {
+    let mut v1 = V1 { records: BTreeMap::new(), segments: m.segments.clone() };
+    for (blob, s) in names.iter().zip(segs) {
         let Some(s) = s else { bail!(Area::Storage, "{label}: segment {blob} named by the manifest is missing") };
-        let ids = apply_segment(&mut log, &s)
+        apply_segment(&mut log.header, &mut v1.records, &s)
             .map_err(|e| VolError::new(Area::Storage, format!("{label}: corrupt segment {blob}: {e}")))?;
-        log.segments.push(Segment { name: name.clone(), bytes: s.len(), ids });
     }
+    log.v1 = Some(v1);
+    log.reader = Some(Arc::new(Reader::new(store.ranged(), &[])));
     Ok(Some(log))
 }
 
 /// One segment: a first line `rustvol-segment <version> <generation>`, a `header <json>` line,
-/// then `put <id> <json>` and `del <id>` lines, applied in order.
-fn encode_segment(generation: u64, header: &[u8], upserts: &[(ObjId, Vec<u8>)], deletes: &[ObjId]) -> Vec<u8> {
-    let mut out = format!("rustvol-segment {} {generation}\nheader ", crate::model::namespace::FORMAT_VERSION).into_bytes();
+/// then `put <id> <json>` and `del <id>` lines, applied in order: what version 1 writers wrote
+/// (kept to write version 1 files for tests).
+pub fn encode_segment_v1(generation: u64, header: &[u8], upserts: &[(ObjId, Vec<u8>)], deletes: &[ObjId]) -> Vec<u8> {
+    let mut out = format!("rustvol-segment 1 {generation}\nheader ").into_bytes();
     out.extend_from_slice(header);
     out.push(b'\n');
     for id in deletes {
@@ -184,14 +224,13 @@ fn encode_segment(generation: u64, header: &[u8], upserts: &[(ObjId, Vec<u8>)], 
     out
 }
 
-/// Applies a segment and returns the ids of the records it puts or deletes.
-fn apply_segment(log: &mut FileLog, bytes: &[u8]) -> std::result::Result<Vec<ObjId>, String> {
-    let mut ids = Vec::new();
+/// Applies a version 1 segment.
+fn apply_segment(header: &mut Vec<u8>, records: &mut BTreeMap<ObjId, Vec<u8>>, bytes: &[u8]) -> std::result::Result<(), String> {
     let mut lines = bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty());
     let first = lines.next().ok_or("empty segment")?;
     let first = std::str::from_utf8(first).map_err(|_| "first line is not text")?;
     let mut words = first.split(' ');
-    if words.next() != Some("rustvol-segment") || words.next() != Some(&crate::model::namespace::FORMAT_VERSION.to_string()) {
+    if words.next() != Some("rustvol-segment") || words.next() != Some("1") {
         return Err(format!("bad first line {first:?}"));
     }
     for line in lines {
@@ -205,21 +244,19 @@ fn apply_segment(log: &mut FileLog, bytes: &[u8]) -> std::result::Result<Vec<Obj
             Ok((id, rest.get(i + 1..).unwrap_or(&[]).to_vec()))
         };
         match word {
-            b"header" => log.header = rest.to_vec(),
+            b"header" => *header = rest.to_vec(),
             b"put" => {
                 let (id, rec) = id_and(rest)?;
-                log.records.insert(id, rec);
-                ids.push(id);
+                records.insert(id, rec);
             }
             b"del" => {
                 let (id, _) = id_and(rest)?;
-                log.records.remove(&id);
-                ids.push(id);
+                records.remove(&id);
             }
             other => return Err(format!("unknown line kind {:?}", String::from_utf8_lossy(other))),
         }
     }
-    Ok(ids)
+    Ok(())
 }
 
 /// How many of the newest segments (the new one included) the commit should write as one.
@@ -288,19 +325,33 @@ pub struct MetaLog {
 
 impl MetaLog {
     /// A new, empty file: its first commit needs nothing read.
-    pub fn start(&self, file: &str) {
-        self.logs.lock().insert(file.to_string(), FileLog { me: super::lock::holder_id(), ..Default::default() });
+    pub fn start(&self, file: &str, store: &dyn BlobStore) {
+        let reader = Some(Arc::new(Reader::new(store.ranged(), &[])));
+        self.logs.lock().insert(file.to_string(), FileLog { me: super::lock::holder_id(), reader, ..Default::default() });
     }
 
     pub fn forget(&self, file: &str) {
         self.logs.lock().remove(file);
     }
 
+    /// Every committed record (a version 2 file's segments are read whole).
     pub fn load(&self, file: &str, store: &dyn BlobStore) -> Result<Option<MetaSnapshot>> {
+        Ok(self.open(file, store)?.map(|o| match o {
+            MetaOpen::Eager(s) => Ok(s),
+            MetaOpen::Lazy { header, source } => Ok(MetaSnapshot { header, records: source.ranges(&[(0, u64::MAX)])? }),
+        }).transpose()?)
+    }
+
+    /// The committed state for an open: a version 2 file's header and a reader of its pages
+    /// (one read, of the manifest); a version 1 file's every record.
+    pub fn open(&self, file: &str, store: &dyn BlobStore) -> Result<Option<MetaOpen>> {
         let Some(log) = load_log(store)? else { return Ok(None) };
-        let snap = MetaSnapshot { header: log.header.clone(), records: log.records.iter().map(|(k, v)| (*k, v.clone())).collect() };
+        let open = match &log.v1 {
+            Some(v1) => MetaOpen::Eager(MetaSnapshot { header: log.header.clone(), records: v1.records.iter().map(|(k, v)| (*k, v.clone())).collect() }),
+            None => MetaOpen::Lazy { header: log.header.clone(), source: log.reader.clone().expect("a loaded log has a reader") },
+        };
         self.logs.lock().insert(file.to_string(), log);
-        Ok(Some(snap))
+        Ok(Some(open))
     }
 
     pub fn commit(&self, file: &str, store: &dyn BlobStore, commit: MetaCommit) -> Result<()> {
@@ -321,72 +372,102 @@ impl MetaLog {
                     logs.insert(file.to_string(), l);
                     return Err(e);
                 }
-                FileLog { me: l.me, ..fresh.unwrap_or_default() }
+                let mut fresh = fresh.unwrap_or_default();
+                // The model reads through the reader it was given: it follows the store.
+                if let Some(r) = l.reader {
+                    r.set_segments(&fresh.segments);
+                    fresh.reader = Some(r);
+                }
+                FileLog { me: l.me, ..fresh }
             }
             Some(l) => l,
             None => load_log(store)?.unwrap_or_else(|| FileLog { me: super::lock::holder_id(), ..Default::default() }),
         };
+        if log.reader.is_none() {
+            log.reader = Some(Arc::new(Reader::new(store.ranged(), &log.segments)));
+        }
         match self.commit_on(file, store, &mut log, commit) {
             Ok(()) => {
                 logs.insert(file.to_string(), log);
                 Ok(())
             }
             Err(e) => {
-                logs.insert(file.to_string(), FileLog { base: log.base, me: log.me, stale: true, ..Default::default() });
+                logs.insert(file.to_string(), FileLog { base: log.base, me: log.me, reader: log.reader, stale: true, ..Default::default() });
                 Err(e)
             }
         }
     }
 
-    /// One commit on top of `log`, which it brings up to date when it succeeds.
+    /// One commit on top of `log`, which it brings up to date when it succeeds: one new
+    /// segment of what changed (merged with the newest ones when the sizes say so), then the
+    /// manifest. A version 1 file is written whole as version 2 at its first commit.
     fn commit_on(&self, file: &str, store: &dyn BlobStore, log: &mut FileLog, commit: MetaCommit) -> Result<()> {
         let generation = log.generation + 1;
-        for id in &commit.deletes {
-            log.records.remove(id);
-        }
-        for (id, rec) in &commit.upserts {
-            log.records.insert(*id, rec.clone());
-        }
-        log.header = commit.header.clone();
-        let mut ids: Vec<ObjId> = commit.deletes.iter().chain(commit.upserts.iter().map(|(id, _)| id)).copied().collect();
-        let mut seg = encode_segment(generation, &commit.header, &commit.upserts, &commit.deletes);
-        let mut sizes: Vec<usize> = log.segments.iter().map(|s| s.bytes).collect();
-        sizes.push(seg.len());
-        let merge = segments_to_merge(&sizes) - 1;
-        let old: Vec<Segment> = log.segments.split_off(log.segments.len() - merge);
-        if !old.is_empty() {
-            // The merged segment carries the current state of every record the merged ones
-            // touched; merging into the oldest makes it the whole state, with no deletes left.
-            if log.segments.is_empty() {
-                ids = log.records.keys().copied().collect();
-            } else {
-                ids.extend(old.iter().flat_map(|s| s.ids.iter().copied()));
-                ids.sort_unstable();
-                ids.dedup();
-            }
-            let (puts, dels): (Vec<ObjId>, Vec<ObjId>) = ids.iter().partition(|id| log.records.contains_key(id));
-            let puts: Vec<(ObjId, Vec<u8>)> = puts.into_iter().map(|id| (id, log.records[&id].clone())).collect();
-            seg = encode_segment(generation, &log.header, &puts, &dels);
-        }
+        let reader = log.reader.clone().expect("a log being committed has a reader");
+        let header = String::from_utf8(commit.header.clone())
+            .map_err(|_| VolError::new(Area::Storage, format!("{}: the file header record is not text", store.label())))?;
+        let mut changes: BTreeMap<ObjId, Option<Vec<u8>>> = commit.deletes.iter().map(|id| (*id, None)).collect();
+        changes.extend(commit.upserts.into_iter().map(|(id, r)| (id, Some(r))));
         // Named by its writer too: two writers building on the same generation must never
         // overwrite each other's segment (the loser's commit is refused, the winner's must stay
         // as written).
         let seg_name = format!("{generation:016}-{}.seg", short_id(&log.me));
-        let seg_bytes = seg.len();
-        let mut names: Vec<String> = log.segments.iter().map(|s| s.name.clone()).collect();
-        names.push(seg_name.clone());
-        let manifest = Manifest { format: FORMAT_NAME.into(), version: FORMAT_VERSION, generation, segments: names, writer: Some(log.me.clone()) };
+        let (seg, info, kept, old): (Vec<u8>, SegInfo, Vec<SegInfo>, Vec<String>) = match log.v1.as_mut() {
+            Some(v1) => {
+                let mut all = std::mem::take(&mut v1.records);
+                for (id, r) in changes {
+                    match r {
+                        Some(r) => drop(all.insert(id, r)),
+                        None => drop(all.remove(&id)),
+                    }
+                }
+                let entries: Vec<(ObjId, Option<&[u8]>)> = all.iter().map(|(k, v)| (*k, Some(v.as_slice()))).collect();
+                let (seg, info) = pages::encode(&seg_name, &entries);
+                (seg, info, Vec::new(), v1.segments.iter().map(|s| segment_blob(s)).collect())
+            }
+            None => {
+                let entries: Vec<(ObjId, Option<&[u8]>)> = changes.iter().map(|(k, v)| (*k, v.as_deref())).collect();
+                let (seg, info) = pages::encode(&seg_name, &entries);
+                drop(entries);
+                let mut sizes: Vec<usize> = log.segments.iter().map(|s| s.bytes as usize).collect();
+                sizes.push(seg.len());
+                let merge = segments_to_merge(&sizes) - 1;
+                let kept = log.segments[..log.segments.len() - merge].to_vec();
+                let merged = &log.segments[log.segments.len() - merge..];
+                if merged.is_empty() {
+                    (seg, info, kept, Vec::new())
+                } else {
+                    // The merged segment carries the current state of every record the merged
+                    // ones touched; merging into the oldest makes it the whole state, with no
+                    // deletes left.
+                    let mut all: BTreeMap<ObjId, Option<Vec<u8>>> = reader.merged(merged, true)?.into_iter().collect();
+                    all.extend(changes);
+                    let entries: Vec<(ObjId, Option<&[u8]>)> =
+                        all.iter().filter(|e| !kept.is_empty() || e.1.is_some()).map(|(k, v)| (*k, v.as_deref())).collect();
+                    let (seg, info) = pages::encode(&seg_name, &entries);
+                    (seg, info, kept, merged.iter().map(|s| segment_blob(&s.name)).collect())
+                }
+            }
+        };
+        let mut segments = kept;
+        segments.push(info);
+        let manifest = ManifestV2 { format: FORMAT_NAME.into(), version: STORE_VERSION, generation, writer: Some(log.me.clone()), header, segments: segments.clone(), retired: old.clone() };
         let manifest = serde_json::to_vec_pretty(&manifest)
             .map_err(|e| VolError::new(Area::Storage, format!("{}: encoding the manifest: {e}", store.label())))?;
         // Another writer's segment of this generation is never overwritten: segments not named by
         // the manifest are leftovers, and a segment this commit names it writes itself.
         store.put(&segment_blob(&seg_name), seg)?;
         let tag = swap_manifest(file, store, &log.base, &log.me, generation, manifest)?;
-        // Merged segments are no longer named by the manifest; failing to remove them loses nothing.
-        if let Err(e) = store.delete(&old.iter().map(|s| segment_blob(&s.name)).collect::<Vec<_>>()) {
+        // Segments the previous commit merged away are named by no manifest now; failing to
+        // remove them loses nothing.
+        if let Err(e) = store.delete(&log.retired) {
             log::warn!("{}: could not remove merged segments: {}", store.label(), e.msg);
         }
-        log.segments.push(Segment { name: seg_name, bytes: seg_bytes, ids });
+        log.retired = old;
+        reader.set_segments(&segments);
+        log.segments = segments;
+        log.v1 = None;
+        log.header = commit.header;
         log.generation = generation;
         log.base = Some(Base { generation, writer: Some(log.me.clone()), tag });
         Ok(())
@@ -399,15 +480,15 @@ mod tests {
 
     #[test]
     fn segments_round_trip_and_reject_garbage() {
-        let seg = encode_segment(3, b"{\"h\":1}", &[(5, b"{\"a\":2}".to_vec())], &[7]);
-        let mut log = FileLog::default();
-        log.records.insert(7, b"old".to_vec());
-        apply_segment(&mut log, &seg).unwrap();
-        assert_eq!(log.header, b"{\"h\":1}");
-        assert_eq!(log.records.get(&5).unwrap(), b"{\"a\":2}");
-        assert!(!log.records.contains_key(&7));
-        assert!(apply_segment(&mut FileLog::default(), b"garbage\n").is_err());
-        assert!(apply_segment(&mut FileLog::default(), b"rustvol-segment 1 1\nput x {}\n").is_err());
+        let seg = encode_segment_v1(3, b"{\"h\":1}", &[(5, b"{\"a\":2}".to_vec())], &[7]);
+        let (mut h, mut recs) = (Vec::new(), BTreeMap::new());
+        recs.insert(7, b"old".to_vec());
+        apply_segment(&mut h, &mut recs, &seg).unwrap();
+        assert_eq!(h, b"{\"h\":1}");
+        assert_eq!(recs.get(&5).unwrap(), b"{\"a\":2}");
+        assert!(!recs.contains_key(&7));
+        assert!(apply_segment(&mut h, &mut recs, b"garbage\n").is_err());
+        assert!(apply_segment(&mut h, &mut recs, b"rustvol-segment 1 1\nput x {}\n").is_err());
     }
 
     #[test]
@@ -436,8 +517,19 @@ mod tests {
     }
 
     /// Blobs in a map, as a store keeps them.
-    #[derive(Default)]
-    struct MapStore(Mutex<HashMap<String, Vec<u8>>>);
+    #[derive(Default, Clone)]
+    struct MapStore(Arc<Mutex<HashMap<String, Vec<u8>>>>);
+
+    impl pages::RangeRead for MapStore {
+        fn label(&self) -> String {
+            "map".into()
+        }
+        fn get_ranges(&self, reqs: &[(String, u64, u64)]) -> Result<Vec<Vec<u8>>> {
+            reqs.iter()
+                .map(|(n, a, b)| self.0.lock().get(n).and_then(|v| v.get(*a as usize..*b as usize)).map(|s| s.to_vec()).ok_or_else(|| VolError::new(Area::Storage, format!("{n} is missing"))))
+                .collect()
+        }
+    }
 
     impl BlobStore for MapStore {
         fn label(&self) -> String {
@@ -454,11 +546,25 @@ mod tests {
             names.iter().for_each(|n| drop(self.0.lock().remove(n)));
             Ok(())
         }
+        fn ranged(&self) -> Arc<dyn pages::RangeRead> {
+            Arc::new(self.clone())
+        }
     }
 
     /// A map that honours conditions, as AWS S3 or MinIO do: each put gets a new tag.
-    #[derive(Default)]
-    struct TaggedStore(Mutex<HashMap<String, (Vec<u8>, u64)>>, Mutex<u64>);
+    #[derive(Default, Clone)]
+    struct TaggedStore(Arc<Mutex<HashMap<String, (Vec<u8>, u64)>>>, Arc<Mutex<u64>>);
+
+    impl pages::RangeRead for TaggedStore {
+        fn label(&self) -> String {
+            "tagged".into()
+        }
+        fn get_ranges(&self, reqs: &[(String, u64, u64)]) -> Result<Vec<Vec<u8>>> {
+            reqs.iter()
+                .map(|(n, a, b)| self.0.lock().get(n).and_then(|v| v.0.get(*a as usize..*b as usize)).map(|s| s.to_vec()).ok_or_else(|| VolError::new(Area::Storage, format!("{n} is missing"))))
+                .collect()
+        }
+    }
 
     impl BlobStore for TaggedStore {
         fn label(&self) -> String {
@@ -479,6 +585,9 @@ mod tests {
         }
         fn begin_swap(&self) -> Result<Swap> {
             Ok(Swap::Conditional)
+        }
+        fn ranged(&self) -> Arc<dyn pages::RangeRead> {
+            Arc::new(self.clone())
         }
         fn get_tagged(&self, name: &str) -> Result<Option<(Vec<u8>, Option<String>)>> {
             Ok(self.0.lock().get(name).map(|(b, t)| (b.clone(), Some(t.to_string()))))
@@ -501,7 +610,7 @@ mod tests {
     /// conflict, every later one of it too, and the store keeps exactly the first writer's.
     fn second_writer_is_refused(store: &dyn BlobStore) {
         let setup = MetaLog::default();
-        setup.start("f");
+        setup.start("f", store);
         setup.commit("f", store, put_one(1)).unwrap();
         let (a, b) = (MetaLog::default(), MetaLog::default());
         a.load("f", store).unwrap().unwrap();
@@ -529,13 +638,13 @@ mod tests {
     fn a_new_file_replaced_by_another_create_is_refused() {
         let store = TaggedStore::default();
         let (a, b) = (MetaLog::default(), MetaLog::default());
-        a.start("f");
-        b.start("f");
+        a.start("f", &store);
+        b.start("f", &store);
         a.commit("f", &store, put_one(1)).unwrap();
         assert!(b.commit("f", &store, put_one(2)).is_err());
         let store = MapStore::default();
-        a.start("f");
-        b.start("f");
+        a.start("f", &store);
+        b.start("f", &store);
         a.commit("f", &store, put_one(1)).unwrap();
         assert!(b.commit("f", &store, put_one(2)).is_err());
     }
@@ -544,7 +653,7 @@ mod tests {
     fn merged_segments_load_as_the_state_they_replace() {
         let store = MapStore::default();
         let log = MetaLog::default();
-        log.start("f");
+        log.start("f", &store);
         let mut want: BTreeMap<ObjId, Vec<u8>> = BTreeMap::new();
         let mut rng = 7u64;
         for round in 0..300u64 {
@@ -560,11 +669,59 @@ mod tests {
             let header = format!("{{\"g\":{round}}}").into_bytes();
             log.commit("f", &store, MetaCommit { header: header.clone(), upserts, deletes }).unwrap();
             let names = store.0.lock().keys().filter(|k| k.starts_with("meta/")).count();
-            assert!(names <= MAX_SEGMENTS, "{names} segments after commit {round}");
+            assert!(names <= 2 * MAX_SEGMENTS, "{names} segments after commit {round}");
             // What a fresh reader sees equals what was committed.
             let snap = MetaLog::default().load("f", &store).unwrap().unwrap();
             assert_eq!(snap.header, header);
             assert_eq!(snap.records.into_iter().collect::<BTreeMap<_, _>>(), want, "after commit {round}");
         }
+    }
+
+    /// Writes `records` as a version 1 file, as version 1 writers did.
+    fn write_v1(store: &dyn BlobStore, header: &[u8], records: &[(ObjId, Vec<u8>)]) {
+        store.put("meta/0000000000000001.seg", encode_segment_v1(1, header, records, &[])).unwrap();
+        store.put(MANIFEST, br#"{"format":"rustvol","version":1,"generation":1,"segments":["0000000000000001.seg"]}"#.to_vec()).unwrap();
+    }
+
+    #[test]
+    fn version_1_files_are_read_and_rewritten_as_version_2_at_their_first_commit() {
+        let store = MapStore::default();
+        write_v1(&store, b"{\"v\":1}", &[(1, b"one".to_vec()), (2, b"two".to_vec())]);
+        let snap = MetaLog::default().load("f", &store).unwrap().unwrap();
+        assert_eq!((snap.header.as_slice(), snap.records.len()), (&b"{\"v\":1}"[..], 2));
+        let log = MetaLog::default();
+        assert!(matches!(log.open("f", &store).unwrap().unwrap(), MetaOpen::Eager(_)));
+        log.commit("f", &store, put_one(3)).unwrap();
+        assert!(store.0.lock().contains_key("meta/0000000000000001.seg"), "kept one commit longer");
+        log.commit("f", &store, put_one(3)).unwrap();
+        assert!(!store.0.lock().contains_key("meta/0000000000000001.seg"), "the version 1 segment goes");
+        let m: ManifestBase = serde_json::from_slice(&store.0.lock()[MANIFEST]).unwrap();
+        assert_eq!(m.version, 2);
+        let ids: Vec<ObjId> = MetaLog::default().load("f", &store).unwrap().unwrap().records.iter().map(|r| r.0).collect();
+        assert_eq!(ids, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn an_open_reads_the_manifest_only_and_a_small_commit_writes_a_small_segment() {
+        let store = MapStore::default();
+        let log = MetaLog::default();
+        log.start("f", &store);
+        let big: Vec<(ObjId, Vec<u8>)> = (1..=50_000u64).map(|i| (i, format!("{{\"record\":{i}}}").into_bytes())).collect();
+        log.commit("f", &store, MetaCommit { header: b"{}".to_vec(), upserts: big, deletes: vec![] }).unwrap();
+        let sizes = |s: &MapStore| -> Vec<usize> { s.0.lock().iter().filter(|(k, _)| k.starts_with("meta/")).map(|(_, v)| v.len()).collect() };
+        let before: usize = sizes(&store).iter().sum();
+        for round in 0..5u64 {
+            let ups = (0..100u64).map(|i| (i * 400 + round + 1, b"{\"changed\":1}".to_vec())).collect();
+            log.commit("f", &store, MetaCommit { header: b"{}".to_vec(), upserts: ups, deletes: vec![] }).unwrap();
+        }
+        let all = sizes(&store);
+        assert!(all.iter().any(|&n| n >= before), "the big segment is not rewritten: {all:?}");
+        assert!(all.iter().filter(|&&n| n < before).all(|&n| n < before / 10), "{all:?}");
+        // A lazy open holds the header; records come page by page.
+        let Some(MetaOpen::Lazy { header, source }) = MetaLog::default().open("f", &store).unwrap() else { panic!("lazy") };
+        assert_eq!(header, b"{}");
+        let got = source.ranges(&[(401, 401), (20_000, 20_001)]).unwrap();
+        assert_eq!(got.iter().map(|r| r.0).collect::<Vec<_>>(), vec![401, 20_000, 20_001]);
+        assert_eq!(got[0].1, b"{\"changed\":1}");
     }
 }

@@ -6,6 +6,7 @@ pub mod lock;
 pub mod memory;
 pub mod metalog;
 pub mod objstore;
+pub mod pages;
 
 use crate::backend::VolBackend;
 use crate::bail;
@@ -125,6 +126,13 @@ fn s3_credentials() -> Option<(String, String, Option<String>)> {
 }
 
 fn s3_backend(cfg: &Config) -> Result<Arc<dyn VolBackend>> {
+    Ok(s3_store(cfg)?)
+}
+
+/// A new client of the S3 store `cfg` names, as its concrete type (tests write files of
+/// older format versions through it).
+#[doc(hidden)]
+pub fn s3_store(cfg: &Config) -> Result<Arc<objstore::ObjStoreBackend>> {
     let bucket = cfg.bucket.clone().expect("validated: s3 has a bucket");
     let timeout = Duration::from_secs(cfg.timeout_secs);
     let endpoint = cfg.endpoint.clone().unwrap_or_else(|| "AWS".into());

@@ -6,7 +6,7 @@
 //! Commits go through `metalog` (a new segment, then the manifest as the commit point).
 use super::lock::{HeldLock, LockRequest};
 use super::metalog;
-use crate::backend::{ChunkKey, ChunkPart, MetaCommit, MetaSnapshot, VolBackend};
+use crate::backend::{ChunkKey, ChunkPart, MetaCommit, MetaOpen, MetaSnapshot, ObjId, VolBackend};
 use crate::chunk_buf::ChunkBuf;
 use crate::bail;
 use crate::error::{Area, Result, VolError};
@@ -52,17 +52,22 @@ pub struct RequestCounts {
     pub head: AtomicU64,
     pub delete: AtomicU64,
     pub list: AtomicU64,
+    /// Bytes received in GET answers, and sent in PUTs.
+    pub bytes_in: AtomicU64,
+    pub bytes_out: AtomicU64,
 }
 
 impl RequestCounts {
     pub fn summary(&self) -> String {
         format!(
-            "GET {} PUT {} HEAD {} DELETE {} LIST {}",
+            "GET {} PUT {} HEAD {} DELETE {} LIST {} bytes in {} out {}",
             self.get.load(Relaxed),
             self.put.load(Relaxed),
             self.head.load(Relaxed),
             self.delete.load(Relaxed),
-            self.list.load(Relaxed)
+            self.list.load(Relaxed),
+            self.bytes_in.load(Relaxed),
+            self.bytes_out.load(Relaxed)
         )
     }
 }
@@ -76,7 +81,7 @@ pub enum Locking {
 }
 
 pub struct ObjStoreBackend {
-    pub requests: RequestCounts,
+    pub requests: Arc<RequestCounts>,
     store: Arc<dyn ObjectStore>,
     prefix: Vec<String>,
     label: String,
@@ -101,7 +106,7 @@ impl ObjStoreBackend {
     pub fn new(store: Arc<dyn ObjectStore>, prefix: &str, label: String, concurrency: usize, locking: Locking) -> ObjStoreBackend {
         let prefix = prefix.split('/').filter(|c| !c.is_empty()).map(str::to_string).collect();
         ObjStoreBackend {
-            requests: RequestCounts::default(),
+            requests: Arc::default(),
             store,
             prefix,
             label,
@@ -170,7 +175,11 @@ impl ObjStoreBackend {
     async fn get_opt(&self, p: &Path) -> Result<Option<Bytes>> {
         self.requests.get.fetch_add(1, Relaxed);
         match self.store.get(p).await {
-            Ok(r) => Ok(Some(r.bytes().await.map_err(|e| self.err(&format!("reading {p}"), e))?)),
+            Ok(r) => {
+                let b = r.bytes().await.map_err(|e| self.err(&format!("reading {p}"), e))?;
+                self.requests.bytes_in.fetch_add(b.len() as u64, Relaxed);
+                Ok(Some(b))
+            }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(self.err(&format!("reading {p}"), e)),
         }
@@ -178,7 +187,9 @@ impl ObjStoreBackend {
 
     async fn put(&self, p: &Path, b: impl Into<PutPayload>) -> Result<()> {
         self.requests.put.fetch_add(1, Relaxed);
-        self.store.put(p, b.into()).await.map(|_| ()).map_err(|e| self.err(&format!("writing {p}"), e))
+        let b: PutPayload = b.into();
+        self.requests.bytes_out.fetch_add(b.content_length() as u64, Relaxed);
+        self.store.put(p, b).await.map(|_| ()).map_err(|e| self.err(&format!("writing {p}"), e))
     }
 
     async fn delete_all(&self, paths: Vec<Path>) -> Result<()> {
@@ -245,6 +256,16 @@ impl metalog::BlobStore for FileBlobs<'_> {
         block_on(self.b.delete_all(paths))
     }
 
+    fn ranged(&self) -> Arc<dyn super::pages::RangeRead> {
+        Arc::new(FileRanges {
+            store: self.b.store.clone(),
+            root: self.b.path(self.file, &[]).unwrap_or_else(|_| Path::from("")),
+            label: self.b.label.clone(),
+            requests: self.b.requests.clone(),
+            concurrency: self.b.concurrency,
+        })
+    }
+
     fn begin_swap(&self) -> Result<metalog::Swap> {
         if let Locking::Dir(fs) = &self.b.locking {
             let dir = self.b.file_dir(fs, self.file)?;
@@ -264,6 +285,7 @@ impl metalog::BlobStore for FileBlobs<'_> {
                 Ok(r) => {
                     let tag = r.meta.e_tag.clone();
                     let b = r.bytes().await.map_err(|e| self.b.err(&format!("reading {p}"), e))?;
+                    self.b.requests.bytes_in.fetch_add(b.len() as u64, Relaxed);
                     Ok(Some((b.to_vec(), tag)))
                 }
                 Err(object_store::Error::NotFound { .. }) => Ok(None),
@@ -280,6 +302,7 @@ impl metalog::BlobStore for FileBlobs<'_> {
         };
         block_on(async {
             self.b.requests.put.fetch_add(1, Relaxed);
+            self.b.requests.bytes_out.fetch_add(bytes.len() as u64, Relaxed);
             match self.b.store.put_opts(&p, bytes.into(), mode.into()).await {
                 Ok(r) => Ok(Ok(r.e_tag)),
                 Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => Ok(Err(())),
@@ -289,7 +312,55 @@ impl metalog::BlobStore for FileBlobs<'_> {
     }
 }
 
+/// Ranged reads of one file's metadata segments, for the reader that fetches their pages on
+/// demand while the file is open.
+struct FileRanges {
+    store: Arc<dyn ObjectStore>,
+    root: Path,
+    label: String,
+    requests: Arc<RequestCounts>,
+    concurrency: usize,
+}
+
+impl super::pages::RangeRead for FileRanges {
+    fn label(&self) -> String {
+        self.label.clone()
+    }
+
+    fn get_ranges(&self, reqs: &[(String, u64, u64)]) -> Result<Vec<Vec<u8>>> {
+        let items: Vec<(Path, u64, u64)> = reqs
+            .iter()
+            .map(|(n, a, b)| (n.split('/').fold(self.root.clone(), |p, c| p.clone().join(c)), *a, *b))
+            .collect();
+        block_on(async {
+            stream::iter(items.iter())
+                .map(|(p, a, b)| async move {
+                    self.requests.get.fetch_add(1, Relaxed);
+                    let got = self.store.get_range(p, *a..*b).await.map_err(|e| VolError::new(Area::Storage, format!("{}: reading {p} bytes {a}..{b}: {e}", self.label)))?;
+                    self.requests.bytes_in.fetch_add(got.len() as u64, Relaxed);
+                    if got.len() as u64 != b - a {
+                        bail!(Area::Storage, "{}: {p} is shorter than the manifest says (bytes {a}..{b} asked, {} given)", self.label, got.len());
+                    }
+                    Ok(got.to_vec())
+                })
+                .buffered(self.concurrency)
+                .try_collect()
+                .await
+        })
+    }
+}
+
 impl ObjStoreBackend {
+    /// Writes `records` as a file of store format version 1 (one segment, as version 1
+    /// writers left them), so tests can check such files are still read.
+    #[doc(hidden)]
+    pub fn write_v1_for_tests(&self, file: &str, header: &[u8], records: &[(ObjId, Vec<u8>)]) -> Result<()> {
+        use metalog::BlobStore;
+        let blobs = FileBlobs { b: self, file };
+        blobs.put("meta/0000000000000001.seg", metalog::encode_segment_v1(1, header, records, &[]))?;
+        blobs.put(metalog::MANIFEST, br#"{"format":"rustvol","version":1,"generation":1,"segments":["0000000000000001.seg"]}"#.to_vec())
+    }
+
     /// The file of a chunk version in a `dir` store (`None` for other stores).
     fn chunk_file(&self, file: &str, k: &ChunkKey) -> Result<Option<std::path::PathBuf>> {
         let Locking::Dir(fs) = &self.locking else { return Ok(None) };
@@ -330,7 +401,7 @@ impl VolBackend for ObjStoreBackend {
         Ok(Some(match &self.locking {
             Locking::Dir(fs) => Box::new(super::lock::DirLock::acquire(name, &self.file_dir(fs, file)?, req)?),
             Locking::Lease(ttl) => {
-                let room = super::lease::ObjectRoom { store: self.store.clone(), dir: self.path(file, &["lease"])?, label: self.label.clone() };
+                let room = super::lease::ObjectRoom { store: self.store.clone(), dir: self.path(file, &["lease"])?, label: self.label.clone(), counts: Some(self.requests.clone()) };
                 Box::new(super::lease::Lease::acquire(Box::new(room), name, *ttl, req)?)
             }
         }))
@@ -338,7 +409,7 @@ impl VolBackend for ObjStoreBackend {
 
     fn create_file(&self, file: &str) -> Result<()> {
         self.delete_file(file).map_err(|e| VolError::new(e.area, format!("creating {file:?}: {}", e.msg)))?;
-        self.log.start(file);
+        self.log.start(file, &FileBlobs { b: self, file });
         Ok(())
     }
 
@@ -364,6 +435,10 @@ impl VolBackend for ObjStoreBackend {
 
     fn load_meta(&self, file: &str) -> Result<Option<MetaSnapshot>> {
         self.log.load(file, &FileBlobs { b: self, file })
+    }
+
+    fn open_meta(&self, file: &str) -> Result<Option<MetaOpen>> {
+        self.log.open(file, &FileBlobs { b: self, file })
     }
 
     fn commit_meta(&self, file: &str, commit: MetaCommit) -> Result<()> {
@@ -395,6 +470,10 @@ impl VolBackend for ObjStoreBackend {
 
     fn chunks_in_local_files(&self) -> bool {
         matches!(self.locking, Locking::Dir(_))
+    }
+
+    fn lock_before_open(&self) -> bool {
+        matches!(self.locking, Locking::Lease(_))
     }
 
     fn read_chunk_parts(&self, file: &str, key: &ChunkKey, chunk_len: usize, parts: &[ChunkPart], dst: &mut [u8]) -> Result<bool> {

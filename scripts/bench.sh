@@ -6,6 +6,7 @@
 #   scripts/bench.sh --quick    # small sizes, under a minute: checks that everything runs
 #   scripts/bench.sh dir-chunks # only the dir chunk I/O section (issue 14), about 30 seconds
 #   scripts/bench.sh parallel   # only the parallel section (issue 12), about 2 minutes
+#   scripts/bench.sh metadata   # only the metadata-at-scale section (issue 14), a few minutes
 #
 # Runs bench/h5bench.c (C, HDF5 API only) and bench/h5py_bench.py (h5py) with the same shapes:
 #   native-core   native HDF5, core driver (H5Pset_fapl_core, backing store on /dev/shm)
@@ -29,6 +30,13 @@
 # best MB/s, the spread of the rounds and dir/native against the target (>= 0.8x), into
 # target/bench/dir-chunks.txt and dir-chunks.json. RUSTVOL_BENCH_DIR_CHUNKS_ARGS replaces its sizes.
 #
+# The metadata section (also part of a full run): bench/h5meta.c makes a file of N groups with
+# one int attribute each, then times create + first commit, H5Fopen, reopen + opening every
+# object, and the commit after 100 attribute writes, at N = 10^3 up to --meta-max (default
+# 10^5), natively (sec2 on tmpfs, core driver) and through memory, dir and s3, each run a
+# process of its own; with rustvol's request counts and bytes per phase on dir and s3
+# (RUSTVOL_STATS). Writes target/bench/metadata.txt and metadata.json.
+#
 # Prints a table (absolute figures, ratios, PASS/MISS per target) and writes
 #   target/bench/results.json   everything: machine, settings, every measurement, ratios, targets
 #   target/bench/table.txt      the printed table
@@ -49,6 +57,7 @@
 #   --only LIST        only these configurations (native-core,native-shm,memory,dir,s3)
 #   --repeat N         rounds of the C benchmark and the ceilings (default 2)
 #   --no-parallel      skip the parallel section
+#   --meta-max N       largest object count of the metadata section (default 100000)
 # Environment:
 #   RUSTVOL_BENCH_ARGS       extra arguments for both benchmarks (e.g. "--contig-mb 512")
 #   RUSTVOL_BENCH_OUT        output directory (default target/bench)
@@ -66,12 +75,14 @@ cd "$ROOT" || exit 1
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 
 QUICK=0 S3=1 PY=1 SCALE_MAX=1000000 ONLY="native-core,native-shm,memory,dir,s3" REPEAT= DIR_CHUNKS_ONLY=0
-PARALLEL=1 PARALLEL_ONLY=0
+PARALLEL=1 PARALLEL_ONLY=0 META_ONLY=0 META_MAX=100000
 while [ $# -gt 0 ]; do
   case $1 in
     dir-chunks|--dir-chunks) DIR_CHUNKS_ONLY=1 S3=0 ;;
     parallel|--parallel) PARALLEL_ONLY=1 S3=0 ;;
     --no-parallel) PARALLEL=0 ;;
+    metadata|--metadata) META_ONLY=1 ;;
+    --meta-max) META_MAX=$2; shift ;;
     --quick) QUICK=1 ;;
     --scale-max) SCALE_MAX=$2; shift ;;
     --no-s3) S3=0 ;;
@@ -126,7 +137,7 @@ print(512*cc*8, (rows//512)*2)")
 SMALL_CEIL_N=$(( SMALL_N < 2000 ? SMALL_N : 2000 ))
 
 mkdir -p "$RAW"
-[ "$DIR_CHUNKS_ONLY" = 1 ] || rm -f "$RAW"/*.jsonl "$RAW"/*.log "$RAW"/run.json
+[ "$DIR_CHUNKS_ONLY" = 1 ] || [ "$META_ONLY" = 1 ] || [ "$PARALLEL_ONLY" = 1 ] || rm -f "$RAW"/*.jsonl "$RAW"/*.log "$RAW"/run.json
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 STARTED=$(date -Iseconds)
 GARAGE_STARTED=
@@ -238,6 +249,51 @@ if [ "$DIR_CHUNKS_ONLY" = 1 ]; then
   exit $FAILED
 fi
 
+# meta_run CONFIG N: one run of bench/h5meta.c, to $RAW/meta-CONFIG-N.jsonl and .log.
+meta_run() {
+  local cfg=$1 n=$2 env=() args=() rv="HDF5_PLUGIN_PATH=$RUSTVOL_PLUGIN_DIR" rc t0
+  case $cfg in
+    native-shm) args=("$SHM/meta.h5" "$n") ;;
+    native-core) args=("$SHM/meta-core.h5" "$n" --core) ;;
+    memory) env=("$rv" "HDF5_VOL_CONNECTOR=rustvol backend=memory") args=(meta.h5 "$n") ;;
+    dir) env=("$rv" "HDF5_VOL_CONNECTOR=rustvol backend=dir;root=$SHM/dir" RUSTVOL_STATS=1) args=(meta.h5 "$n") ;;
+    s3) env=("$rv" "HDF5_VOL_CONNECTOR=rustvol $RUSTVOL_S3_INFO" RUSTVOL_STATS=1) args=("meta-$n.h5" "$n") ;;
+  esac
+  printf '  %-34s' "meta-$cfg N=$n"
+  t0=$(date +%s%N)
+  env "${env[@]}" "$OUT/h5meta" "${args[@]}" >"$RAW/meta-$cfg-$n.jsonl" 2>"$RAW/meta-$cfg-$n.log"
+  rc=$?
+  printf ' %6s s' "$(( ($(date +%s%N) - t0) / 1000000000 ))"
+  if [ $rc -ne 0 ]; then printf '  FAILED (exit %s, see %s)\n' "$rc" "$RAW/meta-$cfg-$n.log"; FAILED=1; else echo; fi
+  rm -rf "$SHM/meta.h5" "$SHM/meta-core.h5" "$SHM/dir"
+}
+
+# metadata: the metadata-at-scale section.
+metadata() {
+  local sizes=() n c
+  for ((n = 1000; n <= META_MAX; n *= 10)); do sizes+=("$n"); done
+  [ "$QUICK" = 1 ] && sizes=(1000 10000)
+  say "metadata at scale (bench/h5meta.c): ${sizes[*]} groups with an attribute each"
+  mkdir -p "$OUT" "$SHM"
+  h5cc -O2 -o "$OUT/h5meta" bench/h5meta.c || { echo "bench.sh: cannot compile bench/h5meta.c" >&2; FAILED=1; return; }
+  rm -f "$RAW"/meta-*.jsonl "$RAW"/meta-*.log
+  for n in "${sizes[@]}"; do
+    for c in native-shm native-core memory dir s3; do
+      wanted "$c" || continue
+      [ "$c" = s3 ] && [ "$S3" = 0 ] && continue
+      meta_run "$c" "$n"
+    done
+  done
+  python3 bench/meta_report.py --raw "$RAW" --json "$OUT/metadata.json" | tee "$OUT/metadata.txt"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || FAILED=1
+}
+
+if [ "$META_ONLY" = 1 ]; then
+  metadata
+  echo "load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg); raw runs: $RAW/meta-*"
+  exit $FAILED
+fi
+
 CONFIGS=()
 for c in native-core native-shm memory dir s3; do
   wanted "$c" || continue
@@ -292,6 +348,8 @@ done
 
 dir_chunks
 [ "$PARALLEL" = 1 ] && parallel
+
+metadata
 
 say "report"
 printf '{"started":"%s","seconds":%s,"load_start":"%s","load_end":"%s","repeat":%s,"quick":%s}\n' \

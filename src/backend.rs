@@ -41,6 +41,19 @@ pub struct MetaSnapshot {
     pub records: Vec<(ObjId, Vec<u8>)>,
 }
 
+/// Committed records fetched on demand (format version 2, the memory store): an open reads
+/// its commit point, and the model asks for records as calls need them.
+pub trait MetaSource: Send + Sync {
+    /// The committed records whose keys fall in any of the (inclusive) ranges, in key order.
+    fn ranges(&self, ranges: &[(ObjId, ObjId)]) -> Result<Vec<(ObjId, Vec<u8>)>>;
+}
+
+/// What opening a file's metadata gives: every record, or the header and a source of the rest.
+pub enum MetaOpen {
+    Eager(MetaSnapshot),
+    Lazy { header: Vec<u8>, source: std::sync::Arc<dyn MetaSource> },
+}
+
 /// Changes to commit at a flush: all of them become visible together, or none.
 #[derive(Debug, Clone, Default)]
 pub struct MetaCommit {
@@ -71,9 +84,21 @@ pub trait VolBackend: Send + Sync {
     fn lock_file(&self, _file: &str, _name: &str, _req: &LockRequest) -> Result<Option<Box<dyn HeldLock>>> {
         Ok(None)
     }
+    /// Whether an open takes the lock first and then reads the commit point, which also says
+    /// whether the file exists (one request fewer), because taking a lock on a file that does
+    /// not exist leaves nothing behind once it is let go (leases); otherwise an open first
+    /// checks that the file exists, and only then locks it.
+    fn lock_before_open(&self) -> bool {
+        false
+    }
     /// `None` when the file does not exist.
     fn load_meta(&self, file: &str) -> Result<Option<MetaSnapshot>>;
     fn commit_meta(&self, file: &str, commit: MetaCommit) -> Result<()>;
+    /// The committed metadata for an open: by default every record (`load_meta`); stores that
+    /// can fetch records on demand give the header and a source instead.
+    fn open_meta(&self, file: &str) -> Result<Option<MetaOpen>> {
+        Ok(self.load_meta(file)?.map(MetaOpen::Eager))
+    }
     /// One answer per key, in order; `None` for a chunk never written. `Bytes` so a backend
     /// can hand over what it holds or received without another copy.
     fn read_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<Vec<Option<Bytes>>>;

@@ -1,6 +1,6 @@
 //! One contract, checked against every backend: memory, a local directory, and S3 when
 //! `RUSTVOL_S3_INFO` names a server (the test command starts Garage and sets it).
-use rustvol::backend::{ChunkKey, ChunkPart, LockRequest, MetaCommit, VolBackend};
+use rustvol::backend::{ChunkKey, ChunkPart, LockRequest, MetaCommit, MetaOpen, VolBackend};
 use rustvol::chunk_buf::ChunkBuf;
 use rustvol::config::Config;
 use rustvol::connectors::{self, objstore::{Locking, ObjStoreBackend}};
@@ -308,4 +308,198 @@ fn daos_backend_names_daos_errors() {
     cfg.oclass = Some("NO_SUCH_CLASS".into());
     let e = connectors::backend_for(&cfg).err().expect("an unknown object class");
     assert!(e.msg.contains("NO_SUCH_CLASS"), "{}", e.msg);
+}
+
+// --- store format 2 (docs/FORMAT.md): one test per property, on every backend -------------------
+
+/// GETs, bytes received and bytes sent so far, for backends that count their requests.
+fn counts(b: &Arc<dyn VolBackend>) -> Option<(u64, u64, u64)> {
+    let s = b.request_summary()?;
+    let w: Vec<&str> = s.split_whitespace().collect();
+    let after = |k: &str| w.iter().position(|x| *x == k).and_then(|i| w.get(i + 1)).and_then(|v| v.parse().ok());
+    Some((after("GET")?, after("in")?, after("out")?))
+}
+
+fn record(i: u64) -> Vec<u8> {
+    format!("{{\"id\":{i},\"name\":\"object number {i}\",\"attrs\":[1,2,3]}}").into_bytes()
+}
+
+/// A file of `n` records (ids 1..=n), committed at once.
+fn big_file(b: &Arc<dyn VolBackend>, tag: &str, n: u64) -> String {
+    let f = unique(tag);
+    b.create_file(&f).unwrap();
+    b.commit_meta(&f, MetaCommit { header: b"{\"h\":1}".to_vec(), upserts: (1..=n).map(|i| (i, record(i))).collect(), deletes: vec![] }).unwrap();
+    f
+}
+
+/// Opening reads the commit point and no record: one GET of under 64 KiB on stores that count,
+/// whatever the size; records then arrive as asked for, equal to what a whole load gives.
+fn lazy_open_contract(b: Arc<dyn VolBackend>, fresh: Fresh) {
+    let f = big_file(&b, "lazy", 30_000);
+    b.commit_meta(&f, MetaCommit { header: b"{\"h\":2}".to_vec(), upserts: vec![(7, b"seven".to_vec())], deletes: vec![8] }).unwrap();
+    let c = fresh();
+    let before = counts(&c);
+    let Some(MetaOpen::Lazy { header, source }) = c.open_meta(&f).unwrap() else { panic!("{}: a store format 2 file opens lazily", c.describe()) };
+    assert_eq!(header, b"{\"h\":2}");
+    if let (Some(a), Some(z)) = (before, counts(&c)) {
+        assert!(z.0 - a.0 <= 1 && z.1 - a.1 <= 64 << 10, "{}: the open took {} GETs, {} bytes", c.describe(), z.0 - a.0, z.1 - a.1);
+    }
+    let got = source.ranges(&[(6, 9), (29_999, 40_000)]).unwrap();
+    assert_eq!(got, vec![(6, record(6)), (7, b"seven".to_vec()), (9, record(9)), (29_999, record(29_999)), (30_000, record(30_000))]);
+    if let (Some(a), Some(z)) = (before, counts(&c)) {
+        assert!(z.1 - a.1 < 256 << 10, "{}: a few records took {} bytes", c.describe(), z.1 - a.1);
+    }
+    let whole = fresh().load_meta(&f).unwrap().unwrap();
+    assert_eq!(whole.records.len(), 29_999);
+    assert_eq!(source.ranges(&[(0, u64::MAX)]).unwrap(), whole.records);
+    b.delete_file(&f).unwrap();
+}
+
+/// A commit after a few changes writes them and a bounded index, never every record; the
+/// segments a file keeps stay few however many commits it takes.
+fn small_commit_contract(b: Arc<dyn VolBackend>, fresh: Fresh) {
+    let f = big_file(&b, "small-commit", 30_000);
+    for round in 0..60u64 {
+        let before = counts(&b);
+        let ups: Vec<(u64, Vec<u8>)> = (0..10).map(|i| (1 + i * 2_000 + round, format!("\"round {round}\"").into_bytes())).collect();
+        b.commit_meta(&f, MetaCommit { header: b"{}".to_vec(), upserts: ups, deletes: vec![] }).unwrap();
+        if let (Some(a), Some(z)) = (before, counts(&b)) {
+            assert!(z.2 - a.2 < 64 << 10, "{}: a commit of 10 records wrote {} bytes", b.describe(), z.2 - a.2);
+        }
+    }
+    let snap = fresh().load_meta(&f).unwrap().unwrap();
+    assert_eq!(snap.records.len(), 30_000);
+    let rec = |id: u64| snap.records.iter().find(|r| r.0 == id).map(|r| r.1.clone());
+    assert_eq!(rec(1 + 2_000 * 3 + 59), Some(b"\"round 59\"".to_vec()));
+    assert_eq!(rec(100), Some(record(100)));
+    b.delete_file(&f).unwrap();
+}
+
+/// The metadata segments a dir or object store keeps: few, whatever the number of commits.
+fn segment_count(list: impl Iterator<Item = String>) -> usize {
+    list.filter(|p| p.contains("/meta/")).count()
+}
+
+/// A damaged page is an error of the storage area naming the segment, when the page is read;
+/// never a panic or other records.
+fn damaged_page_is_an_error(b: &Arc<dyn VolBackend>, f: &str, damage: &dyn Fn()) {
+    let Some(MetaOpen::Lazy { source, .. }) = b.open_meta(f).unwrap() else { panic!("lazy") };
+    damage();
+    let e = source.ranges(&[(15_000, 15_000)]).unwrap_err();
+    assert_eq!(e.area, rustvol::error::Area::Storage);
+    assert!(e.msg.contains("corrupt metadata segment") || e.msg.contains("shorter"), "{}", e.msg);
+}
+
+/// Files of store format 1 are read (whole), and their first commit writes them as format 2.
+fn v1_contract(b: Arc<ObjStoreBackend>, fresh: Box<dyn Fn() -> Arc<dyn VolBackend>>) {
+    let f = unique("v1");
+    let recs: Vec<(u64, Vec<u8>)> = (1..=500).map(|i| (i, record(i))).collect();
+    b.write_v1_for_tests(&f, b"{\"v\":1}", &recs).unwrap();
+    let c = fresh();
+    let Some(MetaOpen::Eager(snap)) = c.open_meta(&f).unwrap() else { panic!("a version 1 file is read whole") };
+    assert_eq!((snap.header.as_slice(), snap.records.clone()), (&b"{\"v\":1}"[..], recs.clone()));
+    c.commit_meta(&f, MetaCommit { header: b"{\"v\":2}".to_vec(), upserts: vec![(501, record(501))], deletes: vec![1] }).unwrap();
+    let Some(MetaOpen::Lazy { header, source }) = fresh().open_meta(&f).unwrap() else { panic!("rewritten as format 2") };
+    assert_eq!(header, b"{\"v\":2}");
+    let all = source.ranges(&[(0, u64::MAX)]).unwrap();
+    assert_eq!(all.len(), 500);
+    assert_eq!(all.first().unwrap().0, 2);
+    assert_eq!(all.last().unwrap(), &(501, record(501)));
+    c.delete_file(&f).unwrap();
+}
+
+#[test]
+fn memory_backend_format() {
+    let fresh: Fresh = Box::new(|| connectors::backend_for(&Config::default()).unwrap());
+    lazy_open_contract(connectors::backend_for(&Config::default()).unwrap(), Box::new(|| connectors::backend_for(&Config::default()).unwrap()));
+    small_commit_contract(connectors::backend_for(&Config::default()).unwrap(), fresh);
+}
+
+fn dir_obj(root: &std::path::Path) -> Arc<ObjStoreBackend> {
+    let store = Arc::new(object_store::local::LocalFileSystem::new_with_prefix(root).unwrap());
+    Arc::new(ObjStoreBackend::new(store.clone(), "", format!("dir {}", root.display()), 8, Locking::Dir(store)))
+}
+
+#[test]
+fn dir_backend_format() {
+    let root = std::env::temp_dir().join(unique("dir-format"));
+    std::fs::create_dir_all(&root).unwrap();
+    let r = root.clone();
+    lazy_open_contract(dir_store(&root), Box::new(move || dir_store(&r)));
+    let r = root.clone();
+    small_commit_contract(dir_store(&root), Box::new(move || dir_store(&r)));
+    let r = root.clone();
+    v1_contract(dir_obj(&root), Box::new(move || dir_store(&r)));
+    // Many commits, few segments.
+    let b = dir_store(&root);
+    let f = big_file(&b, "history", 2_000);
+    for i in 0..200u64 {
+        b.commit_meta(&f, MetaCommit { header: b"{}".to_vec(), upserts: vec![(i + 1, b"x".to_vec())], deletes: vec![] }).unwrap();
+    }
+    let list = std::fs::read_dir(root.join(&f).join("meta")).unwrap().map(|e| format!("/meta/{}", e.unwrap().file_name().to_string_lossy()));
+    let n = segment_count(list);
+    assert!((1..=48).contains(&n), "{n} segments (at most 24 listed, and those the last commit merged)");
+    // A damaged page.
+    let f = big_file(&b, "damaged", 30_000);
+    let seg = std::fs::read_dir(root.join(&f).join("meta")).unwrap().next().unwrap().unwrap().path();
+    damaged_page_is_an_error(&dir_store(&root), &f, &|| {
+        let mut bytes = std::fs::read(&seg).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x5a;
+        std::fs::write(&seg, bytes).unwrap();
+    });
+    std::fs::remove_dir_all(&root).ok();
+}
+
+#[test]
+fn object_store_format() {
+    let store: Arc<dyn object_store::ObjectStore> = Arc::new(object_store::memory::InMemory::new());
+    let s = store.clone();
+    let obj = move || Arc::new(ObjStoreBackend::new(s.clone(), "p", "in-memory object store".into(), 8, Locking::Lease(std::time::Duration::from_secs(30))));
+    let o = obj.clone();
+    let make = move || -> Arc<dyn VolBackend> { o() };
+    let m = make.clone();
+    lazy_open_contract(make(), Box::new(move || m()));
+    let m = make.clone();
+    small_commit_contract(make(), Box::new(move || m()));
+    let m = make.clone();
+    v1_contract(obj(), Box::new(move || m()));
+    let b = make();
+    let f = big_file(&b, "damaged", 30_000);
+    let list = |store: &Arc<dyn object_store::ObjectStore>| -> Vec<object_store::path::Path> {
+        use futures::TryStreamExt;
+        futures::executor::block_on(store.list(None).map_ok(|m| m.location).try_collect::<Vec<_>>()).unwrap()
+    };
+    let seg = list(&store).into_iter().find(|p| p.as_ref().contains(&f) && p.as_ref().contains("/meta/")).unwrap();
+    let st = store.clone();
+    damaged_page_is_an_error(&make(), &f, &move || {
+        use object_store::ObjectStoreExt;
+        let mut bytes = futures::executor::block_on(async { st.get(&seg).await.unwrap().bytes().await.unwrap() }).to_vec();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x5a;
+        futures::executor::block_on(st.put(&seg, bytes.into())).unwrap();
+    });
+}
+
+#[test]
+fn s3_backend_format_when_a_server_is_configured() {
+    let Ok(info) = std::env::var("RUSTVOL_S3_INFO") else {
+        eprintln!("RUSTVOL_S3_INFO not set: the S3 run of this contract happens in scripts/test.sh");
+        return;
+    };
+    let mut cfg = Config::parse(&info).unwrap();
+    cfg.prefix = Some(unique("prefix-format"));
+    let n = std::sync::atomic::AtomicUsize::new(1);
+    let c2 = cfg.clone();
+    let fresh = move || -> Arc<dyn VolBackend> {
+        let c = Config { concurrency: c2.concurrency + n.fetch_add(1, std::sync::atomic::Ordering::Relaxed), ..c2.clone() };
+        connectors::backend_for(&c).unwrap()
+    };
+    let fresh = Arc::new(fresh);
+    let f1 = fresh.clone();
+    lazy_open_contract(connectors::backend_for(&cfg).unwrap(), Box::new(move || f1()));
+    let f2 = fresh.clone();
+    small_commit_contract(connectors::backend_for(&cfg).unwrap(), Box::new(move || f2()));
+    let f3 = fresh.clone();
+    v1_contract(connectors::s3_store(&cfg).unwrap(), Box::new(move || f3()));
 }

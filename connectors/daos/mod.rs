@@ -168,6 +168,8 @@ pub struct DaosBackend {
     lease_ttl: std::time::Duration,
     /// The object holding every file's leases (`LEASE_CONT`), opened at the first lock.
     leases: Mutex<Option<Arc<Obj>>>,
+    /// This backend, for readers of metadata pages that outlive a call (`SegmentReads`).
+    me: std::sync::Weak<DaosBackend>,
 }
 
 /// The container of the pool's leases (`connectors::lease`): outside the files' own
@@ -267,7 +269,8 @@ impl DaosBackend {
                 Layout::Shared { cont, dir }
             }
         };
-        Ok(Arc::new(DaosBackend {
+        Ok(Arc::new_cyclic(|me| DaosBackend {
+            me: me.clone(),
             label,
             pool,
             layout,
@@ -717,6 +720,46 @@ impl BlobStore for Blobs<'_> {
         self.b.counts.punch.fetch_add(1, Relaxed);
         self.b.with_ctx(self.file, |c| c.file_obj.punch_akeys(DKEY_LOG, &akeys))
     }
+
+    fn ranged(&self) -> Arc<dyn super::pages::RangeRead> {
+        Arc::new(SegmentReads { b: self.b.me.clone(), file: self.file.to_string(), got: Mutex::new(HashMap::new()) })
+    }
+}
+
+/// Ranged reads of a file's metadata segments: DAOS keeps each as one single value, fetched
+/// whole; segments never change once written, so each is kept after its first fetch while
+/// the file is open.
+struct SegmentReads {
+    b: std::sync::Weak<DaosBackend>,
+    file: String,
+    got: Mutex<HashMap<String, Arc<Vec<u8>>>>,
+}
+
+impl super::pages::RangeRead for SegmentReads {
+    fn label(&self) -> String {
+        format!("daos, file {:?}", self.file)
+    }
+
+    fn get_ranges(&self, reqs: &[(String, u64, u64)]) -> Result<Vec<Vec<u8>>> {
+        let Some(b) = self.b.upgrade() else { bail!(Area::Storage, "{}: the backend is gone", self.label()) };
+        let mut want: Vec<String> = reqs.iter().map(|r| r.0.clone()).filter(|n| !self.got.lock().contains_key(n)).collect();
+        want.sort();
+        want.dedup();
+        if !want.is_empty() {
+            let blobs = Blobs { b: &b, file: &self.file }.get_many(&want)?;
+            for (n, v) in want.into_iter().zip(blobs) {
+                let Some(v) = v else { bail!(Area::Storage, "{}: metadata segment {n} is missing", self.label()) };
+                self.got.lock().insert(n, Arc::new(v));
+            }
+        }
+        let got = self.got.lock();
+        reqs.iter()
+            .map(|(n, a, e)| match got.get(n).and_then(|v| v.get(*a as usize..*e as usize)) {
+                Some(s) => Ok(s.to_vec()),
+                None => bail!(Area::Storage, "{}: metadata segment {n} is shorter than the manifest says", self.label()),
+            })
+            .collect()
+    }
 }
 
 impl VolBackend for DaosBackend {
@@ -768,7 +811,7 @@ impl VolBackend for DaosBackend {
     fn create_file(&self, file: &str) -> Result<()> {
         let name = normalize(file)?;
         self.create(&name).map_err(|e| VolError::new(e.area, format!("creating {file:?}: {}", e.msg)))?;
-        self.meta.start(file);
+        self.meta.start(file, &Blobs { b: self, file });
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 pub mod allocation;
 pub mod chunk_cache;
 pub mod chunks;
+pub mod lazy_records;
 pub mod links;
 pub mod name_index;
 pub mod object_table;

@@ -106,24 +106,21 @@ impl FileMeta {
     }
 
     pub fn obj(&self, id: ObjId) -> Result<&Object> {
-        self.objects
-            .get(&id)
-            .ok_or_else(|| VolError::new(Area::Object, format!("object {id} does not exist (deleted?)")))
+        self.objects.get(&id).ok_or_else(|| self.objects.missing(id))
     }
 
     pub fn obj_mut(&mut self, id: ObjId) -> Result<&mut Object> {
+        if self.objects.get_mut(&id).is_none() {
+            return Err(self.objects.missing(id));
+        }
         self.dirty.insert(id);
-        self.objects
-            .get_mut(&id)
-            .ok_or_else(|| VolError::new(Area::Object, format!("object {id} does not exist (deleted?)")))
+        Ok(self.objects.get_mut(&id).expect("present just now"))
     }
 
     /// The kind and hard-link count of `id`, reached through a link that knew it as `linked`
     /// (then, usually, without reading the object: see `ObjectTable::kind_rc`).
     pub fn kind_rc(&self, id: ObjId, linked: Option<KindTag>) -> Result<(KindTag, u32)> {
-        self.objects
-            .kind_rc(id, linked)
-            .ok_or_else(|| VolError::new(Area::Object, format!("object {id} does not exist (deleted?)")))
+        self.objects.kind_rc(id, linked).ok_or_else(|| self.objects.missing(id))
     }
 
     /// That `id` (known as `linked` to the link that led to it) is a group.
@@ -136,10 +133,7 @@ impl FileMeta {
 
     /// Adds `delta` to the hard-link count of `id` (not below 0) and returns the new count.
     pub fn change_rc(&mut self, id: ObjId, delta: i64) -> Result<u32> {
-        let rc = self
-            .objects
-            .add_rc(id, delta)
-            .ok_or_else(|| VolError::new(Area::Object, format!("object {id} does not exist (deleted?)")))?;
+        let Some(rc) = self.objects.add_rc(id, delta) else { return Err(self.objects.missing(id)) };
         self.dirty.insert(id);
         Ok(rc)
     }
@@ -699,6 +693,39 @@ impl FileMeta {
         }
     }
 
+    /// A file's metadata from its header alone: the committed objects are read as calls ask
+    /// for them (`lazy_records`), each checked as it arrives.
+    pub fn from_lazy(header: &[u8], source: std::sync::Arc<dyn crate::backend::MetaSource>) -> Result<FileMeta> {
+        let header: Header = serde_json::from_slice(header)
+            .map_err(|e| VolError::new(Area::Storage, format!("corrupt file header record: {e}")))?;
+        if header.format != FORMAT_NAME || header.version != FORMAT_VERSION {
+            bail!(Area::Storage, "file header names format {:?} version {}, expected {FORMAT_NAME:?} version {FORMAT_VERSION}", header.format, header.version);
+        }
+        if header.root >= header.next_id {
+            bail!(Area::Storage, "the root group {} is beyond the header's next id {}", header.root, header.next_id);
+        }
+        let base = super::lazy_records::LazyBase::new(source, header.next_id, header.root);
+        Ok(FileMeta {
+            write_epoch: header.epoch + 1,
+            header,
+            header_dirty: false,
+            objects: ObjectTable::lazy(base),
+            dirty: HashSet::new(),
+            deleted: HashSet::new(),
+            open: HashMap::new(),
+            garbage: Vec::new(),
+            new_style_groups: false,
+        })
+    }
+
+    /// What an open of the backend gives, as metadata.
+    pub fn from_open(open: crate::backend::MetaOpen) -> Result<FileMeta> {
+        match open {
+            crate::backend::MetaOpen::Eager(s) => FileMeta::from_records(&s.header, s.records),
+            crate::backend::MetaOpen::Lazy { header, source } => FileMeta::from_lazy(&header, source),
+        }
+    }
+
     /// Rebuilds a file's metadata from stored records, checking everything it relies on.
     pub fn from_records(header: &[u8], records: Vec<(ObjId, Vec<u8>)>) -> Result<FileMeta> {
         let header: Header = serde_json::from_slice(header)
@@ -1106,5 +1133,52 @@ mod tests {
         assert!(m.has_changes() && m.dirty.contains(&g) && m.dirty.contains(&ROOT_ID));
         // Still pending, still refused: nothing was dropped on the way.
         assert!(m.take_changes().is_err());
+    }
+
+    /// Committed records as a lazy store holds them, counting the reads.
+    struct Recs(parking_lot::Mutex<std::collections::BTreeMap<ObjId, Vec<u8>>>, std::sync::atomic::AtomicUsize);
+
+    impl crate::backend::MetaSource for Recs {
+        fn ranges(&self, ranges: &[(ObjId, ObjId)]) -> Result<Vec<(ObjId, Vec<u8>)>> {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let m = self.0.lock();
+            Ok(ranges.iter().flat_map(|&(lo, hi)| m.range(lo..=hi).map(|(k, v)| (*k, v.clone()))).collect())
+        }
+    }
+
+    #[test]
+    fn a_lazy_open_reads_pages_as_asked_and_keeps_changes_and_deletes_its_own() {
+        let mut m = FileMeta::new(vec![], shared(&[]), (true, false));
+        let top = m.new_object(group(), false);
+        m.insert_link(ROOT_ID, "top", LinkTarget::Hard(top)).unwrap();
+        for i in 0..2000 {
+            let g = m.new_object(group(), false);
+            m.insert_link(top, &format!("g{i}"), LinkTarget::Hard(g)).unwrap();
+        }
+        let mut store = std::collections::BTreeMap::new();
+        let (h, _) = apply(&mut store, &mut m);
+        let src = std::sync::Arc::new(Recs(parking_lot::Mutex::new(store), 0.into()));
+        let mut l = FileMeta::from_lazy(&h, src.clone()).unwrap();
+        assert_eq!(src.1.load(std::sync::atomic::Ordering::Relaxed), 0, "the open reads no record");
+        // The big group comes with all its buckets; its links answer as before.
+        assert_eq!(l.group(top).unwrap().links, m.group(top).unwrap().links);
+        let g5 = l.resolve_local(ROOT_ID, "/top/g5").unwrap();
+        assert_eq!(l.kind_rc(g5, None).unwrap(), (KindTag::Group, 1));
+        // A removed object stays removed even though the store still has it; a changed one
+        // is the table's own.
+        l.remove_link(top, "g5").unwrap();
+        assert!(l.obj(g5).is_err() && !l.objects.contains_key(&g5));
+        l.touch(top).unwrap();
+        assert!(l.dirty.contains(&top));
+        let (_, ups, dels) = l.take_changes().unwrap();
+        assert!(dels.contains(&g5) && ups.iter().any(|(id, _)| *id == top));
+        // A damaged record fails the call that needs it with an error naming it, and again.
+        let far = l.resolve_local(ROOT_ID, "/top/g1999").unwrap();
+        let mut l2 = FileMeta::from_lazy(&h, src.clone()).unwrap();
+        src.0.lock().insert(far, b"{not json".to_vec());
+        let e = l2.obj(far).unwrap_err();
+        assert!(e.msg.contains(&format!("corrupt record of object {far}")), "{}", e.msg);
+        assert!(l2.obj_mut(far).unwrap_err().msg.contains("corrupt"));
+        assert!(l2.obj(ROOT_ID).is_ok(), "other pages are unharmed");
     }
 }

@@ -13,6 +13,7 @@
 //! (basic fields), `H5Oget_type`, `H5Gopen` and the close that follows cost one memory access,
 //! the link's, in a group of any size. (A link can outlive its object when an application
 //! lowers the count with `H5Odecr_refcount`; the bitmap then says the object is gone.)
+use super::lazy_records::LazyBase;
 use super::objects::{KindTag, Object};
 use crate::backend::ObjId;
 // Seeded per process like std's SipHash, several times faster on integers.
@@ -33,11 +34,41 @@ pub struct ObjectTable {
     /// Some object left the table since it was made: until then every linked object is live,
     /// and the bitmap need not be asked.
     removed_any: bool,
+    /// A file opened lazily: the committed objects not (yet) moved here, read on first use.
+    base: Option<Box<LazyBase>>,
+    /// Ids of `base` objects that went: what the store still holds of them until the next
+    /// commit is no longer there.
+    gone: HashSet<ObjId>,
 }
 
 impl ObjectTable {
     pub fn with_capacity(n: usize) -> ObjectTable {
         ObjectTable { dense: Vec::with_capacity(n), ..Default::default() }
+    }
+    /// A table whose committed objects are read from `base` as they are asked for.
+    pub fn lazy(base: LazyBase) -> ObjectTable {
+        ObjectTable { base: Some(Box::new(base)), ..Default::default() }
+    }
+    /// Why `id` cannot be had: a page of committed objects that could not be read, or else
+    /// that it does not exist.
+    pub fn missing(&self, id: ObjId) -> crate::error::VolError {
+        match self.base.as_ref().and_then(|b| b.take_error()) {
+            Some(e) => e,
+            None => crate::error::VolError::new(crate::error::Area::Object, format!("object {id} does not exist (deleted?)")),
+        }
+    }
+    fn own(&self, id: &ObjId) -> Option<&Object> {
+        match self.slot(*id) {
+            Some(i) => self.dense[i].as_ref(),
+            None => self.sparse.get(id),
+        }
+    }
+    fn from_base(&self, id: ObjId) -> Option<&Object> {
+        let b = self.base.as_ref()?;
+        if id >= b.limit() || self.gone.contains(&id) {
+            return None;
+        }
+        b.get(id)
     }
     pub fn len(&self) -> usize {
         self.len
@@ -49,9 +80,10 @@ impl ObjectTable {
         usize::try_from(id).ok().filter(|i| *i < self.dense.len())
     }
     pub fn get(&self, id: &ObjId) -> Option<&Object> {
-        match self.slot(*id) {
-            Some(i) => self.dense[i].as_ref(),
-            None => self.sparse.get(id),
+        match self.own(id) {
+            Some(o) => Some(o),
+            None if self.base.is_some() => self.from_base(*id),
+            None => None,
         }
     }
     /// The kind and hard-link count of `id`, reached through a hard link that recorded the
@@ -68,7 +100,7 @@ impl ObjectTable {
     /// Whether `id` has more or fewer than one hard link, when that is answered without
     /// reading it: false means one link, or no such object.
     pub fn rc_may_differ_from_one(&self, id: ObjId) -> bool {
-        self.irregular.contains(&id)
+        self.irregular.contains(&id) || (self.base.is_some() && self.own(&id).is_none() && self.from_base(id).is_some_and(|o| o.rc() != 1))
     }
     /// Sets the hard-link count of object `id`; false when there is no such object.
     pub fn set_rc(&mut self, id: ObjId, rc: u32) -> bool {
@@ -104,6 +136,11 @@ impl ObjectTable {
     /// The object, to change anything but its hard-link count (see `set_rc`); its kind is
     /// fixed at creation.
     pub fn get_mut(&mut self, id: &ObjId) -> Option<&mut Object> {
+        if self.base.is_some() && self.own(id).is_none() && self.from_base(*id).is_some() {
+            // Changed objects live in the table itself; the committed copy is read no more.
+            let o = self.base.as_mut().and_then(|b| b.take(*id)).expect("read just now");
+            self.insert(*id, o);
+        }
         match self.slot(*id) {
             Some(i) => self.dense[i].as_mut(),
             None => self.sparse.get_mut(id),
@@ -113,6 +150,9 @@ impl ObjectTable {
         self.get(id).is_some()
     }
     pub fn insert(&mut self, id: ObjId, o: Object) -> Option<Object> {
+        if !self.gone.is_empty() {
+            self.gone.remove(&id);
+        }
         if o.rc() == 1 {
             self.irregular.remove(&id);
         } else {
@@ -158,12 +198,30 @@ impl ObjectTable {
             self.len -= 1;
             self.irregular.remove(id);
         }
+        let committed = self.base.as_ref().is_some_and(|b| *id < b.limit());
+        if !committed {
+            return old;
+        }
+        let old = match old {
+            Some(o) => Some(o),
+            None if self.gone.contains(id) => None,
+            None => {
+                self.removed_any = true;
+                self.base.as_mut().and_then(|b| b.take(*id))
+            }
+        };
+        if old.is_some() {
+            self.gone.insert(*id);
+        }
         old
     }
+    /// Every object; of a file opened lazily, those read so far.
     pub fn values(&self) -> impl Iterator<Item = &Object> {
-        self.dense.iter().flatten().chain(self.sparse.values())
+        let base = self.base.iter().flat_map(|b| b.loaded()).filter(|o| !self.gone.contains(&o.id));
+        self.dense.iter().flatten().chain(self.sparse.values()).chain(base)
     }
-    /// Objects to change anything but their hard-link counts (see `set_rc`).
+    /// Objects to change anything but their hard-link counts (see `set_rc`); of a file opened
+    /// lazily, only those changed since.
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Object> {
         self.dense.iter_mut().flatten().chain(self.sparse.values_mut())
     }

@@ -149,15 +149,17 @@ impl OpenFile {
             f.reopen(name, &access)?;
             return Ok(f);
         }
-        // Only a file that exists is locked, so a failed open leaves nothing behind.
-        if !loc.backend.file_exists(&loc.key)? {
+        // Only a file that exists is locked, so a failed open leaves nothing behind (a lease
+        // taken first goes when the open fails).
+        let locks = access.locking.use_locks;
+        if !(locks && loc.backend.lock_before_open()) && !loc.backend.file_exists(&loc.key)? {
             bail!(Area::File, "unable to open file {name:?}: it does not exist in {}", loc.backend.describe());
         }
-        let lock = if access.locking.use_locks { loc.backend.lock_file(&loc.key, name, &access.request())? } else { None };
-        let Some(snap) = loc.backend.load_meta(&loc.key)? else {
+        let lock = if locks { loc.backend.lock_file(&loc.key, name, &access.request())? } else { None };
+        let Some(open) = loc.backend.open_meta(&loc.key)? else {
             bail!(Area::File, "unable to open file {name:?}: it does not exist in {}", loc.backend.describe());
         };
-        let meta = FileMeta::from_records(&snap.header, snap.records)?;
+        let meta = FileMeta::from_open(open)?;
         Ok(OpenFile::register(loc, name, cfg, meta, lock, &access))
     }
 
@@ -175,10 +177,10 @@ impl OpenFile {
             f.reopen(name, &access)?;
             return Ok(f);
         }
-        let Some(snap) = loc.backend.load_meta(&loc.key)? else {
+        let Some(open) = loc.backend.open_meta(&loc.key)? else {
             bail!(Area::File, "unable to open file {name:?}: it does not exist in {}", loc.backend.describe());
         };
-        let meta = FileMeta::from_records(&snap.header, snap.records)?;
+        let meta = FileMeta::from_open(open)?;
         Ok(OpenFile::follow(loc, name, cfg, meta, access))
     }
 
@@ -230,10 +232,14 @@ impl OpenFile {
             Some(l) => l.check(),
             None => Ok(()),
         };
-        if let Err(e) = held.and_then(|()| self.backend.commit_meta(&self.key, commit.clone())) {
+        // Only the ids are kept for a failure, not a copy of every record (a first commit of a
+        // big file is hundreds of megabytes of them).
+        let ids: Vec<(crate::backend::ObjId, Vec<u8>)> = commit.upserts.iter().map(|(id, _)| (*id, Vec::new())).collect();
+        let deletes = commit.deletes.clone();
+        if let Err(e) = held.and_then(|()| self.backend.commit_meta(&self.key, commit)) {
             // Nothing was committed: keep every change pending for the next flush or close.
             let mut m = self.meta.write();
-            m.restore_changes(&commit.upserts, &commit.deletes);
+            m.restore_changes(&ids, &deletes);
             m.garbage.extend(garbage);
             return Err(e);
         }

@@ -1,0 +1,422 @@
+//! Format version 2's metadata segments (docs/FORMAT.md): records sorted by key, packed into
+//! compressed pages, with an index of the pages' key ranges at the segment's end. A reader
+//! fetches a segment's index, then only the pages that hold the keys it asks for, by ranged
+//! reads, and keeps them for the next question; nothing it reads is trusted.
+use crate::backend::{MetaSource, ObjId};
+use crate::error::{Area, Result, VolError};
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+/// Bytes of records a page holds before the next starts (a record bigger than this is a page
+/// of its own): one ranged read answers a few hundred small records.
+pub const PAGE_TARGET: usize = 32 << 10;
+/// What one page may inflate to: a record larger than this is refused as damage.
+const PAGE_LIMIT: u64 = 1 << 30;
+const SEGMENT_MAGIC: &[u8; 8] = b"RVSEG2\n\0";
+const PAGE_MAGIC: &[u8; 4] = b"RVP2";
+const INDEX_MAGIC: &[u8; 4] = b"RVI2";
+/// Bytes of pages the reader keeps before it lets them all go.
+const CACHE_BUDGET: usize = 64 << 20;
+
+/// One entry of a segment: a record put, or (`None`) deleted.
+pub type Entry = (ObjId, Option<Vec<u8>>);
+
+/// A segment as the manifest lists it: enough to fetch its index without asking its size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegInfo {
+    pub name: String,
+    pub bytes: u64,
+    /// Where the index sits in the segment (offset, length).
+    pub index: (u64, u64),
+    /// Entries (puts and deletes).
+    pub entries: u64,
+}
+
+/// One page of a segment, as the index lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRef {
+    pub first: ObjId,
+    pub last: ObjId,
+    pub off: u64,
+    pub len: u64,
+}
+
+fn zip(raw: &[u8]) -> Vec<u8> {
+    let mut z = flate2::write::ZlibEncoder::new(Vec::with_capacity(raw.len() / 3 + 16), flate2::Compression::fast());
+    z.write_all(raw).expect("writing to memory");
+    z.finish().expect("writing to memory")
+}
+
+/// Inflates a zlib stream (its Adler-32 checked by the decoder), refusing more than `PAGE_LIMIT`.
+fn unzip(z: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    flate2::read::ZlibDecoder::new(z).take(PAGE_LIMIT + 1).read_to_end(&mut out).map_err(|e| format!("does not inflate: {e}"))?;
+    if out.len() as u64 > PAGE_LIMIT {
+        return Err("inflates past the size limit".into());
+    }
+    Ok(out)
+}
+
+/// A segment of `entries` (sorted by key, each key once; `None`: a delete), named `name`.
+pub fn encode(name: &str, entries: &[(ObjId, Option<&[u8]>)]) -> (Vec<u8>, SegInfo) {
+    debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0));
+    // Pages laid out first, then compressed on every core (a first commit of a big file is
+    // mostly this), then put together.
+    let mut raws: Vec<(ObjId, ObjId, Vec<u8>)> = Vec::new();
+    let mut i = 0;
+    while i < entries.len() {
+        let mut raw = PAGE_MAGIC.to_vec();
+        raw.extend_from_slice(&[0; 4]);
+        let start = i;
+        while i < entries.len() && (i == start || raw.len() < PAGE_TARGET) {
+            let (k, v) = &entries[i];
+            raw.extend_from_slice(&k.to_le_bytes());
+            match v {
+                Some(r) => {
+                    raw.push(1);
+                    raw.extend_from_slice(&(r.len() as u64).to_le_bytes());
+                    raw.extend_from_slice(r);
+                }
+                None => raw.push(0),
+            }
+            i += 1;
+        }
+        raw[4..8].copy_from_slice(&((i - start) as u32).to_le_bytes());
+        raws.push((entries[start].0, entries[i - 1].0, raw));
+    }
+    let zipped = zip_all(&raws);
+    let mut out = SEGMENT_MAGIC.to_vec();
+    let mut pages: Vec<PageRef> = Vec::with_capacity(raws.len());
+    for ((first, last, _), z) in raws.iter().zip(zipped) {
+        pages.push(PageRef { first: *first, last: *last, off: out.len() as u64, len: z.len() as u64 });
+        out.extend_from_slice(&z);
+    }
+    let mut raw = INDEX_MAGIC.to_vec();
+    raw.extend_from_slice(&(pages.len() as u64).to_le_bytes());
+    for p in &pages {
+        for v in [p.first, p.last, p.off, p.len] {
+            raw.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    let z = zip(&raw);
+    let index = (out.len() as u64, z.len() as u64);
+    out.extend_from_slice(&z);
+    let info = SegInfo { name: name.to_string(), bytes: out.len() as u64, index, entries: entries.len() as u64 };
+    (out, info)
+}
+
+/// Each page compressed, in order, on up to as many threads as there are cores.
+fn zip_all(raws: &[(ObjId, ObjId, Vec<u8>)]) -> Vec<Vec<u8>> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+    if threads < 2 || raws.len() < 8 {
+        return raws.iter().map(|r| zip(&r.2)).collect();
+    }
+    let per = raws.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = raws
+            .chunks(per)
+            .map(|part| std::thread::Builder::new().spawn_scoped(s, move || part.iter().map(|r| zip(&r.2)).collect::<Vec<_>>()).map_err(|_| part))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| match p {
+                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                Err(part) => part.iter().map(|r| zip(&r.2)).collect(),
+            })
+            .collect()
+    })
+}
+
+/// Borrowed entries, to encode.
+pub fn borrowed(entries: &[Entry]) -> Vec<(ObjId, Option<&[u8]>)> {
+    entries.iter().map(|(k, v)| (*k, v.as_deref())).collect()
+}
+
+fn u64_at(b: &[u8], at: usize) -> std::result::Result<u64, String> {
+    b.get(at..at + 8).map(|s| u64::from_le_bytes(s.try_into().expect("8 bytes"))).ok_or_else(|| "is truncated".to_string())
+}
+
+/// A segment's index, checked against the segment's size as the manifest gives it.
+pub fn decode_index(info: &SegInfo, z: &[u8]) -> std::result::Result<Vec<PageRef>, String> {
+    let raw = unzip(z)?;
+    if raw.get(..4) != Some(INDEX_MAGIC) {
+        return Err("does not start as an index".into());
+    }
+    let n = u64_at(&raw, 4)?;
+    if raw.len() as u64 != 12 + n.checked_mul(32).ok_or("has an absurd page count")? {
+        return Err(format!("has {} bytes for {n} pages", raw.len()));
+    }
+    let mut pages = Vec::with_capacity(n as usize);
+    let mut end = SEGMENT_MAGIC.len() as u64;
+    for i in 0..n as usize {
+        let at = 12 + i * 32;
+        let p = PageRef { first: u64_at(&raw, at)?, last: u64_at(&raw, at + 8)?, off: u64_at(&raw, at + 16)?, len: u64_at(&raw, at + 24)? };
+        let prev_last = pages.last().map(|q: &PageRef| q.last);
+        if p.first > p.last || prev_last.is_some_and(|l| p.first <= l) || p.off != end || p.len == 0 || p.off + p.len > info.index.0 {
+            return Err(format!("lists page {i} out of order or outside the segment"));
+        }
+        end = p.off + p.len;
+        pages.push(p);
+    }
+    if end != info.index.0 {
+        return Err("does not account for every byte before it".into());
+    }
+    Ok(pages)
+}
+
+/// A page's entries, checked against what the index says of it.
+pub fn decode_page(p: &PageRef, z: &[u8]) -> std::result::Result<Vec<Entry>, String> {
+    let raw = unzip(z)?;
+    if raw.get(..4) != Some(PAGE_MAGIC) || raw.len() < 8 {
+        return Err("does not start as a page".into());
+    }
+    let n = u32::from_le_bytes(raw[4..8].try_into().expect("4 bytes")) as usize;
+    let mut out: Vec<Entry> = Vec::with_capacity(n.min(raw.len() / 9));
+    let mut at = 8;
+    for _ in 0..n {
+        let k = u64_at(&raw, at)?;
+        let op = *raw.get(at + 8).ok_or("is truncated")?;
+        at += 9;
+        let v = match op {
+            0 => None,
+            1 => {
+                let len = u64_at(&raw, at)?;
+                at += 8;
+                let end = at.checked_add(usize::try_from(len).map_err(|_| "has an absurd record length")?).ok_or("has an absurd record length")?;
+                let r = raw.get(at..end).ok_or("is truncated")?.to_vec();
+                at = end;
+                Some(r)
+            }
+            x => return Err(format!("has an entry of unknown kind {x}")),
+        };
+        if out.last().is_some_and(|l| l.0 >= k) || k < p.first || k > p.last {
+            return Err(format!("holds key {k} out of order or outside its range {}..={}", p.first, p.last));
+        }
+        out.push((k, v));
+    }
+    if at != raw.len() {
+        return Err("has bytes after its last entry".into());
+    }
+    if out.first().map(|e| e.0) != Some(p.first) || out.last().map(|e| e.0) != Some(p.last) {
+        return Err("does not span the range its index gives".into());
+    }
+    Ok(out)
+}
+
+/// Ranged reads of one file's blobs.
+pub trait RangeRead: Send + Sync {
+    fn label(&self) -> String;
+    /// Bytes `start..end` of each named blob, in order (fetched concurrently where the store
+    /// can); a blob that is missing or shorter is an error.
+    fn get_ranges(&self, reqs: &[(String, u64, u64)]) -> Result<Vec<Vec<u8>>>;
+}
+
+pub fn segment_blob(name: &str) -> String {
+    format!("meta/{name}")
+}
+
+struct Seg {
+    info: SegInfo,
+    index: Mutex<Option<Arc<Vec<PageRef>>>>,
+    pages: Mutex<HashMap<usize, Arc<Vec<Entry>>>>,
+}
+
+/// The committed records of one file, read on demand from its segments (oldest first).
+pub struct Reader {
+    store: Arc<dyn RangeRead>,
+    segs: Mutex<Vec<Arc<Seg>>>,
+    cached: Mutex<usize>,
+}
+
+impl Reader {
+    pub fn new(store: Arc<dyn RangeRead>, segs: &[SegInfo]) -> Reader {
+        let r = Reader { store, segs: Mutex::new(Vec::new()), cached: Mutex::new(0) };
+        r.set_segments(segs);
+        r
+    }
+
+    /// The segments of a new commit: what is cached of ones still listed stays.
+    pub fn set_segments(&self, infos: &[SegInfo]) {
+        let mut segs = self.segs.lock();
+        let old: HashMap<String, Arc<Seg>> = segs.drain(..).map(|s| (s.info.name.clone(), s)).collect();
+        *segs = infos
+            .iter()
+            .map(|i| match old.get(&i.name) {
+                Some(s) if s.info == *i => s.clone(),
+                _ => Arc::new(Seg { info: i.clone(), index: Mutex::new(None), pages: Mutex::new(HashMap::new()) }),
+            })
+            .collect();
+    }
+
+    fn damage(&self, s: &SegInfo, what: &str, e: String) -> VolError {
+        VolError::new(Area::Storage, format!("{}: corrupt metadata segment {}: {what} {e}", self.store.label(), segment_blob(&s.name)))
+    }
+
+    fn indexes(&self, segs: &[Arc<Seg>]) -> Result<Vec<Arc<Vec<PageRef>>>> {
+        let missing: Vec<&Arc<Seg>> = segs.iter().filter(|s| s.index.lock().is_none()).collect();
+        if !missing.is_empty() {
+            let reqs: Vec<(String, u64, u64)> =
+                missing.iter().map(|s| (segment_blob(&s.info.name), s.info.index.0, s.info.index.0 + s.info.index.1)).collect();
+            for (s, z) in missing.iter().zip(self.store.get_ranges(&reqs)?) {
+                let idx = decode_index(&s.info, &z).map_err(|e| self.damage(&s.info, "its index", e))?;
+                *s.index.lock() = Some(Arc::new(idx));
+            }
+        }
+        Ok(segs.iter().map(|s| s.index.lock().clone().expect("fetched above")).collect())
+    }
+
+    /// The pages (segment, page number) needed, fetched where not cached.
+    fn pages(&self, segs: &[Arc<Seg>], want: &[(usize, usize)]) -> Result<HashMap<(usize, usize), Arc<Vec<Entry>>>> {
+        let idx = self.indexes(segs)?;
+        let mut got = HashMap::new();
+        let mut fetch = Vec::new();
+        for &(s, p) in want {
+            match segs[s].pages.lock().get(&p) {
+                Some(e) => drop(got.insert((s, p), e.clone())),
+                None => fetch.push((s, p)),
+            }
+        }
+        if fetch.is_empty() {
+            return Ok(got);
+        }
+        let reqs: Vec<(String, u64, u64)> = fetch
+            .iter()
+            .map(|&(s, p)| {
+                let r = idx[s][p];
+                (segment_blob(&segs[s].info.name), r.off, r.off + r.len)
+            })
+            .collect();
+        let blobs = self.store.get_ranges(&reqs)?;
+        let mut added = 0;
+        for (&(s, p), z) in fetch.iter().zip(blobs) {
+            let entries = decode_page(&idx[s][p], &z).map_err(|e| self.damage(&segs[s].info, &format!("page {p}"), e))?;
+            added += entries.iter().map(|e| 9 + e.1.as_ref().map_or(0, |r| r.len() + 8)).sum::<usize>();
+            let entries = Arc::new(entries);
+            segs[s].pages.lock().insert(p, entries.clone());
+            got.insert((s, p), entries);
+        }
+        let mut cached = self.cached.lock();
+        *cached += added;
+        if *cached > CACHE_BUDGET {
+            // Everything the model needs it has decoded already; pages are only kept for
+            // neighbours of what was asked, so dropping them all costs a refetch at most.
+            segs.iter().for_each(|s| s.pages.lock().clear());
+            *cached = 0;
+        }
+        Ok(got)
+    }
+
+    /// The current records with keys in each range, newest segment first (a delete hides
+    /// what older segments hold), in key order; deletes are left out.
+    pub fn ranges_entries(&self, ranges: &[(ObjId, ObjId)], keep_deletes: bool) -> Result<Vec<Entry>> {
+        let segs = self.segs.lock().clone();
+        self.scan(&segs, ranges, keep_deletes)
+    }
+
+    fn scan(&self, segs: &[Arc<Seg>], ranges: &[(ObjId, ObjId)], keep_deletes: bool) -> Result<Vec<Entry>> {
+        let idx = self.indexes(segs)?;
+        let mut want = Vec::new();
+        for (s, pages) in idx.iter().enumerate() {
+            for &(lo, hi) in ranges {
+                let from = pages.partition_point(|p| p.last < lo);
+                want.extend((from..pages.len()).take_while(|&p| pages[p].first <= hi).map(|p| (s, p)));
+            }
+        }
+        want.sort_unstable();
+        want.dedup();
+        let got = self.pages(segs, &want)?;
+        let mut out: BTreeMap<ObjId, Option<Vec<u8>>> = BTreeMap::new();
+        for &(s, p) in want.iter().rev() {
+            // `want` is sorted by segment, so walking it backwards visits newer ones first.
+            for (k, v) in got[&(s, p)].iter() {
+                if ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(k)) {
+                    out.entry(*k).or_insert_with(|| v.clone());
+                }
+            }
+        }
+        Ok(out.into_iter().filter(|e| keep_deletes || e.1.is_some()).collect())
+    }
+
+    /// Every entry of the named segments merged, newest first (for a commit that merges them).
+    pub fn merged(&self, infos: &[SegInfo], keep_deletes: bool) -> Result<Vec<Entry>> {
+        let segs: Vec<Arc<Seg>> = {
+            let all = self.segs.lock();
+            infos.iter().map(|i| all.iter().find(|s| s.info == *i).cloned().unwrap_or_else(|| Arc::new(Seg { info: i.clone(), index: Mutex::new(None), pages: Mutex::new(HashMap::new()) }))).collect()
+        };
+        self.scan(&segs, &[(0, u64::MAX)], keep_deletes)
+    }
+}
+
+impl MetaSource for Reader {
+    fn ranges(&self, ranges: &[(ObjId, ObjId)]) -> Result<Vec<(ObjId, Vec<u8>)>> {
+        Ok(self.ranges_entries(ranges, false)?.into_iter().map(|(k, v)| (k, v.expect("deletes left out"))).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Blobs(HashMap<String, Vec<u8>>, Mutex<usize>);
+
+    impl RangeRead for Blobs {
+        fn label(&self) -> String {
+            "test".into()
+        }
+        fn get_ranges(&self, reqs: &[(String, u64, u64)]) -> Result<Vec<Vec<u8>>> {
+            *self.1.lock() += reqs.len();
+            reqs.iter()
+                .map(|(n, a, b)| {
+                    self.0.get(n).and_then(|v| v.get(*a as usize..*b as usize)).map(|s| s.to_vec()).ok_or_else(|| VolError::new(Area::Storage, format!("no {n}")))
+                })
+                .collect()
+        }
+    }
+
+    fn entries(ids: impl Iterator<Item = u64>) -> Vec<Entry> {
+        ids.map(|i| (i, if i % 7 == 3 { None } else { Some(format!("{{\"rec\":{i},\"pad\":\"{}\"}}", "x".repeat((i % 50) as usize)).into_bytes()) })).collect()
+    }
+
+    #[test]
+    fn pages_round_trip_and_answer_ranges_from_few_reads() {
+        let old = entries(0..20_000);
+        let new: Vec<Entry> = vec![(5, Some(b"new5".to_vec())), (6, None), (30_000, Some(b"far".to_vec()))];
+        let (a, ia) = encode("a", &borrowed(&old));
+        let (b, ib) = encode("b", &borrowed(&new));
+        let blobs = Blobs([(segment_blob("a"), a), (segment_blob("b"), b)].into_iter().collect(), Mutex::new(0));
+        let r = Reader::new(Arc::new(blobs), &[ia.clone(), ib.clone()]);
+        let got = r.ranges(&[(0, 10)]).unwrap();
+        let keys: Vec<u64> = got.iter().map(|e| e.0).collect();
+        assert_eq!(keys, vec![0, 1, 2, 4, 5, 7, 8, 9], "3 and 10 deleted in a, 6 in b");
+        assert_eq!(got[4].1, b"new5");
+        let all = r.merged(&[ia, ib], false).unwrap();
+        assert_eq!(all.len(), old.iter().filter(|e| e.1.is_some()).count());
+    }
+
+    #[test]
+    fn damaged_pages_and_indexes_are_errors() {
+        let (seg, info) = encode("a", &borrowed(&entries(0..5000)));
+        let idx = decode_index(&info, &seg[info.index.0 as usize..]).unwrap();
+        assert!(idx.len() > 3);
+        let p = idx[1];
+        let page = &seg[p.off as usize..(p.off + p.len) as usize];
+        assert!(decode_page(&p, page).is_ok());
+        for i in [0, 3, page.len() / 2, page.len() - 1] {
+            let mut bad = page.to_vec();
+            bad[i] ^= 0x40;
+            assert!(decode_page(&p, &bad).is_err(), "flipped byte {i}");
+        }
+        assert!(decode_page(&PageRef { first: p.first + 1, ..p }, page).unwrap_err().contains("range"));
+        assert!(decode_page(&p, &page[..page.len() - 3]).is_err());
+        let mut bad = seg[info.index.0 as usize..].to_vec();
+        bad[5] ^= 1;
+        assert!(decode_index(&info, &bad).is_err());
+        assert!(decode_index(&SegInfo { index: (info.index.0 + 1, info.index.1), ..info.clone() }, &seg[info.index.0 as usize..]).is_err());
+        // Raw bytes that inflate but lie about their content.
+        let lie = zip(b"RVP2\x02\0\0\0\x05\0\0\0\0\0\0\0\x01\xff\xff\xff\xff\xff\xff\xff\xff");
+        assert!(decode_page(&PageRef { first: 5, last: 5, off: 0, len: 1 }, &lie).is_err());
+    }
+}
