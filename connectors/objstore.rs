@@ -92,8 +92,25 @@ pub struct ObjStoreBackend {
     conditional: once_cell::sync::OnceCell<bool>,
 }
 
-pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    runtime().block_on(f)
+/// Dropped with the calling thread's thread-locals: once it is gone, so is tokio's context.
+struct ThreadAlive;
+impl Drop for ThreadAlive {
+    fn drop(&mut self) {}
+}
+thread_local!(static THREAD_ALIVE: ThreadAlive = const { ThreadAlive });
+
+/// Runs `f` to its end on the runtime. A thread whose thread-locals are already destroyed
+/// cannot enter the runtime (tokio panics): that is the main thread once `exit` runs HDF5's
+/// atexit close of files still open, after glibc destroyed its thread-locals. Such a call runs
+/// on a short-lived thread of its own instead, so those files still close and commit.
+pub(crate) fn block_on<F: std::future::Future + Send>(f: F) -> F::Output
+where
+    F::Output: Send,
+{
+    if THREAD_ALIVE.try_with(|_| ()).is_ok() {
+        return runtime().block_on(f);
+    }
+    std::thread::scope(|s| s.spawn(|| runtime().block_on(f)).join()).unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
 /// Objects of a file that are not its contents: lock files and leases, which a truncating
@@ -238,8 +255,8 @@ impl metalog::BlobStore for FileBlobs<'_> {
     fn get_many(&self, names: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
         let paths: Vec<Path> = names.iter().map(|n| self.path(n)).collect::<Result<_>>()?;
         block_on(async {
-            stream::iter(paths.iter())
-                .map(|p| async move { self.b.get_opt(p).await.map(|b| b.map(|b| b.to_vec())) })
+            stream::iter(paths)
+                .map(|p| async move { self.b.get_opt(&p).await.map(|b| b.map(|b| b.to_vec())) })
                 .buffered(self.b.concurrency)
                 .try_collect()
                 .await
@@ -333,10 +350,10 @@ impl super::pages::RangeRead for FileRanges {
             .map(|(n, a, b)| (n.split('/').fold(self.root.clone(), |p, c| p.clone().join(c)), *a, *b))
             .collect();
         block_on(async {
-            stream::iter(items.iter())
+            stream::iter(items)
                 .map(|(p, a, b)| async move {
                     self.requests.get.fetch_add(1, Relaxed);
-                    let got = self.store.get_range(p, *a..*b).await.map_err(|e| VolError::new(Area::Storage, format!("{}: reading {p} bytes {a}..{b}: {e}", self.label)))?;
+                    let got = self.store.get_range(&p, a..b).await.map_err(|e| VolError::new(Area::Storage, format!("{}: reading {p} bytes {a}..{b}: {e}", self.label)))?;
                     self.requests.bytes_in.fetch_add(got.len() as u64, Relaxed);
                     if got.len() as u64 != b - a {
                         bail!(Area::Storage, "{}: {p} is shorter than the manifest says (bytes {a}..{b} asked, {} given)", self.label, got.len());
@@ -448,8 +465,8 @@ impl VolBackend for ObjStoreBackend {
     fn read_chunks(&self, file: &str, keys: &[ChunkKey]) -> Result<Vec<Option<Bytes>>> {
         let paths: Vec<Path> = keys.iter().map(|k| self.chunk_path(file, k)).collect::<Result<_>>()?;
         block_on(async {
-            stream::iter(paths.iter())
-                .map(|p| self.get_opt(p))
+            stream::iter(paths)
+                .map(|p| async move { self.get_opt(&p).await })
                 .buffered(self.concurrency)
                 .try_collect()
                 .await

@@ -18,6 +18,11 @@
  *                                       the killed writer did (so they get the object ids of the
  *                                       lost ones), checks the never-written datasets read back as
  *                                       fill values (0), closes
+ *   fault_writer exit-write FILE        creates a file with dataset "data" (DROWS x DCOLS) and
+ *                                       attribute "state", never closes them and calls exit(1):
+ *                                       HDF5 closes the file at exit, natively keeping what was
+ *                                       written
+ *   fault_writer exit-check FILE        verifies what exit-write wrote is there
  *   fault_writer delete FILE            H5Fdelete
  *
  * Exit status: 0 ok, 1 HDF5 error, 2 wrong content, 3 bounded time used up, 64 usage.
@@ -412,6 +417,34 @@ static int cmd_kill_reuse(const char *file)
     return nonzero ? 2 : 0;
 }
 
+/* The program ends by exit() with everything open: HDF5's atexit close of the library closes
+ * the file (after the C library destroyed the thread's thread-local storage). */
+static int cmd_exit_write(const char *file)
+{
+    hid_t f = H5Fcreate(file, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) FAIL_HDF5("H5Fcreate");
+    hid_t d = make_dataset(f, "data", DROWS, DROWS, 8);
+    if (d < 0) FAIL_HDF5("H5Dcreate2");
+    write_all(d, DROWS, 5);
+    set_str_attr(f, "state", "at-exit");
+    printf("exiting with the file open\n");
+    exit(1);
+}
+
+static int cmd_exit_check(const char *file)
+{
+    hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) FAIL_HDF5("H5Fopen");
+    char state[16];
+    get_str_attr(f, "state", state);
+    int bad = strcmp(state, "at-exit") != 0;
+    if (bad) printf("MISMATCH state attribute '%s', expected 'at-exit'\n", state);
+    bad |= check_dataset(f, "data", DROWS, 5);
+    if (H5Fclose(f) < 0) FAIL_HDF5("H5Fclose");
+    if (!bad) printf("exit-check: the file holds what was written before exit\n");
+    return bad ? 2 : 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -423,11 +456,13 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "kill-write") && argc > 3) return cmd_kill_write(file, atof(argv[3]));
     if (!strcmp(cmd, "kill-check")) return cmd_kill_check(file);
     if (!strcmp(cmd, "kill-reuse")) return cmd_kill_reuse(file);
+    if (!strcmp(cmd, "exit-write")) return cmd_exit_write(file);
+    if (!strcmp(cmd, "exit-check")) return cmd_exit_check(file);
     if (!strcmp(cmd, "delete")) {
         if (H5Fdelete(file, H5P_DEFAULT) < 0) FAIL_HDF5("H5Fdelete");
         return 0;
     }
 usage:
-    fprintf(stderr, "usage: %s create|check|kill-check|kill-reuse|delete FILE | loop|kill-write FILE MAXSEC\n", prog);
+    fprintf(stderr, "usage: %s create|check|kill-check|kill-reuse|exit-write|exit-check|delete FILE | loop|kill-write FILE MAXSEC\n", prog);
     return 64;
 }

@@ -12,7 +12,10 @@
 #   - a new process opening the file must see exactly the flushed state (kill-check);
 #   - objects created after reopening, in the order the writer created its lost ones (so with
 #     the same object ids), must not see data the killed writer wrote (kill-reuse).
-# The file is deleted afterwards. Ends with "N passed, N failed"; exit 1 on a failure.
+# Then a writer that calls exit() with its file open (HDF5 closes it at exit, after the C
+# library destroyed the thread's thread-locals): a new process sees all it wrote, and the
+# plugin printed no panic (exit-write, exit-check).
+# The files are deleted afterwards. Ends with "N passed, N failed"; exit 1 on a failure.
 #
 # Environment: RUSTVOL_KILL_STEPS (steps after the flush before the kill, default 3),
 #   RUSTVOL_KILL_TIMEOUT (seconds allowed to reach them, default 60).
@@ -104,5 +107,20 @@ else
   fail "new datasets after reopening (exit $rc):"
   grep -E 'MISMATCH|rustvol line|fault_writer:' <<<"$out" | sed 's/^/    /' | head -20
 fi
+
+# A program that exits with its file open: HDF5 closes it at exit, keeping what was written.
+EFILE=exit-writer-$$-$RANDOM.h5
+timeout -k 5 120 "$FW" exit-write "$EFILE" </dev/null >exit.out 2>exit.err
+rc=$?
+sleep "$LEASE_WAIT"
+out=$(timeout -k 5 120 "$FW" exit-check "$EFILE" </dev/null 2>&1)
+crc=$?
+if [ "$rc" -eq 1 ] && [ "$crc" -eq 0 ] && ! grep -q 'panicked' exit.err; then
+  pass "a program exiting with its file open: the file closes at exit with all it wrote"
+else
+  fail "exit with the file open (writer exit $rc, 1 expected; check exit $crc):"
+  { grep -E 'panicked|rustvol line' exit.err; grep -E 'MISMATCH|rustvol line|fault_writer:' <<<"$out"; } | sed 's/^/    /' | head -20
+fi
+timeout -k 5 60 "$FW" delete "$EFILE" </dev/null >/dev/null 2>&1
 
 summary
