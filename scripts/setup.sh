@@ -100,6 +100,7 @@ if [ "$PROFILE" = test ]; then
   step pypi-venv "h5py $RUSTVOL_PYPI_H5PY_VERSION from PyPI (tests)" bash "$HERE/setup-pypi-venv.sh"
   step xarray-venvs "h5netcdf, xarray venvs (tests)" bash "$HERE/setup-xarray-venvs.sh"
   step mpi "OpenMPI, parallel HDF5" bash "$HERE/setup-mpi.sh"
+  step h5bench "h5bench $RUSTVOL_H5BENCH_VERSION (tests)" bash "$HERE/setup-h5bench.sh"
 fi
 
 # --- the plugin ----------------------------------------------------------------------------------

@@ -21,8 +21,12 @@
 #                                         libhdf5 and refuses one it cannot bind to)
 #   8. tests/daos/run.sh                 (API tests, examples, tools, conformance and failure
 #                                         checks through backend=daos, against the DAOS stand-in)
-#   9. tests/mpi/run.sh                  (MPI programs: slab writers at 1, 2, 4 ranks;
-#                                         h5_api_test_parallel at 2 and 4 ranks; dir)
+#   9. tests/mpi/run.sh B                (MPI programs on dir, s3, daos: slab writers at 1, 2, 4
+#                                         ranks, leases, vlen, lone opens, transfer modes, owned
+#                                         chunks, a stray collective, overlapping pieces of shared
+#                                         chunks; h5_api_test_parallel at 2, 4 ranks);
+#      tests/mpi/h5bench.sh B            (h5bench 1.4 write/read at 1, 2, 4 ranks beside native,
+#                                         each file checked by tests/mpi/h5bench_verify.c)
 # and ends with one line "N passed, N failed". Exits non-zero if anything failed.
 #
 # Counted as passed: cargo tests, ctest tests, passed HDF5 API tests. Counted as failed: failed
@@ -222,9 +226,14 @@ if [[ " ${BACKENDS[*]} " == *" daos "* ]]; then
 fi
 
 # --- 9. MPI-parallel programs (issue 12): OpenMPI on loopback, the parallel HDF5 ------------------
-if [[ " ${BACKENDS[*]} " == *" dir "* ]]; then
-  run_counted "MPI programs (dir)" bash "$ROOT/tests/mpi/run.sh"
-fi
+for b in dir s3 daos; do
+  [[ " ${BACKENDS[*]} " == *" $b "* ]] || continue
+  run_counted "MPI programs ($b)" bash "$ROOT/tests/mpi/run.sh" "$b"
+  case $b in
+    s3) run_counted "h5bench ($b)" bash "$ROOT/tests/mpi/h5bench.sh" s3 "${INFOS[s3]};prefix=h5bench-$$/" ;;
+    *) run_counted "h5bench ($b)" bash "$ROOT/tests/mpi/h5bench.sh" "$b" ;;
+  esac
+done
 
 echo
 echo "=== summary"
