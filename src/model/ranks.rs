@@ -24,8 +24,11 @@
 //! writes (`Published`): a rank other than 0 its kept writes to the dataset not yet published,
 //! rank 0 the dataset's chunk index (its writes are stored chunks already). A rank opening
 //! the dataset reads what the others published since (a request per rank) and reads it over
-//! the stored chunks, in the order rank 0 will apply it, until the next flush makes it part of
-//! the file; the flush then removes the published objects. A collective `H5Dwrite`, which every
+//! the stored chunks, with its own writes in the order they happened there, until the next
+//! flush makes it part of the file; the flush then removes the published objects. Rank 0
+//! applies what it takes up at once, so its writes after that open win over it, as natively,
+//! and not again at the flush; its published index says how many of each rank's writes it
+//! holds, which the other ranks then read from the chunks, not over them. A collective `H5Dwrite`, which every
 //! rank makes, is a smaller flush instead: rank 0 applies the others' writes to that dataset
 //! and stores its chunks, and every rank takes up rank 0's chunk index of the dataset (not yet
 //! committed: a killed job leaves the last flushed state).
