@@ -24,8 +24,11 @@
 //! writes (`Published`): a rank other than 0 its kept writes to the dataset not yet published,
 //! rank 0 the dataset's chunk index (its writes are stored chunks already). A rank opening
 //! the dataset reads what the others published since (a request per rank) and reads it over
-//! the stored chunks, in the order rank 0 will apply it, until the next flush makes it part of
-//! the file; the flush then removes the published objects. A collective `H5Dwrite`, which every
+//! the stored chunks, with its own writes in the order they happened there, until the next
+//! flush makes it part of the file; the flush then removes the published objects. Rank 0
+//! applies what it takes up at once, so its writes after that open win over it, as natively,
+//! and not again at the flush; its published index says how many of each rank's writes it
+//! holds, which the other ranks then read from the chunks, not over them. A collective `H5Dwrite`, which every
 //! rank makes, is a smaller flush instead: rank 0 applies the others' writes to that dataset
 //! and stores its chunks, and every rank takes up rank 0's chunk index of the dataset (not yet
 //! committed: a killed job leaves the last flushed state).
@@ -44,6 +47,13 @@ pub struct Ranks {
     /// This rank's raw data writes since the last flush (ranks other than 0).
     kept: Mutex<Vec<Fragment>>,
     published: Mutex<Published>,
+    clock: std::sync::atomic::AtomicU64,
+}
+
+impl Ranks {
+    fn tick(&self) -> u64 {
+        self.clock.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// One kept write: `runs` of (first element, count) in the dataset's row-major order and
@@ -55,6 +65,9 @@ struct Fragment {
     data: Payload,
     /// Already in the store for the other ranks (`publish`).
     published: bool,
+    /// When this rank made or took it up (`Ranks::tick`), for reading its writes and the ones
+    /// it took up in the order they happened here; never sent.
+    at: u64,
 }
 
 /// A kept write's elements: packed fixed-size ones, or variable-length ones each in its
@@ -90,6 +103,21 @@ struct Published {
     seen: std::collections::HashMap<(ObjId, usize), u64>,
     /// Other ranks' published writes (ranks other than 0), by dataset, in rank order.
     foreign: std::collections::HashMap<ObjId, std::collections::BTreeMap<usize, Vec<Fragment>>>,
+    /// For each dataset and rank other than 0: how many of its kept writes to the dataset
+    /// (counted from the start of its fragments since the last flush or sync of the dataset)
+    /// rank 0 has applied already, at the open where it took them up. Rank 0 applies a
+    /// published write there, not at the flush: a write it makes after that open must win
+    /// over it, as natively (the writer closed the dataset before). The other ranks learn
+    /// the counts from rank 0's published chunk index, which holds those writes.
+    applied: std::collections::HashMap<(ObjId, usize), usize>,
+}
+
+/// What rank 0 publishes of a dataset at its close.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LeadIndex {
+    chunks: std::collections::BTreeMap<String, u64>,
+    /// `Published::applied` of the dataset: (rank, count).
+    applied: Vec<(usize, usize)>,
 }
 
 const PUB_MARK: u64 = u64::MAX;
@@ -107,6 +135,7 @@ impl Published {
         self.dirty.remove(&obj);
         self.foreign.remove(&obj);
         self.seen.retain(|k, _| k.0 != obj);
+        self.applied.retain(|k, _| k.0 != obj);
     }
 }
 
@@ -121,7 +150,7 @@ impl Ranks {
         };
         comm.bcast(&mut session, 0)?;
         let published = Published { session: u64::from_le_bytes(session), ..Default::default() };
-        Ok(Ranks { comm, kept: Mutex::new(Vec::new()), published: Mutex::new(published) })
+        Ok(Ranks { comm, kept: Mutex::new(Vec::new()), published: Mutex::new(published), clock: Default::default() })
     }
 }
 
@@ -133,7 +162,7 @@ pub fn flush(file: &OpenFile, ranks: &Ranks) -> Result<()> {
     let mine = if lead { Vec::new() } else { encode(&ranks.kept.lock()) };
     let gathered = comm.agree(comm.gather_bytes(&mine, 0))?;
     let committed = match gathered {
-        Some(all) if lead => apply(file, &all).and_then(|()| file.commit()),
+        Some(all) if lead => apply(file, ranks, &all).and_then(|()| file.commit()),
         _ => Ok(()),
     };
     comm.agree(committed)?;
@@ -174,7 +203,7 @@ pub fn sync_dataset(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<()> {
     };
     let gathered = comm.agree(comm.gather_bytes(&mine, 0))?;
     let published = match gathered {
-        Some(all) if lead => apply_and_store(file, obj, &all),
+        Some(all) if lead => apply_and_store(file, ranks, obj, &all),
         _ => Ok(Vec::new()),
     };
     let mut bytes = comm.agree(published)?;
@@ -194,9 +223,10 @@ pub fn publish(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<()> {
         if !ranks.published.lock().dirty.remove(&obj) {
             return Ok(());
         }
+        let applied: Vec<(usize, usize)> = ranks.published.lock().applied.iter().filter(|(k, _)| k.0 == obj).map(|(k, &n)| (k.1, n)).collect();
         let m = file.meta.read();
         match &m.obj(obj)?.kind {
-            ObjKind::Dataset(d) => serde_json::to_vec(&d.chunks).map_err(|e| crate::error::VolError::new(Area::Dataset, format!("encode the chunk index of {obj}: {e}")))?,
+            ObjKind::Dataset(d) => serde_json::to_vec(&LeadIndex { chunks: d.chunks.clone(), applied }).map_err(|e| crate::error::VolError::new(Area::Dataset, format!("encode the chunk index of {obj}: {e}")))?,
             _ => bail!(Area::Dataset, "object {obj} is not a dataset"),
         }
     } else {
@@ -235,25 +265,29 @@ pub fn take_up_published(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<(
             };
             let Some(bytes) = file.backend.read_chunks(&file.key, std::slice::from_ref(&key))?.pop().flatten() else { break };
             if rank == 0 {
-                let chunks: std::collections::BTreeMap<String, u64> =
+                let index: LeadIndex =
                     serde_json::from_slice(&bytes).map_err(|e| crate::error::VolError::new(Area::Dataset, format!("rank 0's chunk index of dataset {obj}: {e}")))?;
                 {
                     let mut m = file.meta.write();
                     if let ObjKind::Dataset(d) = &mut m.obj_mut(obj)?.kind {
                         forget_cached(file, obj, d);
-                        d.chunks = chunks;
+                        d.chunks = index.chunks;
                         forget_cached(file, obj, d);
                     }
                 }
-                // Chunks stored by ranks since, which rank 0 has not named yet, in rank order.
+                // Chunks stored by ranks since, which rank 0 has not named yet (its index
+                // holds the writes it applied, and its own later writes over them), in rank order.
                 let stored: Vec<Vec<(Vec<u64>, u64)>> = {
                     let kept = ranks.kept.lock();
-                    let p = ranks.published.lock();
+                    let mut p = ranks.published.lock();
+                    p.applied.retain(|k, _| k.0 != obj);
+                    p.applied.extend(index.applied.iter().map(|&(q, n)| ((obj, q), n)));
                     let foreign = p.foreign.get(&obj);
                     let mut all = Vec::new();
                     for q in 1..ranks.comm.size() {
                         let frags: Vec<&Fragment> = if q == me { kept.iter().filter(|f| f.obj == obj).collect() } else { foreign.and_then(|f| f.get(&q)).map(|v| v.iter().collect()).unwrap_or_default() };
-                        all.extend(frags.into_iter().filter_map(|f| match &f.data {
+                        let done = p.applied.get(&(obj, q)).copied().unwrap_or(0);
+                        all.extend(frags.into_iter().skip(done).filter_map(|f| match &f.data {
                             Payload::Stored(s) => Some(s.clone()),
                             _ => None,
                         }));
@@ -264,14 +298,24 @@ pub fn take_up_published(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<(
                     name_stored(file, obj, &s, false)?;
                 }
             } else {
-                let frags = decode(&bytes).map_err(|e| crate::error::VolError::new(Area::Dataset, format!("the writes rank {rank} published: {}", e.msg)))?;
-                // Rank 0 names them in the record it commits, as at the flush.
-                for f in &frags {
-                    if let Payload::Stored(s) = &f.data {
-                        name_stored(file, obj, s, me == 0)?;
+                let mut frags = decode(&bytes).map_err(|e| crate::error::VolError::new(Area::Dataset, format!("the writes rank {rank} published: {}", e.msg)))?;
+                if me == 0 {
+                    // Applied now, as if rank 0 made them here: its later writes come after.
+                    let n = frags.len();
+                    for f in frags {
+                        apply_fragment(file, rank, f)?;
                     }
+                    *ranks.published.lock().applied.entry((obj, rank)).or_default() += n;
+                } else {
+                    let at = ranks.tick();
+                    for f in &mut frags {
+                        f.at = at;
+                        if let Payload::Stored(s) = &f.data {
+                            name_stored(file, obj, s, false)?;
+                        }
+                    }
+                    ranks.published.lock().foreign.entry(obj).or_default().entry(rank).or_default().extend(frags);
                 }
-                ranks.published.lock().foreign.entry(obj).or_default().entry(rank).or_default().extend(frags);
             }
             ranks.published.lock().seen.insert((obj, rank), seq + 1);
         }
@@ -281,8 +325,8 @@ pub fn take_up_published(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<(
 
 /// Rank 0's part of `sync_dataset`: the others' writes applied and every chunk stored;
 /// answers the dataset's record as rank 0 now has it.
-fn apply_and_store(file: &OpenFile, obj: ObjId, all: &[Vec<u8>]) -> Result<Vec<u8>> {
-    apply(file, all)?;
+fn apply_and_store(file: &OpenFile, ranks: &Ranks, obj: ObjId, all: &[Vec<u8>]) -> Result<Vec<u8>> {
+    apply(file, ranks, all)?;
     super::write_back::write_back(file, Some(obj))?;
     let m = file.meta.read();
     match &m.obj(obj)?.kind {
@@ -315,23 +359,37 @@ fn forget_cached(file: &OpenFile, obj: ObjId, d: &super::objects::Dataset) {
     file.read_cache.forget(keys.iter());
 }
 
-/// Rank 0's part: every other rank's writes, in rank order, through the ordinary write path.
-fn apply(file: &OpenFile, all: &[Vec<u8>]) -> Result<()> {
+/// Rank 0's part: every other rank's writes, in rank order, through the ordinary write path,
+/// but for those it applied already where it took them up (`Published::applied`): applied
+/// again, they would undo what rank 0 wrote over them since.
+fn apply(file: &OpenFile, ranks: &Ranks, all: &[Vec<u8>]) -> Result<()> {
     for (rank, bytes) in all.iter().enumerate().skip(1) {
+        let mut done: std::collections::HashMap<ObjId, usize> =
+            ranks.published.lock().applied.iter().filter(|(k, _)| k.1 == rank).map(|(k, &n)| (k.0, n)).collect();
         for f in decode(bytes).map_err(|e| crate::error::VolError::new(Area::File, format!("the writes of rank {rank}: {}", e.msg)))? {
-            let d = match &file.meta.read().obj(f.obj)?.kind {
-                ObjKind::Dataset(d) => d.clone(),
-                _ => bail!(Area::Dataset, "rank {rank} wrote to object {}, which is not a dataset", f.obj),
-            };
-            super::allocation::on_write(file, f.obj, &d)?;
-            match f.data {
-                Payload::Fixed(data) => dataio::write_fixed(file, f.obj, &d, &f.runs, &data)?,
-                Payload::Vlen(elems) => dataio::write_vlen(file, f.obj, &d, &f.runs, elems)?,
-                Payload::Stored(stored) => {
-                    name_stored(file, f.obj, &stored, true)?;
-                    ranks_dirty(file, f.obj);
-                }
+            if let Some(n) = done.get_mut(&f.obj).filter(|n| **n > 0) {
+                *n -= 1;
+                continue;
             }
+            apply_fragment(file, rank, f)?;
+        }
+    }
+    Ok(())
+}
+
+/// Rank 0: one write of another rank, as if rank 0 made it.
+fn apply_fragment(file: &OpenFile, rank: usize, f: Fragment) -> Result<()> {
+    let d = match &file.meta.read().obj(f.obj)?.kind {
+        ObjKind::Dataset(d) => d.clone(),
+        _ => bail!(Area::Dataset, "rank {rank} wrote to object {}, which is not a dataset", f.obj),
+    };
+    super::allocation::on_write(file, f.obj, &d)?;
+    match f.data {
+        Payload::Fixed(data) => dataio::write_fixed(file, f.obj, &d, &f.runs, &data)?,
+        Payload::Vlen(elems) => dataio::write_vlen(file, f.obj, &d, &f.runs, elems)?,
+        Payload::Stored(stored) => {
+            name_stored(file, f.obj, &stored, true)?;
+            ranks_dirty(file, f.obj);
         }
     }
     Ok(())
@@ -379,9 +437,9 @@ pub fn keep_for_rank0(file: &OpenFile, obj: ObjId, d: &super::objects::Dataset, 
         if let Some((stored, rest_runs, rest)) = store_owned(file, obj, d, runs, data)? {
             let mut kept = r.kept.lock();
             if rest_runs.iter().any(|r| r.1 > 0) {
-                kept.push(Fragment { obj, runs: rest_runs, data: Payload::Fixed(rest), published: false });
+                kept.push(Fragment { obj, runs: rest_runs, data: Payload::Fixed(rest), published: false, at: r.tick() });
             }
-            kept.push(Fragment { obj, runs: Vec::new(), data: Payload::Stored(stored), published: false });
+            kept.push(Fragment { obj, runs: Vec::new(), data: Payload::Stored(stored), published: false, at: r.tick() });
             return Ok(true);
         }
     }
@@ -528,7 +586,7 @@ fn keep(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], data: impl FnOnce() ->
     match file.ranks.get() {
         Some(r) if r.comm.rank() != 0 => {
             if runs.iter().any(|r| r.1 > 0) {
-                r.kept.lock().push(Fragment { obj, runs: runs.to_vec(), data: data(), published: false });
+                r.kept.lock().push(Fragment { obj, runs: runs.to_vec(), data: data(), published: false, at: r.tick() });
             }
             true
         }
@@ -569,16 +627,21 @@ fn overlay_with(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], mut put: impl 
     if mine.clone().next().is_none() && foreign.is_none() {
         return;
     }
-    // In the order rank 0 will apply them: by rank, each rank's oldest first.
+    // In the order they happened here: another rank's write taken up at an open came before
+    // this rank's writes after it. Those rank 0's chunk index holds already are left out:
+    // they are in what was read, maybe under rank 0's later writes.
     let me = r.comm.rank();
-    let mut ordered: Vec<&Fragment> = Vec::new();
+    let done = |rank: usize| published.applied.get(&(obj, rank)).copied().unwrap_or(0);
+    let mut ordered: Vec<(u64, usize, &Fragment)> = Vec::new();
     for rank in 1..r.comm.size() {
         if rank == me {
-            ordered.extend(mine.clone());
+            ordered.extend(mine.clone().skip(done(rank)).map(|f| (f.at, rank, f)));
         } else if let Some(f) = foreign.and_then(|f| f.get(&rank)) {
-            ordered.extend(f.iter());
+            ordered.extend(f.iter().skip(done(rank)).map(|f| (f.at, rank, f)));
         }
     }
+    ordered.sort_by_key(|&(at, rank, _)| (at, rank));
+    let ordered = ordered.into_iter().map(|(_, _, f)| f);
     // The read's runs sorted by first element, with where each starts in `out`.
     let mut read: Vec<(u64, u64, u64)> = Vec::with_capacity(runs.len());
     let mut off = 0u64;
@@ -703,7 +766,7 @@ fn decode(mut b: &[u8]) -> Result<Vec<Fragment>> {
             }
             k => bail!(Area::File, "unknown kind {k} of kept write"),
         };
-        out.push(Fragment { obj, runs, data, published: false });
+        out.push(Fragment { obj, runs, data, published: false, at: 0 });
     }
     Ok(out)
 }
@@ -715,10 +778,10 @@ mod tests {
     #[test]
     fn fragments_survive_the_wire() {
         let kept = vec![
-            Fragment { obj: 7, runs: vec![(0, 2), (10, 1)], data: Payload::Fixed(vec![1, 2, 3, 4, 5, 6]), published: false },
-            Fragment { obj: 9, runs: vec![], data: Payload::Fixed(vec![]), published: true },
-            Fragment { obj: 3, runs: vec![(4, 2)], data: Payload::Vlen(vec![b"ab".to_vec(), vec![]]), published: false },
-            Fragment { obj: 5, runs: vec![], data: Payload::Stored(vec![(vec![1, 2], 77), (vec![3, 0], 78)]), published: false },
+            Fragment { obj: 7, runs: vec![(0, 2), (10, 1)], data: Payload::Fixed(vec![1, 2, 3, 4, 5, 6]), published: false, at: 0 },
+            Fragment { obj: 9, runs: vec![], data: Payload::Fixed(vec![]), published: true, at: 0 },
+            Fragment { obj: 3, runs: vec![(4, 2)], data: Payload::Vlen(vec![b"ab".to_vec(), vec![]]), published: false, at: 0 },
+            Fragment { obj: 5, runs: vec![], data: Payload::Stored(vec![(vec![1, 2], 77), (vec![3, 0], 78)]), published: false, at: 0 },
         ];
         let back = decode(&encode(&kept)).unwrap();
         assert_eq!(back.len(), 4);
