@@ -96,7 +96,7 @@ functions! {
     fn H5Eunregister_class(class_id: hid_t) -> herr_t;
     fn H5Fget_name(obj_id: hid_t, name: *mut c_char, size: size_t) -> ssize_t;
     fn H5Idec_ref(id: hid_t) -> c_int;
-    fn H5Iget_type(id: hid_t) -> H5I_type_t;
+    ["H5Iget_type"] fn raw_H5Iget_type(id: hid_t) -> c_int;
     fn H5Iinc_ref(id: hid_t) -> c_int;
     fn H5Iiterate(type_: H5I_type_t, op: H5I_iterate_func_t, op_data: *mut c_void) -> herr_t;
     fn H5PLget(index: c_uint, path_buf: *mut c_char, buf_size: size_t) -> ssize_t;
@@ -126,7 +126,7 @@ functions! {
     fn H5Pget_fill_time(plist_id: hid_t, fill_time: *mut H5D_fill_time_t) -> herr_t;
     fn H5Pget_fill_value(plist_id: hid_t, type_id: hid_t, value: *mut c_void) -> herr_t;
     fn H5Pget_filter2(plist_id: hid_t, filter: c_uint, flags: *mut c_uint, cd_nelmts: *mut size_t, cd_values: *mut c_uint, namelen: size_t, name: *mut c_char, filter_config: *mut c_uint) -> H5Z_filter_t;
-    fn H5Pget_layout(plist_id: hid_t) -> H5D_layout_t;
+    ["H5Pget_layout"] fn raw_H5Pget_layout(plist_id: hid_t) -> c_int;
     fn H5Pget_libver_bounds(plist_id: hid_t, low: *mut H5F_libver_t, high: *mut H5F_libver_t) -> herr_t;
     fn H5Pget_link_creation_order(plist_id: hid_t, crt_order_flags: *mut c_uint) -> herr_t;
     fn H5Pget_link_phase_change(plist_id: hid_t, max_compact: *mut c_uint, min_dense: *mut c_uint) -> herr_t;
@@ -136,6 +136,7 @@ functions! {
     fn H5Pget_vlen_mem_manager(plist_id: hid_t, alloc_func: *mut H5MM_allocate_t, alloc_info: *mut *mut c_void, free_func: *mut H5MM_free_t, free_info: *mut *mut c_void) -> herr_t;
     fn H5Pget_vol_id(plist_id: hid_t, vol_id: *mut hid_t) -> herr_t;
     fn H5Pget_vol_info(plist_id: hid_t, vol_info: *mut *mut c_void) -> herr_t;
+    fn H5Pset_alloc_time(plist_id: hid_t, alloc_time: H5D_alloc_time_t) -> herr_t;
     fn H5Pset_fill_time(plist_id: hid_t, fill_time: H5D_fill_time_t) -> herr_t;
     fn H5Pset_fill_value(plist_id: hid_t, type_id: hid_t, value: *const c_void) -> herr_t;
     fn H5Pset_link_creation_order(plist_id: hid_t, crt_order_flags: c_uint) -> herr_t;
@@ -146,7 +147,7 @@ functions! {
     fn H5Rdestroy(ref_ptr: *mut H5R_ref_t) -> herr_t;
     fn H5Rget_attr_name(ref_ptr: *const H5R_ref_t, name: *mut c_char, size: size_t) -> ssize_t;
     fn H5Rget_file_name(ref_ptr: *const H5R_ref_t, name: *mut c_char, size: size_t) -> ssize_t;
-    fn H5Rget_type(ref_ptr: *const H5R_ref_t) -> H5R_type_t;
+    ["H5Rget_type"] fn raw_H5Rget_type(ref_ptr: *const H5R_ref_t) -> c_int;
     fn H5Ropen_region(ref_ptr: *const H5R_ref_t, rapl_id: hid_t, oapl_id: hid_t) -> hid_t;
     fn H5Sclose(space_id: hid_t) -> herr_t;
     fn H5Screate(type_: H5S_class_t) -> hid_t;
@@ -154,10 +155,10 @@ functions! {
     fn H5Sdecode(buf: *const c_void) -> hid_t;
     fn H5Sencode2(obj_id: hid_t, buf: *mut c_void, nalloc: *mut size_t, fapl_id: hid_t) -> herr_t;
     fn H5Sget_select_npoints(spaceid: hid_t) -> hssize_t;
-    fn H5Sget_select_type(spaceid: hid_t) -> H5S_sel_type;
+    ["H5Sget_select_type"] fn raw_H5Sget_select_type(spaceid: hid_t) -> c_int;
     fn H5Sget_simple_extent_dims(space_id: hid_t, dims: *mut hsize_t, maxdims: *mut hsize_t) -> c_int;
     fn H5Sget_simple_extent_npoints(space_id: hid_t) -> hssize_t;
-    fn H5Sget_simple_extent_type(space_id: hid_t) -> H5S_class_t;
+    ["H5Sget_simple_extent_type"] fn raw_H5Sget_simple_extent_type(space_id: hid_t) -> c_int;
     fn H5Ssel_iter_close(sel_iter_id: hid_t) -> herr_t;
     fn H5Ssel_iter_create(space_id: hid_t, elmt_size: size_t, flags: c_uint) -> hid_t;
     fn H5Ssel_iter_get_seq_list(sel_iter_id: hid_t, maxseq: size_t, maxbytes: size_t, nseq: *mut size_t, nbytes: *mut size_t, off: *mut hsize_t, len: *mut size_t) -> herr_t;
@@ -174,7 +175,7 @@ functions! {
     fn H5Tfind(src_id: hid_t, dst_id: hid_t, pcdata: *mut *mut H5T_cdata_t) -> H5T_conv_t;
     fn H5Tget_array_dims2(type_id: hid_t, dims: *mut hsize_t) -> c_int;
     fn H5Tget_array_ndims(type_id: hid_t) -> c_int;
-    fn H5Tget_class(type_id: hid_t) -> H5T_class_t;
+    ["H5Tget_class"] fn raw_H5Tget_class(type_id: hid_t) -> c_int;
     fn H5Tget_member_name(type_id: hid_t, membno: c_uint) -> *mut c_char;
     fn H5Tget_member_offset(type_id: hid_t, membno: c_uint) -> size_t;
     fn H5Tget_member_type(type_id: hid_t, membno: c_uint) -> hid_t;
@@ -199,6 +200,64 @@ functions! {
     // H5VLconnector_passthru.h, not in hdf5-sys; the value is an `H5VL_class_value_t` (int).
     fn H5VLget_value(connector_id: hid_t, conn_value: *mut c_int) -> herr_t;
     fn H5open() -> herr_t;
+}
+
+/// A C enum value the bound libhdf5 returned, as `hdf5_sys`'s Rust enum when it is one of
+/// that enum's values (HDF5 1.14's), else `other`: a value a later HDF5 adds must never be
+/// taken for a Rust enum that has no such variant.
+fn enum_from<E: Copy>(raw: c_int, valid: std::ops::Range<c_int>, other: E) -> E {
+    const { assert!(std::mem::size_of::<E>() == std::mem::size_of::<c_int>()) };
+    if valid.contains(&raw) {
+        // SAFETY: `E` is a `repr(C)` enum of `c_int` size whose variants are every value of
+        // `valid` (each caller passes its enum's contiguous range of values).
+        unsafe { std::mem::transmute_copy::<c_int, E>(&raw) }
+    } else {
+        other
+    }
+}
+
+/// `H5Iget_type`; a type this build does not name is `H5I_BADID`.
+pub unsafe fn H5Iget_type(id: hid_t) -> H5I_type_t {
+    // SAFETY: as for the C function.
+    let raw = unsafe { raw_H5Iget_type(id) };
+    // The values are -2, -1, then 1 up to H5I_NTYPES (0 is none of them).
+    match raw {
+        -2 => H5I_UNINIT,
+        0 => H5I_BADID,
+        _ => enum_from(raw, -1..H5I_NTYPES as c_int, H5I_BADID),
+    }
+}
+
+/// `H5Pget_layout`; an unknown layout is `H5D_LAYOUT_ERROR`.
+pub unsafe fn H5Pget_layout(plist_id: hid_t) -> H5D_layout_t {
+    // SAFETY: as for the C function.
+    enum_from(unsafe { raw_H5Pget_layout(plist_id) }, -1..H5D_NLAYOUTS as c_int, H5D_LAYOUT_ERROR)
+}
+
+/// `H5Rget_type`; an unknown reference type is `H5R_BADTYPE`.
+pub unsafe fn H5Rget_type(ref_ptr: *const H5R_ref_t) -> H5R_type_t {
+    // SAFETY: as for the C function.
+    enum_from(unsafe { raw_H5Rget_type(ref_ptr) }, -1..H5R_MAXTYPE as c_int, H5R_BADTYPE)
+}
+
+/// `H5Sget_select_type`; an unknown selection type is `H5S_SEL_ERROR`.
+pub unsafe fn H5Sget_select_type(spaceid: hid_t) -> H5S_sel_type {
+    // SAFETY: as for the C function.
+    enum_from(unsafe { raw_H5Sget_select_type(spaceid) }, -1..H5S_SEL_N as c_int, H5S_SEL_ERROR)
+}
+
+/// `H5Sget_simple_extent_type`; an unknown class is `H5S_NO_CLASS`.
+pub unsafe fn H5Sget_simple_extent_type(space_id: hid_t) -> H5S_class_t {
+    // SAFETY: as for the C function.
+    enum_from(unsafe { raw_H5Sget_simple_extent_type(space_id) }, -1..H5S_NULL as c_int + 1, H5S_NO_CLASS)
+}
+
+/// `H5Tget_class`. A class this build does not name (HDF5 2.0's `H5T_COMPLEX`) is
+/// `H5T_NCLASSES`: a fixed-size class rustvol stores through HDF5's own encoding and converts
+/// with HDF5's conversions, as it does every class it has no special path for.
+pub unsafe fn H5Tget_class(type_id: hid_t) -> H5T_class_t {
+    // SAFETY: as for the C function.
+    enum_from(unsafe { raw_H5Tget_class(type_id) }, -1..H5T_NCLASSES as c_int, H5T_NCLASSES)
 }
 
 type Push = unsafe extern "C" fn(hid_t, *const c_char, *const c_char, c_uint, hid_t, hid_t, hid_t, *const c_char, ...) -> herr_t;
@@ -503,3 +562,18 @@ fn bind(lib: &Library) -> Result<(), String> {
 #[cfg(test)]
 #[used]
 static LINK_HDF5_FOR_TESTS: unsafe extern "C" fn() -> herr_t = hdf5_sys::h5::H5open;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c_enum_values_outside_the_rust_enum_map_to_the_fallback() {
+        assert_eq!(enum_from(10, -1..H5T_NCLASSES as c_int, H5T_NCLASSES), H5T_ARRAY);
+        assert_eq!(enum_from(-1, -1..H5T_NCLASSES as c_int, H5T_NCLASSES), H5T_NO_CLASS);
+        // HDF5 2.0's H5T_COMPLEX, and anything later.
+        assert_eq!(enum_from(11, -1..H5T_NCLASSES as c_int, H5T_NCLASSES), H5T_NCLASSES);
+        assert_eq!(enum_from(99, -1..H5S_SEL_N as c_int, H5S_SEL_ERROR), H5S_SEL_ERROR);
+        assert_eq!(enum_from(-7, -1..H5D_NLAYOUTS as c_int, H5D_LAYOUT_ERROR), H5D_LAYOUT_ERROR);
+    }
+}

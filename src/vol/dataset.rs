@@ -111,7 +111,7 @@ unsafe fn describe(type_id: hid_t, space_id: hid_t, dcpl: hid_t, mpio: bool) -> 
     let forced_early = mpio && filters.is_empty();
     let dcpl_bytes = {
         if forced_early {
-            hdf5_sys::h5p::H5Pset_alloc_time(kept.id, H5D_alloc_time_t::H5D_ALLOC_TIME_EARLY);
+            crate::ffi::h5::H5Pset_alloc_time(kept.id, H5D_alloc_time_t::H5D_ALLOC_TIME_EARLY);
         }
         if alloc_fill {
             // As HDF5 does for variable-length types: a default fill value is written at allocation.
