@@ -298,7 +298,13 @@ pub fn take_up_published(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<(
                     name_stored(file, obj, &s, false)?;
                 }
             } else {
-                let mut frags = decode(&bytes).map_err(|e| crate::error::VolError::new(Area::Dataset, format!("the writes rank {rank} published: {}", e.msg)))?;
+                let es = match &file.meta.read().obj(obj)?.kind {
+                    ObjKind::Dataset(d) => d.elem_size,
+                    _ => bail!(Area::Dataset, "object {obj} is not a dataset"),
+                };
+                let mut frags = decode(&bytes)
+                    .and_then(|f| check_published(&f, obj, es).map(|()| f))
+                    .map_err(|e| crate::error::VolError::new(Area::Dataset, format!("the writes rank {rank} published: {}", e.msg)))?;
                 if me == 0 {
                     // Applied now, as if rank 0 made them here: its later writes come after.
                     let n = frags.len();
@@ -669,6 +675,29 @@ fn overlay_with(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], mut put: impl 
     }
 }
 
+/// Published writes come back from the store: before `overlay` slices their elements by
+/// their runs, each must be about `obj` and hold exactly the elements its runs name.
+fn check_published(frags: &[Fragment], obj: ObjId, es: usize) -> Result<()> {
+    for f in frags {
+        if f.obj != obj {
+            bail!(Area::Dataset, "a write to object {} among those of object {obj}", f.obj);
+        }
+        let mut elems = 0u64;
+        for &(s, n) in &f.runs {
+            elems = s.checked_add(n).and(elems.checked_add(n)).ok_or_else(|| crate::error::VolError::new(Area::Dataset, format!("a run of {n} elements at {s}")))?;
+        }
+        let held = match &f.data {
+            Payload::Fixed(data) => (data.len() as u64).checked_div(es as u64).filter(|_| data.len() % es.max(1) == 0),
+            Payload::Vlen(v) => Some(v.len() as u64),
+            Payload::Stored(_) => Some(0),
+        };
+        if held != Some(elems) {
+            bail!(Area::Dataset, "{} runs of {elems} elements with data that does not hold them", f.runs.len());
+        }
+    }
+    Ok(())
+}
+
 const FIXED: u64 = 0;
 const VLEN: u64 = 1;
 const STORED: u64 = 2;
@@ -790,6 +819,28 @@ mod tests {
         assert_eq!((back[1].obj, back[1].runs.len()), (9, 0));
         assert_eq!((back[2].obj, back[2].runs.clone(), back[2].data.clone()), (3, vec![(4, 2)], Payload::Vlen(vec![b"ab".to_vec(), vec![]])));
         assert!(decode(&encode(&kept)[..20]).is_err());
+        assert!(check_published(&back[..1], 7, 2).is_ok());
+        assert!(check_published(&back[2..3], 3, 4).is_ok());
+        assert!(check_published(&back[3..], 5, 4).is_ok());
         assert!(decode(&encode(&kept)[..encode(&kept).len() - 1]).is_err());
+    }
+
+    #[test]
+    fn published_writes_that_do_not_hold_their_runs_are_refused() {
+        let frag = |obj, runs: Vec<(u64, u64)>, data| Fragment { obj, runs, data, published: false, at: 0 };
+        let bad = [
+            frag(7, vec![(0, 100)], Payload::Fixed(vec![0; 8])),
+            frag(7, vec![(0, 1)], Payload::Fixed(vec![0; 3])),
+            frag(7, vec![(u64::MAX, 2)], Payload::Fixed(vec![0; 8])),
+            frag(7, vec![(0, u64::MAX), (5, 2)], Payload::Fixed(vec![0; 4])),
+            frag(7, vec![(0, 3)], Payload::Vlen(vec![vec![1]])),
+            frag(7, vec![(0, 1)], Payload::Stored(vec![(vec![0], 1)])),
+            frag(8, vec![(0, 1)], Payload::Fixed(vec![0; 4])),
+        ];
+        for (i, f) in bad.iter().enumerate() {
+            let back = decode(&encode(std::slice::from_ref(f))).unwrap();
+            assert!(check_published(&back, 7, 4).is_err(), "fragment {i}");
+        }
+        assert!(check_published(&[frag(7, vec![(0, 1), (9, 1)], Payload::Fixed(vec![0; 8]))], 7, 4).is_ok());
     }
 }
