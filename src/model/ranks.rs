@@ -570,21 +570,35 @@ pub fn keep_vlen_for_rank0(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], ele
 pub fn extent_changed(file: &OpenFile, obj: ObjId, old: &[u64], new: &[u64], es: usize) {
     let Some(r) = file.ranks.get() else { return };
     for f in r.kept.lock().iter_mut().filter(|f| f.obj == obj) {
-        match &mut f.data {
-            Payload::Fixed(data) => (f.runs, *data) = super::reshape_runs::reshape(&f.runs, data, es, old, new),
-            Payload::Vlen(elems) => {
-                // Reshaped as the elements' indices, then the elements taken in that order.
-                let idx: Vec<u8> = (0..elems.len() as u64).flat_map(u64::to_le_bytes).collect();
-                let (runs, kept) = super::reshape_runs::reshape(&f.runs, &idx, 8, old, new);
-                let mut taken: Vec<Option<Vec<u8>>> = std::mem::take(elems).into_iter().map(Some).collect();
-                *elems = kept
-                    .chunks_exact(8)
-                    .filter_map(|b| taken[u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize].take())
-                    .collect();
-                f.runs = runs;
-            }
-            Payload::Stored(_) => {}
+        reshape_fragment(f, old, new, es);
+    }
+    // Other ranks' writes taken up at an open are read over the chunks too, by the same runs.
+    r.published.lock().reshape(obj, old, new, es);
+}
+
+impl Published {
+    fn reshape(&mut self, obj: ObjId, old: &[u64], new: &[u64], es: usize) {
+        for f in self.foreign.get_mut(&obj).into_iter().flat_map(|by_rank| by_rank.values_mut()).flatten() {
+            reshape_fragment(f, old, new, es);
         }
+    }
+}
+
+fn reshape_fragment(f: &mut Fragment, old: &[u64], new: &[u64], es: usize) {
+    match &mut f.data {
+        Payload::Fixed(data) => (f.runs, *data) = super::reshape_runs::reshape(&f.runs, data, es, old, new),
+        Payload::Vlen(elems) => {
+            // Reshaped as the elements' indices, then the elements taken in that order.
+            let idx: Vec<u8> = (0..elems.len() as u64).flat_map(u64::to_le_bytes).collect();
+            let (runs, kept) = super::reshape_runs::reshape(&f.runs, &idx, 8, old, new);
+            let mut taken: Vec<Option<Vec<u8>>> = std::mem::take(elems).into_iter().map(Some).collect();
+            *elems = kept
+                .chunks_exact(8)
+                .filter_map(|b| taken[u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize].take())
+                .collect();
+            f.runs = runs;
+        }
+        Payload::Stored(_) => {}
     }
 }
 
@@ -842,5 +856,16 @@ mod tests {
             assert!(check_published(&back, 7, 4).is_err(), "fragment {i}");
         }
         assert!(check_published(&[frag(7, vec![(0, 1), (9, 1)], Payload::Fixed(vec![0; 8]))], 7, 4).is_ok());
+    }
+
+    #[test]
+    fn writes_taken_up_from_other_ranks_follow_an_extent_change() {
+        let mut p = Published::default();
+        // Rank 2's write of row 1 of a 2 x 3 dataset, taken up; the rows grow to 5 wide.
+        let f = Fragment { obj: 4, runs: vec![(3, 3)], data: Payload::Fixed(vec![1, 2, 3]), published: false, at: 0 };
+        p.foreign.entry(4).or_default().entry(2).or_default().push(f);
+        p.reshape(4, &[2, 3], &[2, 5], 1);
+        let back = &p.foreign[&4][&2][0];
+        assert_eq!((back.runs.clone(), back.data.clone()), (vec![(5, 3)], Payload::Fixed(vec![1, 2, 3])));
     }
 }
