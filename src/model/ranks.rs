@@ -566,25 +566,26 @@ pub fn keep_vlen_for_rank0(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], ele
 /// kept writes to it, runs of the old shape's row-major order, re-expressed in the new one's
 /// (elements cut off are gone, as natively); else rank 0 would apply them, and this rank read
 /// them back, at the elements the same linear indices name in the new shape. Chunks stored
-/// whole keep their grid positions, which no extent change moves.
-pub fn extent_changed(file: &OpenFile, obj: ObjId, old: &[u64], new: &[u64], es: usize) {
+/// whole keep their grid positions, which no extent change moves, but those wholly cut off
+/// are gone (rank 0 would name them at the flush, and growing back would show them).
+pub fn extent_changed(file: &OpenFile, obj: ObjId, old: &[u64], new: &[u64], es: usize, chunk: &[u64]) {
     let Some(r) = file.ranks.get() else { return };
     for f in r.kept.lock().iter_mut().filter(|f| f.obj == obj) {
-        reshape_fragment(f, old, new, es);
+        reshape_fragment(f, old, new, es, chunk);
     }
     // Other ranks' writes taken up at an open are read over the chunks too, by the same runs.
-    r.published.lock().reshape(obj, old, new, es);
+    r.published.lock().reshape(obj, old, new, es, chunk);
 }
 
 impl Published {
-    fn reshape(&mut self, obj: ObjId, old: &[u64], new: &[u64], es: usize) {
+    fn reshape(&mut self, obj: ObjId, old: &[u64], new: &[u64], es: usize, chunk: &[u64]) {
         for f in self.foreign.get_mut(&obj).into_iter().flat_map(|by_rank| by_rank.values_mut()).flatten() {
-            reshape_fragment(f, old, new, es);
+            reshape_fragment(f, old, new, es, chunk);
         }
     }
 }
 
-fn reshape_fragment(f: &mut Fragment, old: &[u64], new: &[u64], es: usize) {
+fn reshape_fragment(f: &mut Fragment, old: &[u64], new: &[u64], es: usize, chunk: &[u64]) {
     match &mut f.data {
         Payload::Fixed(data) => (f.runs, *data) = super::reshape_runs::reshape(&f.runs, data, es, old, new),
         Payload::Vlen(elems) => {
@@ -598,7 +599,8 @@ fn reshape_fragment(f: &mut Fragment, old: &[u64], new: &[u64], es: usize) {
                 .collect();
             f.runs = runs;
         }
-        Payload::Stored(_) => {}
+        // The fragment stays (rank 0 counts fragments it applied already), maybe empty.
+        Payload::Stored(stored) => stored.retain(|(c, _)| !c.iter().zip(chunk).zip(new).any(|((&p, &n), &d)| p.saturating_mul(n) >= d)),
     }
 }
 
@@ -864,8 +866,18 @@ mod tests {
         // Rank 2's write of row 1 of a 2 x 3 dataset, taken up; the rows grow to 5 wide.
         let f = Fragment { obj: 4, runs: vec![(3, 3)], data: Payload::Fixed(vec![1, 2, 3]), published: false, at: 0 };
         p.foreign.entry(4).or_default().entry(2).or_default().push(f);
-        p.reshape(4, &[2, 3], &[2, 5], 1);
+        p.reshape(4, &[2, 3], &[2, 5], 1, &[2, 8]);
         let back = &p.foreign[&4][&2][0];
         assert_eq!((back.runs.clone(), back.data.clone()), (vec![(5, 3)], Payload::Fixed(vec![1, 2, 3])));
+    }
+
+    #[test]
+    fn chunks_stored_whole_and_cut_off_by_a_shrink_are_not_named_later() {
+        // A 4 x 8 dataset of 2 x 4 chunks, shrunk to 3 x 4: chunks (2, _) and (_, 1) are gone,
+        // (1, 0) is an edge chunk now and stays.
+        let stored = vec![(vec![0, 0], 7), (vec![0, 1], 7), (vec![1, 0], 7), (vec![1, 1], 8)];
+        let mut f = Fragment { obj: 4, runs: vec![], data: Payload::Stored(stored), published: false, at: 0 };
+        reshape_fragment(&mut f, &[4, 8], &[3, 4], 4, &[2, 4]);
+        assert_eq!(f.data, Payload::Stored(vec![(vec![0, 0], 7), (vec![1, 0], 7)]));
     }
 }

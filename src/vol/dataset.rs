@@ -533,7 +533,7 @@ unsafe fn set_extent(h: &Handle, size: *const u64) -> Result<()> {
         }
         m.touch(h.obj)?;
     }
-    crate::model::ranks::extent_changed(&h.file, h.obj, &d.extent.dims, &nd.extent.dims, d.elem_size);
+    crate::model::ranks::extent_changed(&h.file, h.obj, &d.extent.dims, &nd.extent.dims, d.elem_size, &d.chunk);
     dataio::extent_changed(&h.file, h.obj, &nd);
     if shrunk {
         dataio::trim_to_extent(&h.file, h.obj, &nd)?;
