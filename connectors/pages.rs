@@ -155,10 +155,11 @@ pub fn decode_index(info: &SegInfo, z: &[u8]) -> std::result::Result<Vec<PageRef
         let at = 12 + i * 32;
         let p = PageRef { first: u64_at(&raw, at)?, last: u64_at(&raw, at + 8)?, off: u64_at(&raw, at + 16)?, len: u64_at(&raw, at + 24)? };
         let prev_last = pages.last().map(|q: &PageRef| q.last);
-        if p.first > p.last || prev_last.is_some_and(|l| p.first <= l) || p.off != end || p.len == 0 || p.off + p.len > info.index.0 {
+        let page_end = p.off.checked_add(p.len).filter(|&e| e <= info.index.0);
+        let Some(page_end) = page_end.filter(|_| p.first <= p.last && !prev_last.is_some_and(|l| p.first <= l) && p.off == end && p.len > 0) else {
             return Err(format!("lists page {i} out of order or outside the segment"));
-        }
-        end = p.off + p.len;
+        };
+        end = page_end;
         pages.push(p);
     }
     if end != info.index.0 {
@@ -415,6 +416,13 @@ mod tests {
         bad[5] ^= 1;
         assert!(decode_index(&info, &bad).is_err());
         assert!(decode_index(&SegInfo { index: (info.index.0 + 1, info.index.1), ..info.clone() }, &seg[info.index.0 as usize..]).is_err());
+        // An index whose page lengths wrap around past the end of the address space.
+        let mut raw = INDEX_MAGIC.to_vec();
+        raw.extend_from_slice(&2u64.to_le_bytes());
+        for v in [1, 1, 8, u64::MAX - 7, 2, 2, 0, info.index.0] {
+            raw.extend_from_slice(&v.to_le_bytes());
+        }
+        assert!(decode_index(&info, &zip(&raw)).is_err());
         // Raw bytes that inflate but lie about their content.
         let lie = zip(b"RVP2\x02\0\0\0\x05\0\0\0\0\0\0\0\x01\xff\xff\xff\xff\xff\xff\xff\xff");
         assert!(decode_page(&PageRef { first: 5, last: 5, off: 0, len: 1 }, &lie).is_err());

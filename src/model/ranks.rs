@@ -298,7 +298,13 @@ pub fn take_up_published(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<(
                     name_stored(file, obj, &s, false)?;
                 }
             } else {
-                let mut frags = decode(&bytes).map_err(|e| crate::error::VolError::new(Area::Dataset, format!("the writes rank {rank} published: {}", e.msg)))?;
+                let es = match &file.meta.read().obj(obj)?.kind {
+                    ObjKind::Dataset(d) => d.elem_size,
+                    _ => bail!(Area::Dataset, "object {obj} is not a dataset"),
+                };
+                let mut frags = decode(&bytes)
+                    .and_then(|f| check_published(&f, obj, es).map(|()| f))
+                    .map_err(|e| crate::error::VolError::new(Area::Dataset, format!("the writes rank {rank} published: {}", e.msg)))?;
                 if me == 0 {
                     // Applied now, as if rank 0 made them here: its later writes come after.
                     let n = frags.len();
@@ -560,25 +566,41 @@ pub fn keep_vlen_for_rank0(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], ele
 /// kept writes to it, runs of the old shape's row-major order, re-expressed in the new one's
 /// (elements cut off are gone, as natively); else rank 0 would apply them, and this rank read
 /// them back, at the elements the same linear indices name in the new shape. Chunks stored
-/// whole keep their grid positions, which no extent change moves.
-pub fn extent_changed(file: &OpenFile, obj: ObjId, old: &[u64], new: &[u64], es: usize) {
+/// whole keep their grid positions, which no extent change moves, but those wholly cut off
+/// are gone (rank 0 would name them at the flush, and growing back would show them).
+pub fn extent_changed(file: &OpenFile, obj: ObjId, old: &[u64], new: &[u64], es: usize, chunk: &[u64]) {
     let Some(r) = file.ranks.get() else { return };
     for f in r.kept.lock().iter_mut().filter(|f| f.obj == obj) {
-        match &mut f.data {
-            Payload::Fixed(data) => (f.runs, *data) = super::reshape_runs::reshape(&f.runs, data, es, old, new),
-            Payload::Vlen(elems) => {
-                // Reshaped as the elements' indices, then the elements taken in that order.
-                let idx: Vec<u8> = (0..elems.len() as u64).flat_map(u64::to_le_bytes).collect();
-                let (runs, kept) = super::reshape_runs::reshape(&f.runs, &idx, 8, old, new);
-                let mut taken: Vec<Option<Vec<u8>>> = std::mem::take(elems).into_iter().map(Some).collect();
-                *elems = kept
-                    .chunks_exact(8)
-                    .filter_map(|b| taken[u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize].take())
-                    .collect();
-                f.runs = runs;
-            }
-            Payload::Stored(_) => {}
+        reshape_fragment(f, old, new, es, chunk);
+    }
+    // Other ranks' writes taken up at an open are read over the chunks too, by the same runs.
+    r.published.lock().reshape(obj, old, new, es, chunk);
+}
+
+impl Published {
+    fn reshape(&mut self, obj: ObjId, old: &[u64], new: &[u64], es: usize, chunk: &[u64]) {
+        for f in self.foreign.get_mut(&obj).into_iter().flat_map(|by_rank| by_rank.values_mut()).flatten() {
+            reshape_fragment(f, old, new, es, chunk);
         }
+    }
+}
+
+fn reshape_fragment(f: &mut Fragment, old: &[u64], new: &[u64], es: usize, chunk: &[u64]) {
+    match &mut f.data {
+        Payload::Fixed(data) => (f.runs, *data) = super::reshape_runs::reshape(&f.runs, data, es, old, new),
+        Payload::Vlen(elems) => {
+            // Reshaped as the elements' indices, then the elements taken in that order.
+            let idx: Vec<u8> = (0..elems.len() as u64).flat_map(u64::to_le_bytes).collect();
+            let (runs, kept) = super::reshape_runs::reshape(&f.runs, &idx, 8, old, new);
+            let mut taken: Vec<Option<Vec<u8>>> = std::mem::take(elems).into_iter().map(Some).collect();
+            *elems = kept
+                .chunks_exact(8)
+                .filter_map(|b| taken[u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize].take())
+                .collect();
+            f.runs = runs;
+        }
+        // The fragment stays (rank 0 counts fragments it applied already), maybe empty.
+        Payload::Stored(stored) => stored.retain(|(c, _)| !c.iter().zip(chunk).zip(new).any(|((&p, &n), &d)| p.saturating_mul(n) >= d)),
     }
 }
 
@@ -667,6 +689,29 @@ fn overlay_with(file: &OpenFile, obj: ObjId, runs: &[(u64, u64)], mut put: impl 
             foff += fl;
         }
     }
+}
+
+/// Published writes come back from the store: before `overlay` slices their elements by
+/// their runs, each must be about `obj` and hold exactly the elements its runs name.
+fn check_published(frags: &[Fragment], obj: ObjId, es: usize) -> Result<()> {
+    for f in frags {
+        if f.obj != obj {
+            bail!(Area::Dataset, "a write to object {} among those of object {obj}", f.obj);
+        }
+        let mut elems = 0u64;
+        for &(s, n) in &f.runs {
+            elems = s.checked_add(n).and(elems.checked_add(n)).ok_or_else(|| crate::error::VolError::new(Area::Dataset, format!("a run of {n} elements at {s}")))?;
+        }
+        let held = match &f.data {
+            Payload::Fixed(data) => (data.len() as u64).checked_div(es as u64).filter(|_| data.len() % es.max(1) == 0),
+            Payload::Vlen(v) => Some(v.len() as u64),
+            Payload::Stored(_) => Some(0),
+        };
+        if held != Some(elems) {
+            bail!(Area::Dataset, "{} runs of {elems} elements with data that does not hold them", f.runs.len());
+        }
+    }
+    Ok(())
 }
 
 const FIXED: u64 = 0;
@@ -790,6 +835,49 @@ mod tests {
         assert_eq!((back[1].obj, back[1].runs.len()), (9, 0));
         assert_eq!((back[2].obj, back[2].runs.clone(), back[2].data.clone()), (3, vec![(4, 2)], Payload::Vlen(vec![b"ab".to_vec(), vec![]])));
         assert!(decode(&encode(&kept)[..20]).is_err());
+        assert!(check_published(&back[..1], 7, 2).is_ok());
+        assert!(check_published(&back[2..3], 3, 4).is_ok());
+        assert!(check_published(&back[3..], 5, 4).is_ok());
         assert!(decode(&encode(&kept)[..encode(&kept).len() - 1]).is_err());
+    }
+
+    #[test]
+    fn published_writes_that_do_not_hold_their_runs_are_refused() {
+        let frag = |obj, runs: Vec<(u64, u64)>, data| Fragment { obj, runs, data, published: false, at: 0 };
+        let bad = [
+            frag(7, vec![(0, 100)], Payload::Fixed(vec![0; 8])),
+            frag(7, vec![(0, 1)], Payload::Fixed(vec![0; 3])),
+            frag(7, vec![(u64::MAX, 2)], Payload::Fixed(vec![0; 8])),
+            frag(7, vec![(0, u64::MAX), (5, 2)], Payload::Fixed(vec![0; 4])),
+            frag(7, vec![(0, 3)], Payload::Vlen(vec![vec![1]])),
+            frag(7, vec![(0, 1)], Payload::Stored(vec![(vec![0], 1)])),
+            frag(8, vec![(0, 1)], Payload::Fixed(vec![0; 4])),
+        ];
+        for (i, f) in bad.iter().enumerate() {
+            let back = decode(&encode(std::slice::from_ref(f))).unwrap();
+            assert!(check_published(&back, 7, 4).is_err(), "fragment {i}");
+        }
+        assert!(check_published(&[frag(7, vec![(0, 1), (9, 1)], Payload::Fixed(vec![0; 8]))], 7, 4).is_ok());
+    }
+
+    #[test]
+    fn writes_taken_up_from_other_ranks_follow_an_extent_change() {
+        let mut p = Published::default();
+        // Rank 2's write of row 1 of a 2 x 3 dataset, taken up; the rows grow to 5 wide.
+        let f = Fragment { obj: 4, runs: vec![(3, 3)], data: Payload::Fixed(vec![1, 2, 3]), published: false, at: 0 };
+        p.foreign.entry(4).or_default().entry(2).or_default().push(f);
+        p.reshape(4, &[2, 3], &[2, 5], 1, &[2, 8]);
+        let back = &p.foreign[&4][&2][0];
+        assert_eq!((back.runs.clone(), back.data.clone()), (vec![(5, 3)], Payload::Fixed(vec![1, 2, 3])));
+    }
+
+    #[test]
+    fn chunks_stored_whole_and_cut_off_by_a_shrink_are_not_named_later() {
+        // A 4 x 8 dataset of 2 x 4 chunks, shrunk to 3 x 4: chunks (2, _) and (_, 1) are gone,
+        // (1, 0) is an edge chunk now and stays.
+        let stored = vec![(vec![0, 0], 7), (vec![0, 1], 7), (vec![1, 0], 7), (vec![1, 1], 8)];
+        let mut f = Fragment { obj: 4, runs: vec![], data: Payload::Stored(stored), published: false, at: 0 };
+        reshape_fragment(&mut f, &[4, 8], &[3, 4], 4, &[2, 4]);
+        assert_eq!(f.data, Payload::Stored(vec![(vec![0, 0], 7), (vec![1, 0], 7)]));
     }
 }

@@ -504,6 +504,11 @@ pub unsafe extern "C" fn get(obj: *mut c_void, args: *mut H5VL_dataset_get_args_
 
 unsafe fn set_extent(h: &Handle, size: *const u64) -> Result<()> {
     h.check_writable()?;
+    if let Some(r) = h.file.ranks.get() {
+        // What other ranks published so far names elements in the old shape's order: taken
+        // up now, it is reshaped with this rank's own writes below.
+        crate::model::ranks::take_up_published(&h.file, r, h.obj)?;
+    }
     let d = dataset_of(h)?;
     if d.extent.kind != SpaceKind::Simple {
         bail!(Area::Dataset, "only datasets with a simple dataspace can change extent");
@@ -528,7 +533,7 @@ unsafe fn set_extent(h: &Handle, size: *const u64) -> Result<()> {
         }
         m.touch(h.obj)?;
     }
-    crate::model::ranks::extent_changed(&h.file, h.obj, &d.extent.dims, &nd.extent.dims, d.elem_size);
+    crate::model::ranks::extent_changed(&h.file, h.obj, &d.extent.dims, &nd.extent.dims, d.elem_size, &d.chunk);
     dataio::extent_changed(&h.file, h.obj, &nd);
     if shrunk {
         dataio::trim_to_extent(&h.file, h.obj, &nd)?;

@@ -35,6 +35,11 @@
 #     dataset), overwritten round after round across flushes, dataset and file reopens: every
 #     element right on every rank before and after each round's sync point and after reopening
 #     (first natively at 4 ranks, on a tmpfs file, to show the test's expectations hold there).
+#  6. tests/mpi/widened.c at 3 ranks: a write rank 1 published at its dataset close, taken up
+#     by the others, read after a collective H5Dset_extent that widens the rows: every element
+#     right on every rank;
+#  7. tests/mpi/shrunk.c at 2 ranks: a chunk rank 1 wrote whole (and stored itself) cut off by
+#     a shrink and grown back before the flush: the fill value on every rank, as natively.
 # Ends with "N passed, N failed"; exits 1 when anything failed.
 #
 # Environment: RUSTVOL_MPI_TEST_TIMEOUT (seconds one mpirun may take, default 120),
@@ -95,8 +100,8 @@ check "parallel plugin links libmpi" needs_mpi "$RUSTVOL_PLUGIN_DIR/librustvol.s
 if [ -f "$ROOT/target/release/librustvol.so" ]; then
   check "serial plugin does not link libmpi" bash -c "! readelf -d '$ROOT/target/release/librustvol.so' | grep NEEDED | grep -q libmpi"
 fi
-SLAB=$WORK/slab OVERLAP=$WORK/overlap
-for prog in slab overlap; do
+SLAB=$WORK/slab OVERLAP=$WORK/overlap WIDENED=$WORK/widened SHRUNK=$WORK/shrunk
+for prog in slab overlap widened shrunk; do
   if ! "$HDF5_DIR/bin/h5pcc" -O2 -Wall -o "$WORK/$prog" "$HERE/$prog.c" >"$WORK/cc.log" 2>&1; then
     cat "$WORK/cc.log"
     fail "tests/mpi/$prog.c builds with h5pcc"
@@ -248,5 +253,15 @@ for np in 2 4; do
   [ "$RC" -ne 0 ] && grep -v ' 0 wrong$' "$WORK/overlap$np.out" | head -n 20 | sed 's/^/  | /'
   check "overlap at $np ranks: interleaved pieces of shared chunks over 8 rounds, every element right on every rank ($(ov_verdict "overlap$np"), exit $RC)" [ "$RC" -eq 0 ]
 done
+
+# --- 6. another rank's published write across an extent change -------------------------------
+run widened 3 "$WIDENED" widened.h5
+[ "$RC" -ne 0 ] && untagged widened | grep -v ' 0 wrong$' | head -n 20 | sed 's/^/  | /'
+check "widened at 3 ranks: a write rank 1 published at its close, read on every rank after H5Dset_extent widens the rows (exit $RC)" [ "$RC" -eq 0 ]
+
+# --- 7. a chunk a rank stored whole, cut off by a shrink before the flush ----------------------
+run shrunk 2 "$SHRUNK" shrunk.h5
+[ "$RC" -ne 0 ] && untagged shrunk | grep -v ' 0 wrong$' | head -n 20 | sed 's/^/  | /'
+check "shrunk at 2 ranks: a chunk rank 1 stored whole, cut off by H5Dset_extent and grown back, reads as the fill value after H5Fflush (exit $RC)" [ "$RC" -eq 0 ]
 
 summary
