@@ -65,6 +65,9 @@ fn split(path: &str) -> Vec<&str> {
     path.split('/').filter(|c| !c.is_empty() && *c != ".").collect()
 }
 
+/// The most object ids a lazily opened file may have handed out (its page table's bound).
+const MAX_LAZY_IDS: ObjId = 1 << 32;
+
 impl FileMeta {
     /// `track` is (link creation order, attribute creation order) of the root group.
     pub fn new(fcpl: Vec<u8>, root_gcpl: Shared, track: (bool, bool)) -> FileMeta {
@@ -704,6 +707,11 @@ impl FileMeta {
         if header.root >= header.next_id {
             bail!(Area::Storage, "the root group {} is beyond the header's next id {}", header.root, header.next_id);
         }
+        // The page table is sized by the header's next id: a damaged one must give an error,
+        // not an allocation that ends the process. 2^32 ids is far beyond any file's objects.
+        if header.next_id > MAX_LAZY_IDS {
+            bail!(Area::Storage, "corrupt file header record: next object id {} is beyond {MAX_LAZY_IDS}", header.next_id);
+        }
         let base = super::lazy_records::LazyBase::new(source, header.next_id, header.root);
         Ok(FileMeta {
             write_epoch: header.epoch + 1,
@@ -1180,5 +1188,18 @@ mod tests {
         assert!(e.msg.contains(&format!("corrupt record of object {far}")), "{}", e.msg);
         assert!(l2.obj_mut(far).unwrap_err().msg.contains("corrupt"));
         assert!(l2.obj(ROOT_ID).is_ok(), "other pages are unharmed");
+    }
+
+    #[test]
+    fn a_lazy_open_refuses_a_header_whose_next_id_no_page_table_could_hold() {
+        let mut m = FileMeta::new(vec![], shared(&[]), (true, false));
+        let mut store = std::collections::BTreeMap::new();
+        let (h, _) = apply(&mut store, &mut m);
+        let mut header: serde_json::Value = serde_json::from_slice(&h).unwrap();
+        header["next_id"] = serde_json::json!(1u64 << 60);
+        let h = serde_json::to_vec(&header).unwrap();
+        let src = std::sync::Arc::new(Recs(parking_lot::Mutex::new(store), 0.into()));
+        let e = FileMeta::from_lazy(&h, src).unwrap_err();
+        assert!(e.msg.contains("next object id"), "{}", e.msg);
     }
 }
