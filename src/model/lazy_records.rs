@@ -101,7 +101,7 @@ impl LazyBase {
         let lo = p * PAGE_IDS;
         let hi = ((p + n) * PAGE_IDS).min(self.limit) - 1;
         let recs = self.source.ranges(&[(lo, hi)])?;
-        let parsed = super::parallel::map(&recs, |(id, rec)| match serde_json::from_slice::<Object>(rec) {
+        let parsed = super::parallel::map(&recs, |(id, rec)| match super::record_codec::decode::<Object>(rec) {
             Ok(o) if o.id == *id => Ok(o),
             Ok(o) => Err(VolError::new(Area::Storage, format!("record stored under object {id} describes object {}", o.id))),
             Err(e) => Err(VolError::new(Area::Storage, format!("corrupt record of object {id}: {e}"))),

@@ -244,7 +244,7 @@ impl Tables {
         self.by_order.range(lo..lo + BUCKET_SLOTS).map(|(_, n)| (&**n, self.map.get(n).expect("every ordered name is indexed")))
     }
     /// The stored form of bucket `bucket`; `None` when it holds no link (its record goes).
-    pub fn encode_bucket(&self, group: ObjId, bucket: u64) -> serde_json::Result<Option<Vec<u8>>> {
+    pub fn encode_bucket(&self, group: ObjId, bucket: u64) -> Result<Option<Vec<u8>>, String> {
         if self.bucket(bucket).next().is_none() {
             return Ok(None);
         }
@@ -254,7 +254,7 @@ impl Tables {
             bucket: u64,
             links: Vec<(&'a str, &'a Link)>,
         }
-        serde_json::to_vec(&Out { group, bucket, links: self.bucket(bucket).collect() }).map(Some)
+        super::record_codec::encode(&Out { group, bucket, links: self.bucket(bucket).collect() }).map(Some)
     }
     /// Adds the links of bucket `bucket` (as `parse_bucket` read them).
     pub fn add_bucket(&mut self, bucket: u64, links: Vec<(String, Link)>) -> Result<(), String> {
@@ -288,7 +288,7 @@ pub fn parse_bucket(group: ObjId, bucket: u64, rec: &[u8]) -> Result<Vec<(String
         bucket: u64,
         links: Vec<(String, Link)>,
     }
-    let r: In = serde_json::from_slice(rec).map_err(|e| e.to_string())?;
+    let r: In = super::record_codec::decode(rec)?;
     if r.group != group || r.bucket != bucket {
         return Err(format!("it describes bucket {} of object {}", r.bucket, r.group));
     }

@@ -12,6 +12,7 @@ pub mod open_file;
 pub mod parallel;
 pub mod ranks;
 pub mod read_cache;
+pub mod record_codec;
 pub mod reshape_runs;
 pub mod dataio;
 pub mod direct_io;

@@ -751,7 +751,7 @@ impl FileMeta {
             Some((group, b)) => parse_bucket(group, b, rec)
                 .map(|links| Parsed::Bucket(group, b, links))
                 .map_err(|e| VolError::new(Area::Storage, format!("corrupt bucket {b} of the links of group {group}: {e}"))),
-            None => match serde_json::from_slice::<Object>(rec) {
+            None => match super::record_codec::decode::<Object>(rec) {
                 Ok(o) if o.id == *id => Ok(Parsed::Object(o)),
                 Ok(o) => Err(VolError::new(Area::Storage, format!("record stored under object {id} describes object {}", o.id))),
                 Err(e) => Err(VolError::new(Area::Storage, format!("corrupt record of object {id}: {e}"))),
@@ -827,7 +827,7 @@ fn join(base: &str, rest: &[&str]) -> String {
     format!("{}/{}", base.trim_end_matches('/'), rest.join("/"))
 }
 
-fn store_err(e: serde_json::Error) -> VolError {
+fn store_err(e: impl std::fmt::Display) -> VolError {
     VolError::new(Area::Storage, format!("cannot encode a metadata record: {e}"))
 }
 
@@ -835,7 +835,7 @@ fn store_err(e: serde_json::Error) -> VolError {
 /// left empty is deleted instead). Only reads, so objects encode in parallel.
 fn encode_object(objects: &ObjectTable, id: ObjId, touched: &[u64]) -> Result<(Vec<(ObjId, Vec<u8>)>, Vec<ObjId>)> {
     let Some(o) = objects.get(&id) else { return Ok((Vec::new(), Vec::new())) };
-    let mut recs = vec![(id, serde_json::to_vec(o).map_err(store_err)?)];
+    let mut recs = vec![(id, super::record_codec::encode(o).map_err(store_err)?)];
     let mut gone = Vec::new();
     if let Some(g) = o.as_group() {
         for &b in touched {
@@ -1029,10 +1029,40 @@ mod tests {
         assert!(t.atime > 10 && t.ctime > 10 && t.mtime == 10 && t.btime == 10, "{t:?}");
         // Stored and read back with the object; an object without times stores none.
         let (h, ups, _) = m.take_changes().unwrap();
-        assert!(ups.iter().any(|(_, r)| String::from_utf8_lossy(r).contains("\"times\":{")));
+        assert!(ups.iter().any(|(_, r)| crate::model::record_codec::decode::<Object>(r).is_ok_and(|o| o.id == g && o.times.is_some())));
         let m2 = FileMeta::from_records(&h, ups).unwrap();
         assert_eq!(m2.obj(g).unwrap().times.as_deref(), Some(&t));
         assert!(m2.obj(plain).unwrap().times.is_none());
+    }
+
+    #[test]
+    fn json_records_of_earlier_files_read_as_binary_ones() {
+        let mut m = FileMeta::new(vec![], shared(&[]), (true, false));
+        let top = m.new_object(group(), false);
+        m.insert_link(ROOT_ID, "top", LinkTarget::Hard(top)).unwrap();
+        for i in 0..300 {
+            let g = m.new_object(group(), false);
+            m.insert_link(top, &format!("g{i}"), LinkTarget::Hard(g)).unwrap();
+        }
+        let (h, ups, _) = m.take_changes().unwrap();
+        assert!(ups.iter().all(|(_, r)| r[0] != b'{'), "written as MessagePack");
+        // The same records as a file of before wrote them: objects and link buckets in JSON.
+        let json: Vec<(ObjId, Vec<u8>)> = ups
+            .iter()
+            .map(|(id, r)| {
+                let json = match parse_bucket_key(*id) {
+                    Some(_) => serde_json::to_vec(&super::super::record_codec::decode::<serde_json::Value>(r).unwrap()),
+                    None => serde_json::to_vec(&super::super::record_codec::decode::<Object>(r).unwrap()),
+                };
+                (*id, json.unwrap())
+            })
+            .collect();
+        assert!(json.iter().all(|(_, r)| r[0] == b'{'));
+        let old = FileMeta::from_records(&h, json).unwrap();
+        let new = FileMeta::from_records(&h, ups).unwrap();
+        assert_eq!(old.group(top).unwrap().links, new.group(top).unwrap().links);
+        assert_eq!(old.group(top).unwrap().links.len(), 300);
+        assert_eq!(old.resolve(ROOT_ID, "/top/g299").unwrap(), m.resolve(ROOT_ID, "/top/g299").unwrap());
     }
 
     #[test]

@@ -8,7 +8,12 @@ use std::collections::BTreeMap;
 pub mod hex_bytes {
     use serde::{de::Error, Deserializer, Serializer};
 
+    /// Hex text in JSON (records of earlier files, MPI messages), the bytes themselves in
+    /// binary records (`record_codec`).
     pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        if !s.is_human_readable() {
+            return s.serialize_bytes(bytes);
+        }
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut out = String::with_capacity(bytes.len() * 2);
         for b in bytes {
@@ -19,19 +24,29 @@ pub mod hex_bytes {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        // Decoded from the record's own bytes where the reader can lend them: every type and
-        // property list of a file passes through here when it opens.
-        struct Hex;
-        impl serde::de::Visitor<'_> for Hex {
-            type Value = Vec<u8>;
+        with_bytes(d, |b| b.to_vec())
+    }
+
+    /// `f` of the stored bytes, in either form, seen where the reader holds them: every type
+    /// and property list of a file passes through here when it opens.
+    pub fn with_bytes<'de, D: Deserializer<'de>, T>(d: D, f: impl FnOnce(&[u8]) -> T) -> Result<T, D::Error> {
+        struct Visit<F>(F);
+        impl<T, F: FnOnce(&[u8]) -> T> serde::de::Visitor<'_> for Visit<F> {
+            type Value = T;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a hex string")
+                f.write_str("a hex string or bytes")
             }
-            fn visit_str<E: Error>(self, s: &str) -> Result<Vec<u8>, E> {
-                decode(s.as_bytes()).map_err(E::custom)
+            fn visit_str<E: Error>(self, s: &str) -> Result<T, E> {
+                decode(s.as_bytes()).map(|v| (self.0)(&v)).map_err(E::custom)
+            }
+            fn visit_bytes<E: Error>(self, b: &[u8]) -> Result<T, E> {
+                Ok((self.0)(b))
             }
         }
-        d.deserialize_str(Hex)
+        match d.is_human_readable() {
+            true => d.deserialize_str(Visit(f)),
+            false => d.deserialize_bytes(Visit(f)),
+        }
     }
 
     fn decode(s: &[u8]) -> Result<Vec<u8>, &'static str> {
@@ -112,7 +127,7 @@ pub mod hex_shared {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Shared, D::Error> {
-        hex_bytes::deserialize(d).map(|v| shared(&v))
+        hex_bytes::with_bytes(d, shared)
     }
 }
 
