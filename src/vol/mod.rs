@@ -171,8 +171,8 @@ unsafe extern "C" fn initialize(_vipl: hid_t) -> herr_t {
 
 unsafe extern "C" fn terminate() -> herr_t {
     guard::status("terminate", || {
-        h5util::forget_default_plists();
-        handle::forget_type_equality();
+        // Ids are numbered afresh if the library starts again.
+        h5util::forget_library_ids();
 
         errors::unregister();
         Ok(())
