@@ -8,7 +8,11 @@ use hdf5_sys::h5e::H5E_DEFAULT;
 use crate::ffi::h5::{H5Eclear2, H5Eget_auto2, H5Eset_auto2};
 use hdf5_sys::h5i::hid_t;
 use hdf5_sys::h5p::H5P_DEFAULT;
-use crate::ffi::h5::{H5Pget_data_transform, H5P_LST_DATASET_XFER};
+use crate::ffi::h5::{H5Pcopy, H5Pexist, H5Pget, H5Pget_data_transform, H5Pset_data_transform, H5P_LST_DATASET_XFER};
+use super::h5util::Owned;
+use hdf5_sys::h5::herr_t;
+use std::ffi::c_void;
+use std::sync::OnceLock;
 use crate::ffi::h5::{H5T_NATIVE_DOUBLE, H5T_NATIVE_FLOAT, H5T_NATIVE_INT, H5T_NATIVE_LDOUBLE, H5T_NATIVE_LLONG, H5T_NATIVE_LONG, H5T_NATIVE_SCHAR, H5T_NATIVE_SHORT, H5T_NATIVE_UCHAR, H5T_NATIVE_UINT, H5T_NATIVE_ULLONG, H5T_NATIVE_ULONG, H5T_NATIVE_USHORT, H5Tequal, H5Tget_precision, H5Tget_size};
 
 /// A transform to apply, and the type it is evaluated in (`None`: a memory type HDF5
@@ -52,26 +56,93 @@ pub unsafe fn of_dxpl(dxpl: hid_t, mtype: hid_t) -> Result<Option<Xform>> {
     Ok(Some(Xform { expr, kind: kind_of(mtype) }))
 }
 
-/// The list's expression, if one is set. `H5Pget_data_transform` fails when none is: its
-/// error is kept off the application's error stack and out of its error printing.
+/// The list's expression, if one is set.
 unsafe fn expression(dxpl: hid_t) -> Option<String> {
+    match is_set(dxpl) {
+        Some(false) => None,
+        // SAFETY: as for this function.
+        Some(true) => unsafe { text(dxpl) },
+        // SAFETY: as for this function.
+        None => unsafe { expression_silenced(dxpl) },
+    }
+}
+
+type Destroy = unsafe extern "C" fn(*mut c_void) -> herr_t;
+const PROPERTY: &std::ffi::CStr = c"data_transform";
+
+/// Whether `dxpl` has a transform, asked without an error when none is set: `H5Pget` of the
+/// property gives the transform's pointer, NULL when unset, else a copy made for the caller
+/// (freed at once). None where the library was not seen to behave so (`probe`).
+unsafe fn is_set(dxpl: hid_t) -> Option<bool> {
+    static CHEAP: OnceLock<Option<Destroy>> = OnceLock::new();
+    // SAFETY: `probe` only makes and closes a list of its own.
+    let destroy = (*CHEAP.get_or_init(|| unsafe { probe() }))?;
+    let mut p: *mut c_void = std::ptr::null_mut();
+    // SAFETY: the property's value is one pointer, written into `p`; a copy handed out is
+    // the caller's to free, with the library's own destructor.
+    unsafe {
+        if H5Pget(dxpl, PROPERTY.as_ptr(), (&mut p as *mut *mut c_void).cast()) < 0 {
+            return None;
+        }
+        if !p.is_null() {
+            destroy(p);
+        }
+    }
+    Some(!p.is_null())
+}
+
+/// The destructor for what `H5Pget` hands out, if the bound library has the property and
+/// hands out copies (two gets give two pointers; the list's own value would give one twice).
+unsafe fn probe() -> Option<Destroy> {
+    let destroy = crate::ffi::h5api::xform_destroy()?;
+    // SAFETY: a list of our own, closed when dropped; each pointer `H5Pget` gives is a copy
+    // (checked before either is freed).
+    unsafe {
+        let list = Owned::plist(H5Pcopy(*H5P_LST_DATASET_XFER));
+        if list.id < 0 || H5Pexist(list.id, PROPERTY.as_ptr()) <= 0 || H5Pset_data_transform(list.id, c"x".as_ptr()) < 0 {
+            return None;
+        }
+        let (mut a, mut b): (*mut c_void, *mut c_void) = (std::ptr::null_mut(), std::ptr::null_mut());
+        let got = H5Pget(list.id, PROPERTY.as_ptr(), (&mut a as *mut *mut c_void).cast()) >= 0
+            && H5Pget(list.id, PROPERTY.as_ptr(), (&mut b as *mut *mut c_void).cast()) >= 0;
+        if !got || a.is_null() || b.is_null() || a == b {
+            return None;
+        }
+        destroy(a);
+        destroy(b);
+    }
+    Some(destroy)
+}
+
+/// The expression of a list that has one (so the call does not fail).
+unsafe fn text(dxpl: hid_t) -> Option<String> {
+    // SAFETY: the buffer is `n + 1` bytes for an expression of `n`.
+    unsafe {
+        let n = H5Pget_data_transform(dxpl, std::ptr::null_mut(), 0);
+        if n <= 0 {
+            return None;
+        }
+        let mut buf = vec![0u8; n as usize + 1];
+        if H5Pget_data_transform(dxpl, buf.as_mut_ptr().cast(), buf.len()) != n {
+            return None;
+        }
+        buf.truncate(n as usize);
+        Some(String::from_utf8_lossy(&buf).into_owned())
+    }
+}
+
+/// Where `is_set` cannot tell: `H5Pget_data_transform` fails when no transform is set, and its
+/// error is kept off the application's error stack and out of its error printing.
+unsafe fn expression_silenced(dxpl: hid_t) -> Option<String> {
     let mut func = None;
     let mut data = std::ptr::null_mut();
-    // SAFETY (whole function): error-stack and property-list calls on the caller's thread;
-    // the buffer is `n + 1` bytes for an expression of `n`.
+    // SAFETY (whole function): error-stack and property-list calls on the caller's thread.
     let saved = H5Eget_auto2(H5E_DEFAULT, &mut func, &mut data) >= 0;
     if saved {
         H5Eset_auto2(H5E_DEFAULT, None, std::ptr::null_mut());
     }
-    let n = H5Pget_data_transform(dxpl, std::ptr::null_mut(), 0);
-    let text = if n > 0 {
-        let mut buf = vec![0u8; n as usize + 1];
-        if H5Pget_data_transform(dxpl, buf.as_mut_ptr().cast(), buf.len()) == n {
-            buf.truncate(n as usize);
-            Some(String::from_utf8_lossy(&buf).into_owned())
-        } else {
-            None
-        }
+    let text = if H5Pget_data_transform(dxpl, std::ptr::null_mut(), 0) > 0 {
+        text(dxpl)
     } else {
         H5Eclear2(H5E_DEFAULT);
         None
@@ -109,4 +180,31 @@ unsafe fn kind_of(mtype: hid_t) -> std::result::Result<Kind, &'static str> {
         return if x87 { Ok(Kind::X87) } else { Err("rustvol evaluates long double only in x87's format") };
     }
     Err("not a native integer or floating type")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::h5::H5Eget_num;
+
+    #[test]
+    fn a_transform_is_found_without_a_failing_call() {
+        // SAFETY: a list of the test's own; error-stack calls on this thread.
+        unsafe {
+            let list = Owned::plist(H5Pcopy(*H5P_LST_DATASET_XFER));
+            assert!(list.id >= 0);
+            // The library hands out copies (`probe`), so no call that fails is made for a
+            // list without a transform, and no error stack is silenced or cleared.
+            assert_eq!(is_set(list.id), Some(false));
+            assert_eq!(expression(list.id), None);
+            assert_eq!(H5Eget_num(H5E_DEFAULT), 0);
+            assert!(H5Pset_data_transform(list.id, c"2*x+1".as_ptr()) >= 0);
+            assert_eq!(is_set(list.id), Some(true));
+            assert_eq!(expression(list.id).as_deref(), Some("2*x+1"));
+            // The copy `H5Pget` made was freed, not the list's own transform.
+            assert_eq!(expression(list.id).as_deref(), Some("2*x+1"));
+            let copy = Owned::plist(H5Pcopy(list.id));
+            assert_eq!(expression(copy.id).as_deref(), Some("2*x+1"));
+        }
+    }
 }
