@@ -491,13 +491,66 @@ pub fn symbol(name: &str) -> Option<*mut c_void> {
     API.get()?.loaded.symbol(&CString::new(name).ok()?)
 }
 
-/// HDF5's internal `H5Z_xform_destroy` (`H5Zprivate.h`; 1.14 and 2.0 builds export it), if
-/// the bound library defines it: it frees the copy of a data transform that `H5Pget` of the
-/// `data_transform` property hands its caller.
-pub fn xform_destroy() -> Option<unsafe extern "C" fn(*mut c_void) -> herr_t> {
-    // SAFETY: the function takes the transform's pointer and returns a herr_t in every known
-    // version.
-    symbol("H5Z_xform_destroy").map(|p| unsafe { std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void) -> herr_t>(p) })
+type ObjectVerify = unsafe extern "C" fn(hid_t, H5I_type_t) -> *mut c_void;
+type Peek = unsafe extern "C" fn(*mut c_void, *const c_char, *mut c_void) -> herr_t;
+const XFORM_PROPERTY: &std::ffi::CStr = c"data_transform";
+
+/// Whether the transfer list `dxpl` has a data transform, read from the list's own value: the
+/// public calls either fail when none is set (`H5Pget_data_transform`) or copy it (`H5Pget`,
+/// whose copy fails in 1.14 for an expression with an exponent, "x*1e2"). None where this
+/// cannot be asked (the caller then asks the public way): it uses HDF5's internal
+/// `H5I_object_verify` and `H5P_peek` (`H5Iprivate.h`, `H5Pprivate.h`), taken only from a 1.14
+/// library, the one it was checked against, and seen to behave at first use (`peek_works`).
+///
+/// # Safety
+/// Inside a callback HDF5 made, with a list id it passed.
+pub unsafe fn has_data_transform(dxpl: hid_t) -> Option<bool> {
+    static PEEK: OnceLock<Option<(ObjectVerify, Peek)>> = OnceLock::new();
+    // SAFETY: `peek_works` only makes and closes a list of its own.
+    let (verify, peek) = (*PEEK.get_or_init(|| unsafe { peek_works() }))?;
+    // SAFETY: both have these prototypes in 1.14; `verify` gives the list's object (NULL for
+    // an id that is none), and `peek` copies the property's value, one pointer, without
+    // running its callbacks.
+    unsafe {
+        let plist = verify(dxpl, H5I_GENPROP_LST);
+        let mut xform: *mut c_void = std::ptr::null_mut();
+        if plist.is_null() || peek(plist, XFORM_PROPERTY.as_ptr(), (&mut xform as *mut *mut c_void).cast()) < 0 {
+            return None;
+        }
+        Some(!xform.is_null())
+    }
+}
+
+/// The internal functions `has_data_transform` uses, if the bound library is 1.14, has them,
+/// and they answer as expected on a list without a transform and on one with "x*1e2".
+unsafe fn peek_works() -> Option<(ObjectVerify, Peek)> {
+    let api = bound()?;
+    if (api.version.0, api.version.1) != (1, 14) {
+        return None;
+    }
+    // SAFETY: these are the prototypes of 1.14's `H5I_object_verify` and `H5P_peek`.
+    let (verify, peek) = unsafe {
+        (
+            std::mem::transmute::<*mut c_void, ObjectVerify>(symbol("H5I_object_verify")?),
+            std::mem::transmute::<*mut c_void, Peek>(symbol("H5P_peek")?),
+        )
+    };
+    // SAFETY: a list of our own, closed below; each call gets valid arguments.
+    unsafe {
+        let list = H5Pcopy(*H5P_LST_DATASET_XFER);
+        if list < 0 {
+            return None;
+        }
+        let ask = || {
+            let plist = verify(list, H5I_GENPROP_LST);
+            let mut xform: *mut c_void = std::ptr::null_mut();
+            (!plist.is_null() && peek(plist, XFORM_PROPERTY.as_ptr(), (&mut xform as *mut *mut c_void).cast()) >= 0)
+                .then_some(!xform.is_null())
+        };
+        let works = ask() == Some(false) && H5Pset_data_transform(list, c"x*1e2".as_ptr()) >= 0 && ask() == Some(true);
+        H5Pclose(list);
+        works.then_some((verify, peek))
+    }
 }
 
 /// The copy of a variable the library's own code reads and writes, when it is not the
