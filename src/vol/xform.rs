@@ -54,10 +54,12 @@ pub unsafe fn of_dxpl(dxpl: hid_t, mtype: hid_t) -> Result<Option<Xform>> {
 
 /// The list's expression, if one is set.
 unsafe fn expression(dxpl: hid_t) -> Option<String> {
-    // SAFETY (whole function): as for `of_dxpl`.
+    // SAFETY: a list id HDF5 passed, inside its callback (as for `of_dxpl`).
     match unsafe { crate::ffi::h5api::has_data_transform(dxpl) } {
         Some(false) => None,
+        // SAFETY: as above; the list has a transform, so the call does not fail.
         Some(true) => unsafe { text(dxpl) },
+        // SAFETY: as above.
         None => unsafe { expression_silenced(dxpl) },
     }
 }
@@ -79,7 +81,7 @@ unsafe fn text(dxpl: hid_t) -> Option<String> {
     }
 }
 
-/// Where `is_set` cannot tell: `H5Pget_data_transform` fails when no transform is set, and its
+/// Where `has_data_transform` cannot tell: `H5Pget_data_transform` fails when no transform is set, and its
 /// error is kept off the application's error stack and out of its error printing.
 unsafe fn expression_silenced(dxpl: hid_t) -> Option<String> {
     let mut func = None;
