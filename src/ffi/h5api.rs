@@ -499,8 +499,9 @@ const XFORM_PROPERTY: &std::ffi::CStr = c"data_transform";
 /// public calls either fail when none is set (`H5Pget_data_transform`) or copy it (`H5Pget`,
 /// whose copy fails in 1.14 for an expression with an exponent, "x*1e2"). None where this
 /// cannot be asked (the caller then asks the public way): it uses HDF5's internal
-/// `H5I_object_verify` and `H5P_peek` (`H5Iprivate.h`, `H5Pprivate.h`), taken only from a 1.14
-/// library, the one it was checked against, and seen to behave at first use (`peek_works`).
+/// `H5I_object_verify` and `H5P_peek` (`H5Iprivate.h`, `H5Pprivate.h`; the same prototypes in
+/// 1.14.5 and 2.0.0, whose `H5I_GENPROP_LST` is 11 in both), taken only from a known version
+/// and seen to behave at first use (`peek_works`).
 ///
 /// # Safety
 /// Inside a callback HDF5 made, with a list id it passed.
@@ -508,7 +509,7 @@ pub unsafe fn has_data_transform(dxpl: hid_t) -> Option<bool> {
     static PEEK: OnceLock<Option<(ObjectVerify, Peek)>> = OnceLock::new();
     // SAFETY: `peek_works` only makes and closes a list of its own.
     let (verify, peek) = (*PEEK.get_or_init(|| unsafe { peek_works() }))?;
-    // SAFETY: both have these prototypes in 1.14; `verify` gives the list's object (NULL for
+    // SAFETY: both have these prototypes (`peek_works`); `verify` gives the list's object (NULL for
     // an id that is none), and `peek` copies the property's value, one pointer, without
     // running its callbacks.
     unsafe {
@@ -521,14 +522,16 @@ pub unsafe fn has_data_transform(dxpl: hid_t) -> Option<bool> {
     }
 }
 
-/// The internal functions `has_data_transform` uses, if the bound library is 1.14, has them,
-/// and they answer as expected on a list without a transform and on one with "x*1e2".
+/// The internal functions `has_data_transform` uses, if the bound library is of a known
+/// version, has them, and they answer as expected on a list without a transform and on one
+/// with "x*1e2".
 unsafe fn peek_works() -> Option<(ObjectVerify, Peek)> {
     let api = bound()?;
-    if (api.version.0, api.version.1) != (1, 14) {
+    if !KNOWN_VERSIONS.contains(&(api.version.0, api.version.1)) {
         return None;
     }
-    // SAFETY: these are the prototypes of 1.14's `H5I_object_verify` and `H5P_peek`.
+    // SAFETY: these are the prototypes of `H5I_object_verify` and `H5P_peek` in the known
+    // versions.
     let (verify, peek) = unsafe {
         (
             std::mem::transmute::<*mut c_void, ObjectVerify>(symbol("H5I_object_verify")?),
@@ -549,6 +552,7 @@ unsafe fn peek_works() -> Option<(ObjectVerify, Peek)> {
         };
         let works = ask() == Some(false) && H5Pset_data_transform(list, c"x*1e2".as_ptr()) >= 0 && ask() == Some(true);
         H5Pclose(list);
+        log::debug!("data transforms are {} (HDF5 {:?})", if works { "read from the list's own value" } else { "asked through H5Pget_data_transform" }, api.version);
         works.then_some((verify, peek))
     }
 }
