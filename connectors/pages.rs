@@ -13,8 +13,14 @@ use std::sync::Arc;
 /// Bytes of records a page holds before the next starts (a record bigger than this is a page
 /// of its own): one ranged read answers a few hundred small records.
 pub const PAGE_TARGET: usize = 32 << 10;
-/// What one page may inflate to: a record larger than this is refused as damage.
-const PAGE_LIMIT: u64 = 1 << 30;
+/// An entry's fixed part: key, kind and a put's record length.
+const ENTRY_HEAD: usize = 17;
+/// Deflate's largest expansion: a 258-byte match from a 2-bit code, so a zlib stream of `n`
+/// bytes inflates to at most `n * 1032`, however it was made.
+const INFLATE_RATIO: u64 = 1032;
+/// The smallest zlib stream (header, an empty final block, Adler-32): what each page listed in
+/// an index takes at least.
+const MIN_ZLIB: u64 = 8;
 const SEGMENT_MAGIC: &[u8; 8] = b"RVSEG2\n\0";
 const PAGE_MAGIC: &[u8; 4] = b"RVP2";
 const INDEX_MAGIC: &[u8; 4] = b"RVI2";
@@ -50,12 +56,17 @@ fn zip(raw: &[u8]) -> Vec<u8> {
     z.finish().expect("writing to memory")
 }
 
-/// Inflates a zlib stream (its Adler-32 checked by the decoder), refusing more than `PAGE_LIMIT`.
-fn unzip(z: &[u8]) -> std::result::Result<Vec<u8>, String> {
+fn inflate_error(e: std::io::Error) -> String {
+    format!("does not inflate: {e}")
+}
+
+/// Inflates a zlib stream (its Adler-32 checked by the decoder), refusing more than `limit`
+/// bytes: what it holds grows with what actually inflates, never by a size it claims.
+fn unzip(z: &[u8], limit: u64) -> std::result::Result<Vec<u8>, String> {
     let mut out = Vec::new();
-    flate2::read::ZlibDecoder::new(z).take(PAGE_LIMIT + 1).read_to_end(&mut out).map_err(|e| format!("does not inflate: {e}"))?;
-    if out.len() as u64 > PAGE_LIMIT {
-        return Err("inflates past the size limit".into());
+    flate2::read::ZlibDecoder::new(z).take(limit.saturating_add(1)).read_to_end(&mut out).map_err(inflate_error)?;
+    if out.len() as u64 > limit {
+        return Err(format!("inflates past the {limit} bytes its place in the segment allows"));
     }
     Ok(out)
 }
@@ -141,12 +152,15 @@ fn u64_at(b: &[u8], at: usize) -> std::result::Result<u64, String> {
 
 /// A segment's index, checked against the segment's size as the manifest gives it.
 pub fn decode_index(info: &SegInfo, z: &[u8]) -> std::result::Result<Vec<PageRef>, String> {
-    let raw = unzip(z)?;
+    // The pages before the index are zlib streams of `MIN_ZLIB` bytes at least, which bounds
+    // how many an index can list, so a damaged one cannot inflate to more than that.
+    let max_pages = info.index.0.saturating_sub(SEGMENT_MAGIC.len() as u64) / MIN_ZLIB;
+    let raw = unzip(z, max_pages.saturating_mul(32).saturating_add(12))?;
     if raw.get(..4) != Some(INDEX_MAGIC) {
         return Err("does not start as an index".into());
     }
     let n = u64_at(&raw, 4)?;
-    if raw.len() as u64 != 12 + n.checked_mul(32).ok_or("has an absurd page count")? {
+    if n.checked_mul(32).and_then(|b| b.checked_add(12)) != Some(raw.len() as u64) {
         return Err(format!("has {} bytes for {n} pages", raw.len()));
     }
     let mut pages = Vec::with_capacity(n as usize);
@@ -168,16 +182,31 @@ pub fn decode_index(info: &SegInfo, z: &[u8]) -> std::result::Result<Vec<PageRef
     Ok(pages)
 }
 
-/// A page's entries, checked against what the index says of it.
+/// A page's entries, checked against what the index says of it and what the writer makes.
+///
+/// The writer starts no entry at or past `PAGE_TARGET`, so everything but the last entry's
+/// record lies in the page's first `PAGE_TARGET + ENTRY_HEAD` bytes; only that record may be
+/// larger (records have no size limit of their own: an attribute's value, a chunk map), and it
+/// is inflated only after its length is checked against what the stream can inflate to.
 pub fn decode_page(p: &PageRef, z: &[u8]) -> std::result::Result<Vec<Entry>, String> {
-    let raw = unzip(z)?;
+    let mut dec = flate2::bufread::ZlibDecoder::new(z);
+    let head = (PAGE_TARGET + ENTRY_HEAD) as u64;
+    let mut raw = Vec::new();
+    (&mut dec).take(head).read_to_end(&mut raw).map_err(inflate_error)?;
     if raw.get(..4) != Some(PAGE_MAGIC) || raw.len() < 8 {
         return Err("does not start as a page".into());
     }
-    let n = u32::from_le_bytes(raw[4..8].try_into().expect("4 bytes")) as usize;
-    let mut out: Vec<Entry> = Vec::with_capacity(n.min(raw.len() / 9));
+    let n = u32::from_le_bytes(raw[4..8].try_into().expect("4 bytes")) as u64;
+    // Each entry takes 9 bytes at least and each key is in the index's range once.
+    if n > (PAGE_TARGET as u64 - 8) / 9 + 1 || n > p.last.saturating_sub(p.first).saturating_add(1) {
+        return Err(format!("counts {n} entries, more than a page or its key range {}..={} holds", p.first, p.last));
+    }
+    let mut out: Vec<Entry> = Vec::with_capacity(n as usize);
     let mut at = 8;
-    for _ in 0..n {
+    for i in 0..n {
+        if i > 0 && at >= PAGE_TARGET {
+            return Err(format!("has entry {i} at byte {at}, past the {PAGE_TARGET} bytes after which its writer starts a new page"));
+        }
         let k = u64_at(&raw, at)?;
         let op = *raw.get(at + 8).ok_or("is truncated")?;
         at += 9;
@@ -186,8 +215,25 @@ pub fn decode_page(p: &PageRef, z: &[u8]) -> std::result::Result<Vec<Entry>, Str
             1 => {
                 let len = u64_at(&raw, at)?;
                 at += 8;
-                let end = at.checked_add(usize::try_from(len).map_err(|_| "has an absurd record length")?).ok_or("has an absurd record length")?;
-                let r = raw.get(at..end).ok_or("is truncated")?.to_vec();
+                let end = usize::try_from(len).ok().and_then(|l| at.checked_add(l)).ok_or("has an absurd record length")?;
+                if end > raw.len() {
+                    if (raw.len() as u64) < head {
+                        return Err("is truncated".into());
+                    }
+                    if i + 1 != n {
+                        return Err(format!("has entry {} after a record that runs past the {PAGE_TARGET} bytes of a page", i + 1));
+                    }
+                    let most = (z.len() as u64).saturating_mul(INFLATE_RATIO);
+                    if end as u64 > most {
+                        return Err(format!("gives a record of {len} bytes, more than its {} compressed bytes inflate to", z.len()));
+                    }
+                    let more = (end - raw.len()) as u64;
+                    (&mut dec).take(more).read_to_end(&mut raw).map_err(inflate_error)?;
+                    if raw.len() < end {
+                        return Err("is truncated".into());
+                    }
+                }
+                let r = if end == raw.len() && i + 1 == n { raw.split_off(at) } else { raw[at..end].to_vec() };
                 at = end;
                 Some(r)
             }
@@ -198,7 +244,9 @@ pub fn decode_page(p: &PageRef, z: &[u8]) -> std::result::Result<Vec<Entry>, Str
         }
         out.push((k, v));
     }
-    if at != raw.len() {
+    // Read to the stream's end: that is where the decoder checks the Adler-32.
+    let mut rest = [0u8; 1];
+    if at < raw.len() || dec.read(&mut rest).map_err(inflate_error)? != 0 {
         return Err("has bytes after its last entry".into());
     }
     if out.first().map(|e| e.0) != Some(p.first) || out.last().map(|e| e.0) != Some(p.last) {
@@ -259,8 +307,14 @@ impl Reader {
     fn indexes(&self, segs: &[Arc<Seg>]) -> Result<Vec<Arc<Vec<PageRef>>>> {
         let missing: Vec<&Arc<Seg>> = segs.iter().filter(|s| s.index.lock().is_none()).collect();
         if !missing.is_empty() {
-            let reqs: Vec<(String, u64, u64)> =
-                missing.iter().map(|s| (segment_blob(&s.info.name), s.info.index.0, s.info.index.0 + s.info.index.1)).collect();
+            let mut reqs: Vec<(String, u64, u64)> = Vec::with_capacity(missing.len());
+            for s in &missing {
+                let (off, len) = s.info.index;
+                match off.checked_add(len).filter(|&e| len > 0 && e <= s.info.bytes) {
+                    Some(end) => reqs.push((segment_blob(&s.info.name), off, end)),
+                    None => return Err(self.damage(&s.info, "its index", format!("is listed at bytes {off}+{len}, outside the segment's {} bytes", s.info.bytes))),
+                }
+            }
             for (s, z) in missing.iter().zip(self.store.get_ranges(&reqs)?) {
                 let idx = decode_index(&s.info, &z).map_err(|e| self.damage(&s.info, "its index", e))?;
                 *s.index.lock() = Some(Arc::new(idx));
@@ -426,5 +480,88 @@ mod tests {
         // Raw bytes that inflate but lie about their content.
         let lie = zip(b"RVP2\x02\0\0\0\x05\0\0\0\0\0\0\0\x01\xff\xff\xff\xff\xff\xff\xff\xff");
         assert!(decode_page(&PageRef { first: 5, last: 5, off: 0, len: 1 }, &lie).is_err());
+    }
+
+    fn page_of(entries: &[(u64, Option<Vec<u8>>)]) -> Vec<u8> {
+        let mut raw = PAGE_MAGIC.to_vec();
+        raw.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+        for (k, v) in entries {
+            raw.extend_from_slice(&k.to_le_bytes());
+            match v {
+                Some(r) => {
+                    raw.push(1);
+                    raw.extend_from_slice(&(r.len() as u64).to_le_bytes());
+                    raw.extend_from_slice(r);
+                }
+                None => raw.push(0),
+            }
+        }
+        raw
+    }
+
+    #[test]
+    fn a_page_is_bounded_by_what_its_writer_makes() {
+        // One record far bigger than a page is a page of its own, and reads back.
+        let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        let (seg, info) = encode("a", &[(1, Some(&b"small"[..])), (2, Some(&big[..])), (3, Some(&b"after"[..]))]);
+        let idx = decode_index(&info, &seg[info.index.0 as usize..]).unwrap();
+        let got: Vec<Entry> =
+            idx.iter().flat_map(|p| decode_page(p, &seg[p.off as usize..(p.off + p.len) as usize]).unwrap()).collect();
+        assert_eq!(got[1].1.as_deref(), Some(&big[..]));
+        assert_eq!(got.len(), 3);
+        // An entry after a record that ends past the page target: the writer would have
+        // started a new page there.
+        let p = PageRef { first: 1, last: 2, off: 0, len: 1 };
+        let z = zip(&page_of(&[(1, Some(vec![b'x'; PAGE_TARGET + 10])), (2, None)]));
+        assert!(decode_page(&p, &z).unwrap_err().contains("past the"), "{:?}", decode_page(&p, &z));
+        let z = zip(&page_of(&[(1, Some(vec![b'x'; PAGE_TARGET - 100])), (2, Some(vec![b'y'; 200]))]));
+        assert!(decode_page(&p, &z).is_ok(), "the last record may cross the target");
+        // More entries than a page (or its key range) has room for.
+        let mut raw = page_of(&[(1, None)]);
+        raw[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(decode_page(&PageRef { first: 1, last: u64::MAX, off: 0, len: 1 }, &zip(&raw)).unwrap_err().contains("more than a page or its key range"));
+        // A record length more than the stream can inflate to (1 GiB claimed, 64 MiB of zeros
+        // behind it) is refused before anything is read for it.
+        let mut raw = page_of(&[]);
+        raw[4..8].copy_from_slice(&1u32.to_le_bytes());
+        raw.extend_from_slice(&7u64.to_le_bytes());
+        raw.push(1);
+        raw.extend_from_slice(&(1u64 << 30).to_le_bytes());
+        raw.resize(raw.len() + (64 << 20), 0);
+        let z = zip(&raw);
+        let e = decode_page(&PageRef { first: 7, last: 7, off: 0, len: 1 }, &z).unwrap_err();
+        assert!(e.contains("more than its"), "{e}");
+        // Bytes that inflate far past any page and are no page at all stop at the head.
+        let z = zip(&vec![0u8; 64 << 20]);
+        assert!(decode_page(&PageRef { first: 7, last: 7, off: 0, len: 1 }, &z).unwrap_err().contains("does not start as a page"));
+    }
+
+    #[test]
+    fn an_index_cannot_inflate_past_what_its_segment_can_list() {
+        let (seg, info) = encode("a", &borrowed(&entries(0..50)));
+        let z = &seg[info.index.0 as usize..];
+        assert!(decode_index(&info, z).is_ok());
+        // A segment of so few page bytes lists few pages: a stream of 10 MB is not its index.
+        let bomb = zip(&vec![0u8; 10 << 20]);
+        let e = decode_index(&info, &bomb).unwrap_err();
+        assert!(e.contains("inflates past"), "{e}");
+    }
+
+    #[test]
+    fn an_index_place_outside_its_segment_is_damage_without_a_read() {
+        let (seg, info) = encode("a", &borrowed(&entries(0..50)));
+        let bad = [
+            (u64::MAX - 3, 10),           // offset plus length wraps
+            (info.index.0, u64::MAX),     // so does this
+            (info.bytes, 10),             // past the segment's end
+            (info.index.0, 0),            // empty
+        ];
+        for index in bad {
+            let blobs = Arc::new(Blobs([(segment_blob("a"), seg.clone())].into_iter().collect(), Mutex::new(0)));
+            let r = Reader::new(blobs.clone(), &[SegInfo { index, ..info.clone() }]);
+            let e = r.ranges(&[(0, 10)]).unwrap_err();
+            assert!(e.msg.contains("corrupt metadata segment meta/a: its index"), "{index:?}: {}", e.msg);
+            assert_eq!(*blobs.1.lock(), 0, "{index:?}: nothing is asked of the store");
+        }
     }
 }

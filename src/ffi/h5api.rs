@@ -33,19 +33,24 @@ use std::sync::OnceLock;
 pub const KNOWN_VERSIONS: &[(u32, u32)] = &[(1, 14), (2, 0)];
 
 macro_rules! functions {
-    ($( $([$($alt:literal),+])? fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty; )*) => {
+    ($( $([$($alt:literal $(if $major:literal)?),+])? fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty; )*) => {
         /// One pointer per function, each found in the bound library under its name (or the
-        /// first of its variants that the library defines).
+        /// first of its variants that the library defines; a variant marked `if N` only in
+        /// HDF5 N.x).
         struct Fns {
             $( $name: unsafe extern "C" fn($($ty),*) -> $ret, )*
         }
 
         impl Fns {
             /// None, with the names not found added to `missing`, if the library lacks any.
-            fn resolve(sym: &mut dyn FnMut(&str) -> Option<*mut c_void>, missing: &mut Vec<String>) -> Option<Fns> {
+            fn resolve(major: u32, sym: &mut dyn FnMut(&str) -> Option<*mut c_void>, missing: &mut Vec<String>) -> Option<Fns> {
                 $(
-                    let names: &[&str] = &[$($($alt),+)?];
-                    let names = if names.is_empty() { &[stringify!($name)][..] } else { names };
+                    let listed: &[(&str, Option<u32>)] = &[$($( ($alt, None $(.or(Some($major)))?) ),+)?];
+                    let names: Vec<&str> = if listed.is_empty() {
+                        vec![stringify!($name)]
+                    } else {
+                        listed.iter().filter(|(_, only)| only.is_none_or(|m| m == major)).map(|(n, _)| *n).collect()
+                    };
                     let $name = names.iter().find_map(|n| sym(n));
                     if $name.is_none() {
                         missing.push(names.join(" or "));
@@ -58,8 +63,8 @@ macro_rules! functions {
                     $(
                         // SAFETY: the symbol is a function of the bound libhdf5 with this
                         // prototype in every known version (each compared between the 1.14.5
-                        // and 2.0.0 headers; a variant name is tried only where its prototype
-                        // is this one).
+                        // and 2.0.0 headers; a variant name is tried only in the versions
+                        // where its prototype is this one).
                         $name: unsafe {
                             std::mem::transmute::<*mut c_void, unsafe extern "C" fn($($ty),*) -> $ret>($name.expect("checked above"))
                         },
@@ -137,6 +142,7 @@ functions! {
     fn H5Pget_vol_id(plist_id: hid_t, vol_id: *mut hid_t) -> herr_t;
     fn H5Pget_vol_info(plist_id: hid_t, vol_info: *mut *mut c_void) -> herr_t;
     fn H5Pset_alloc_time(plist_id: hid_t, alloc_time: H5D_alloc_time_t) -> herr_t;
+    fn H5Pset_data_transform(plist_id: hid_t, expression: *const c_char) -> herr_t;
     fn H5Pset_fill_time(plist_id: hid_t, fill_time: H5D_fill_time_t) -> herr_t;
     fn H5Pset_fill_value(plist_id: hid_t, type_id: hid_t, value: *const c_void) -> herr_t;
     fn H5Pset_link_creation_order(plist_id: hid_t, crt_order_flags: c_uint) -> herr_t;
@@ -195,7 +201,9 @@ functions! {
     fn H5free_memory(mem: *mut c_void) -> herr_t;
     fn H5allocate_memory(size: size_t, clear: hbool_t) -> *mut c_void;
     // 2.0 has `H5Tdecode1` (this prototype) and `H5Tdecode2(buf, size)`; 1.14 only `H5Tdecode`.
-    ["H5Tdecode1", "H5Tdecode"] fn H5Tdecode1(buf: *const c_void) -> hid_t;
+    // In 2.x `H5Tdecode` is the macro for `H5Tdecode2`: a library defining it as a function
+    // would give it that prototype, so the name is tried in 1.x only.
+    ["H5Tdecode1", "H5Tdecode" if 1] fn H5Tdecode1(buf: *const c_void) -> hid_t;
     fn H5VLget_connector_id_by_name(name: *const c_char) -> hid_t;
     // H5VLconnector_passthru.h, not in hdf5-sys; the value is an `H5VL_class_value_t` (int).
     fn H5VLget_value(connector_id: hid_t, conn_value: *mut c_int) -> herr_t;
@@ -374,12 +382,13 @@ pub struct Api {
     fns: Fns,
     push: Push,
     ids: Vec<*const hid_t>,
-    /// `dlopen(RTLD_NOLOAD)` handle of `lib`, kept open for the life of the process.
-    handle: usize,
+    /// The reference to `lib` that keeps it loaded for the life of the process.
+    loaded: loader::Loaded,
 }
 
 // SAFETY: the table is written once before it is shared and only read afterwards; its
-// pointers are to functions and variables of a library that stays loaded.
+// pointers (the handle included) are to functions and variables of a library that stays
+// loaded, and the linker's calls on the handle are thread-safe.
 unsafe impl Sync for Api {}
 // SAFETY: as above.
 unsafe impl Send for Api {}
@@ -409,27 +418,57 @@ pub fn bind_loader(caller: *const c_void) -> Binding {
     }
 }
 
-/// Binds to the libhdf5 of the global scope (the one a program linking librustvol links),
-/// unless rustvol is bound already.
-pub fn bind_global() -> Result<&'static Api, String> {
-    if let Some(api) = API.get() {
-        return Ok(api);
-    }
+/// Why rustvol cannot serve the program's own libhdf5, and which that is (when there is one).
+#[derive(Debug)]
+pub struct Refusal {
+    pub lib: Option<Library>,
+    pub message: String,
+}
+
+/// The libhdf5 of the global scope (the one a program linking librustvol links).
+fn global_library() -> Option<Library> {
     // The library's version string first: a non-PIE program that takes a function's address
     // makes its own PLT stub that function's address, while it copies no HDF5 variable it does
     // not name (and no program names this one).
-    let lib = [c"H5_lib_vers_info_g", c"H5Pset_vol"].iter().find_map(|name| {
+    [c"H5_lib_vers_info_g", c"H5Pset_vol"].iter().find_map(|name| {
         // SAFETY: dlsym on RTLD_DEFAULT only reads the linker's tables.
         let sym = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
         (!sym.is_null()).then(|| loader::library_at(sym)).flatten()
-    });
-    let lib = lib.ok_or_else(|| {
-        "rustvol found no libhdf5 to use: none loaded it and none is in the process's global scope \
-         (a program using H5Pset_fapl_rustvol must link libhdf5)"
-            .to_string()
-    })?;
-    bind(&lib)?;
-    API.get().ok_or_else(|| "rustvol's HDF5 binding was lost".to_string())
+    })
+}
+
+/// Binds to the libhdf5 of the global scope, whose ids a program linking librustvol passes to
+/// it, unless rustvol is bound already: then that binding must be to the same library (a
+/// loader that opened its libhdf5 `RTLD_LOCAL` is in no global scope, and one that has none
+/// can only be passing the bound library's ids).
+pub fn bind_global() -> Result<&'static Api, Refusal> {
+    let global = global_library();
+    if let Some(api) = API.get() {
+        return match global {
+            Some(lib) if lib.base != api.lib.base => Err(Refusal {
+                message: format!(
+                    "rustvol is bound to {}, which loaded it, but the program's own libhdf5 is {}: two HDF5 libraries \
+                     cannot share ids, so rustvol takes no property list of the second",
+                    described(&api.lib),
+                    described(&lib)
+                ),
+                lib: Some(lib),
+            }),
+            _ => Ok(api),
+        };
+    }
+    let Some(lib) = global else {
+        return Err(Refusal {
+            lib: None,
+            message: "rustvol found no libhdf5 to use: none loaded it and none is in the process's global scope \
+                      (a program using H5Pset_fapl_rustvol must link libhdf5)"
+                .to_string(),
+        });
+    };
+    match bind(&lib) {
+        Ok(()) => API.get().ok_or_else(|| Refusal { lib: None, message: "rustvol's HDF5 binding was lost".to_string() }),
+        Err(message) => Err(Refusal { lib: Some(lib), message }),
+    }
 }
 
 /// The bound library, if any.
@@ -443,23 +482,79 @@ pub fn bound() -> Option<&'static Api> {
 fn api() -> &'static Api {
     match API.get() {
         Some(api) => api,
-        None => bind_global().unwrap_or_else(|e| panic!("{e}")),
+        None => bind_global().unwrap_or_else(|e| panic!("{}", e.message)),
     }
 }
 
 /// A further symbol of the bound library (one of its internal functions), if it defines it.
 pub fn symbol(name: &str) -> Option<*mut c_void> {
-    let api = API.get()?;
-    lookup(api.handle as *mut c_void, api.lib.base, name)
+    API.get()?.loaded.symbol(&CString::new(name).ok()?)
 }
 
-/// `name` in the object loaded at `base`, reached through `handle` (dlsym on a handle also
-/// searches the object's dependencies: only a definition in the object itself counts).
-fn lookup(handle: *mut c_void, base: usize, name: &str) -> Option<*mut c_void> {
-    let c = CString::new(name).ok()?;
-    // SAFETY: dlsym reads the linker's tables; the handle is open.
-    let p = unsafe { libc::dlsym(handle, c.as_ptr()) };
-    (!p.is_null() && loader::base_of(p) == Some(base)).then_some(p)
+type ObjectVerify = unsafe extern "C" fn(hid_t, H5I_type_t) -> *mut c_void;
+type Peek = unsafe extern "C" fn(*mut c_void, *const c_char, *mut c_void) -> herr_t;
+const XFORM_PROPERTY: &std::ffi::CStr = c"data_transform";
+
+/// Whether the transfer list `dxpl` has a data transform, read from the list's own value: the
+/// public calls either fail when none is set (`H5Pget_data_transform`) or copy it (`H5Pget`,
+/// whose copy fails in 1.14 for an expression with an exponent, "x*1e2"). None where this
+/// cannot be asked (the caller then asks the public way): it uses HDF5's internal
+/// `H5I_object_verify` and `H5P_peek` (`H5Iprivate.h`, `H5Pprivate.h`; the same prototypes in
+/// 1.14.5 and 2.0.0, whose `H5I_GENPROP_LST` is 11 in both), taken only from a known version
+/// and seen to behave at first use (`peek_works`).
+///
+/// # Safety
+/// Inside a callback HDF5 made, with a list id it passed.
+pub unsafe fn has_data_transform(dxpl: hid_t) -> Option<bool> {
+    static PEEK: OnceLock<Option<(ObjectVerify, Peek)>> = OnceLock::new();
+    // SAFETY: `peek_works` only makes and closes a list of its own.
+    let (verify, peek) = (*PEEK.get_or_init(|| unsafe { peek_works() }))?;
+    // SAFETY: both have these prototypes (`peek_works`); `verify` gives the list's object (NULL for
+    // an id that is none), and `peek` copies the property's value, one pointer, without
+    // running its callbacks.
+    unsafe {
+        let plist = verify(dxpl, H5I_GENPROP_LST);
+        let mut xform: *mut c_void = std::ptr::null_mut();
+        if plist.is_null() || peek(plist, XFORM_PROPERTY.as_ptr(), (&mut xform as *mut *mut c_void).cast()) < 0 {
+            return None;
+        }
+        Some(!xform.is_null())
+    }
+}
+
+/// The internal functions `has_data_transform` uses, if the bound library is of a known
+/// version, has them, and they answer as expected on a list without a transform and on one
+/// with "x*1e2".
+unsafe fn peek_works() -> Option<(ObjectVerify, Peek)> {
+    let api = bound()?;
+    if !KNOWN_VERSIONS.contains(&(api.version.0, api.version.1)) {
+        return None;
+    }
+    // SAFETY: these are the prototypes of `H5I_object_verify` and `H5P_peek` in the known
+    // versions.
+    let (verify, peek) = unsafe {
+        (
+            std::mem::transmute::<*mut c_void, ObjectVerify>(symbol("H5I_object_verify")?),
+            std::mem::transmute::<*mut c_void, Peek>(symbol("H5P_peek")?),
+        )
+    };
+    // SAFETY: a list of our own, closed below; each call gets valid arguments.
+    unsafe {
+        let list = H5Pcopy(*H5P_LST_DATASET_XFER);
+        if list < 0 {
+            return None;
+        }
+        let ask = || {
+            let plist = verify(list, H5I_GENPROP_LST);
+            let mut xform: *mut c_void = std::ptr::null_mut();
+            (!plist.is_null() && peek(plist, XFORM_PROPERTY.as_ptr(), (&mut xform as *mut *mut c_void).cast()) >= 0)
+                .then_some(!xform.is_null())
+        };
+        let works = ask() == Some(false) && H5Pset_data_transform(list, c"x*1e2".as_ptr()) >= 0 && ask() == Some(true);
+        H5Pclose(list);
+        log::debug!("data transforms are {} (HDF5 {:?})", if works { "read from the list's own value" } else { "asked through H5Pget_data_transform" }, api.version);
+        works.then_some((verify, peek))
+    }
 }
 
 /// The copy of a variable the library's own code reads and writes, when it is not the
@@ -510,26 +605,21 @@ fn bind(lib: &Library) -> Result<(), String> {
             described(lib)
         ));
     }
-    let cpath = CString::new(lib.path.as_str()).map_err(|_| format!("the path of {} holds a NUL", described(lib)))?;
-    // SAFETY: RTLD_NOLOAD takes a new reference to an object already loaded (or fails): no
-    // initialiser runs. An empty path (the main program, as dladdr names it) is asked for as
-    // NULL. The reference is kept: the library must outlive the pointers taken from it.
-    let handle = unsafe {
-        libc::dlopen(if lib.path.is_empty() { std::ptr::null() } else { cpath.as_ptr() }, libc::RTLD_LAZY | libc::RTLD_NOLOAD)
-    };
-    if handle.is_null() {
+    // Kept in the table: the library must outlive the pointers taken from it.
+    let Some(loaded) = loader::Loaded::open(&lib.path, lib.base) else {
         return Err(format!("rustvol could not reach {} through the dynamic linker, so it opens no file here", described(lib)));
-    }
+    };
+    let lookup = |n: &str| loaded.symbol(&CString::new(n).ok()?);
     let mut missing = Vec::new();
-    let fns = Fns::resolve(&mut |n| lookup(handle, lib.base, n), &mut missing);
-    let push = lookup(handle, lib.base, "H5Epush2");
+    let fns = Fns::resolve(version.0, &mut |n| lookup(n), &mut missing);
+    let push = lookup("H5Epush2");
     if push.is_none() {
         missing.push("H5Epush2".into());
     }
     let ids: Vec<*const hid_t> = ID_SYMBOLS
         .iter()
         .filter_map(|n| {
-            let Some(own) = lookup(handle, lib.base, n) else {
+            let Some(own) = lookup(n) else {
                 missing.push((*n).into());
                 return None;
             };
@@ -537,8 +627,6 @@ fn bind(lib: &Library) -> Result<(), String> {
         })
         .collect();
     let (Some(fns), Some(push), true) = (fns, push, missing.is_empty()) else {
-        // SAFETY: releases the reference taken above; nothing from it is kept.
-        unsafe { libc::dlclose(handle) };
         return Err(format!(
             "rustvol cannot use {}: it does not define {}, which rustvol calls, so rustvol opens no file here",
             described(lib),
@@ -547,11 +635,10 @@ fn bind(lib: &Library) -> Result<(), String> {
     };
     // SAFETY: `H5Epush2`'s prototype is this one in every known version.
     let push = unsafe { std::mem::transmute::<*mut c_void, Push>(push) };
-    let api = Api { lib: lib.clone(), version, fns, push, ids, handle: handle as usize };
-    if let Err(api) = API.set(api) {
-        // Another thread bound first: to this library or to another.
-        // SAFETY: releases this attempt's reference; the winner holds its own.
-        unsafe { libc::dlclose(api.handle as *mut c_void) };
+    let api = Api { lib: lib.clone(), version, fns, push, ids, loaded };
+    if API.set(api).is_err() {
+        // Another thread bound first, to this library or to another; this attempt's reference
+        // is released with it.
         return bind(lib);
     }
     Ok(())

@@ -46,74 +46,78 @@ fn object_of(addr: *const c_void) -> Option<(usize, String)> {
     }
 }
 
+/// A reference to an object already loaded, taken with `dlopen(RTLD_NOLOAD)` (so no
+/// initialiser runs) and released when dropped: the one way rustvol reaches a libhdf5's symbols.
+pub struct Loaded {
+    handle: *mut c_void,
+    base: usize,
+}
+
+impl Loaded {
+    /// The object loaded at `base` from `path` (empty: the main program, as dladdr names it).
+    pub fn open(path: &str, base: usize) -> Option<Loaded> {
+        let cpath = std::ffi::CString::new(path).ok()?;
+        // SAFETY: RTLD_NOLOAD only takes a new reference to an object that is already loaded
+        // (or fails), so no initialiser runs; `Drop` releases it. The main program is asked
+        // for as NULL.
+        let handle = unsafe {
+            libc::dlopen(if path.is_empty() { std::ptr::null() } else { cpath.as_ptr() }, libc::RTLD_LAZY | libc::RTLD_NOLOAD)
+        };
+        // Built only for a handle: dropping a `Loaded` closes it.
+        (!handle.is_null()).then(|| Loaded { handle, base })
+    }
+
+    /// `name` as this very object defines it: dlsym on a handle also searches the object's
+    /// dependencies, and a definition there belongs to another library.
+    pub fn symbol(&self, name: &CStr) -> Option<*mut c_void> {
+        // SAFETY: dlsym reads the linker's tables; the handle is open while `self` lives.
+        let p = unsafe { libc::dlsym(self.handle, name.as_ptr()) };
+        (!p.is_null() && base_of(p) == Some(self.base)).then_some(p)
+    }
+}
+
+impl Drop for Loaded {
+    fn drop(&mut self) {
+        // SAFETY: releases the reference `open` took; the object stays loaded.
+        unsafe { libc::dlclose(self.handle) };
+    }
+}
+
 /// If the object loaded at `base` from `path` is a libhdf5 (defines `H5open` itself), its
 /// version (None if it carries no version string); None if it is no libhdf5.
 fn hdf5_facts(path: &str, base: usize) -> Option<Option<String>> {
-    let cpath = std::ffi::CString::new(path).ok()?;
-    // SAFETY: RTLD_NOLOAD only takes a new reference to an object that is already loaded (or
-    // fails), so no initialiser runs; the handle is released below. An empty path (the main
-    // program, as dladdr names it) is asked for as NULL.
-    let handle = unsafe {
-        libc::dlopen(if path.is_empty() { std::ptr::null() } else { cpath.as_ptr() }, libc::RTLD_LAZY | libc::RTLD_NOLOAD)
-    };
-    if handle.is_null() {
-        return None;
-    }
-    // dlsym on a handle also searches the object's dependencies: `H5open` counts only when it
-    // lies in this very object.
-    // SAFETY: dlsym reads the linker's tables; the handle is valid until dlclose.
-    let h5open = unsafe { libc::dlsym(handle, c"H5open".as_ptr()) };
-    let is_hdf5 = !h5open.is_null() && object_of(h5open).is_some_and(|(b, _)| b == base);
-    let version = is_hdf5.then(|| {
-        // SAFETY: as above; `H5_lib_vers_info_g` is a constant NUL-terminated char array
-        // ("HDF5 library version: 2.0.0...") in every HDF5 since 1.8, read, never called.
-        let info = unsafe { libc::dlsym(handle, c"H5_lib_vers_info_g".as_ptr()) };
-        if info.is_null() || object_of(info).is_none_or(|(b, _)| b != base) {
-            return None;
-        }
-        // SAFETY: a NUL-terminated string in the library's read-only data (see above).
-        let text = unsafe { CStr::from_ptr(info as *const std::ffi::c_char) }.to_string_lossy();
-        parse_version(&text)
-    });
-    // SAFETY: releases the reference dlopen(RTLD_NOLOAD) took; the object stays loaded.
-    unsafe { libc::dlclose(handle) };
-    version
+    let lib = Loaded::open(path, base)?;
+    lib.symbol(c"H5open")?;
+    // `H5_lib_vers_info_g` is a constant NUL-terminated char array ("HDF5 library version:
+    // 2.0.0...") in every HDF5 since 1.8, read, never called.
+    let Some(info) = lib.symbol(c"H5_lib_vers_info_g") else { return Some(None) };
+    // SAFETY: a NUL-terminated string in the library's read-only data (see above), which
+    // stays loaded while `lib` holds its reference.
+    let text = unsafe { CStr::from_ptr(info as *const c_char) }.to_string_lossy();
+    Some(parse_version(&text))
 }
 
 /// Puts `msg` on the current error stack of `lib`, through that library's own `H5Epush2` and
 /// error ids (major `H5E_VOL`, minor `H5E_CANTOPENFILE`, HDF5's own error class), so that
-/// the loader reports it as any failure of its own. Call only from inside an API call of
-/// `lib` (a callback it made), when it is initialised. False if `lib` lacks one of them.
+/// the loader reports it as any failure of its own. Call only while `lib` is initialised
+/// (inside a callback it made, or after the program's own calls into it). False if `lib`
+/// lacks one of them.
 pub fn push_error(lib: &Library, func: &CStr, msg: &str) -> bool {
     type Push = unsafe extern "C" fn(hid_t, *const c_char, *const c_char, c_uint, hid_t, hid_t, hid_t, *const c_char, ...) -> herr_t;
-    let Ok(cpath) = std::ffi::CString::new(lib.path.as_str()) else { return false };
     let Ok(cmsg) = std::ffi::CString::new(msg.replace('\0', " ")) else { return false };
-    // SAFETY: as in `hdf5_facts`: a new reference to an object already loaded, released below.
-    let handle = unsafe { libc::dlopen(cpath.as_ptr(), libc::RTLD_LAZY | libc::RTLD_NOLOAD) };
-    if handle.is_null() {
-        return false;
+    let Some(loaded) = Loaded::open(&lib.path, lib.base) else { return false };
+    let sym = |name: &CStr| loaded.symbol(name);
+    match (sym(c"H5Epush2"), sym(c"H5E_ERR_CLS_g"), sym(c"H5E_VOL_g"), sym(c"H5E_CANTOPENFILE_g")) {
+        // SAFETY: each symbol is `lib`'s own: `H5Epush2` has had this prototype since 1.8, in
+        // 2.0 too, and the `*_g` names are `hid_t` variables the library set when it
+        // initialised; "%s" makes the message data, not a format.
+        (Some(push), Some(cls), Some(maj), Some(min)) => unsafe {
+            let push: Push = std::mem::transmute::<*mut c_void, Push>(push);
+            let (cls, maj, min) = (*(cls as *const hid_t), *(maj as *const hid_t), *(min as *const hid_t));
+            push(0, c"rustvol".as_ptr(), func.as_ptr(), 0, cls, maj, min, c"%s".as_ptr(), cmsg.as_ptr()) >= 0
+        },
+        _ => false,
     }
-    // SAFETY: dlsym reads the linker's tables. Each name is looked up in `lib` itself (checked
-    // by its load address): `H5Epush2` has had this signature since 1.8, in 2.0 too, and the
-    // `*_g` names are `hid_t` variables the library set when it initialised.
-    let pushed = unsafe {
-        let sym = |name: &CStr| {
-            let p = libc::dlsym(handle, name.as_ptr());
-            (!p.is_null() && object_of(p).is_some_and(|(b, _)| b == lib.base)).then_some(p)
-        };
-        match (sym(c"H5Epush2"), sym(c"H5E_ERR_CLS_g"), sym(c"H5E_VOL_g"), sym(c"H5E_CANTOPENFILE_g")) {
-            (Some(push), Some(cls), Some(maj), Some(min)) => {
-                let push: Push = std::mem::transmute::<*mut c_void, Push>(push);
-                let (cls, maj, min) = (*(cls as *const hid_t), *(maj as *const hid_t), *(min as *const hid_t));
-                // "%s": the message is data, not a format.
-                push(0, c"rustvol".as_ptr(), func.as_ptr(), 0, cls, maj, min, c"%s".as_ptr(), cmsg.as_ptr()) >= 0
-            }
-            _ => false,
-        }
-    };
-    // SAFETY: releases the reference taken above.
-    unsafe { libc::dlclose(handle) };
-    pushed
 }
 
 /// "HDF5 library version: 2.0.0 (...)" → "2.0.0".

@@ -9,7 +9,9 @@ use crate::ffi::h5::{H5Pclose, H5Pdecode, H5Pencode2};
 use hdf5_sys::h5s::*;
 use crate::ffi::h5::{H5Sclose, H5Screate, H5Screate_simple, H5Sencode2, H5Sget_select_npoints, H5Sget_select_type, H5Sget_simple_extent_dims, H5Sget_simple_extent_npoints, H5Sget_simple_extent_type, H5Ssel_iter_close, H5Ssel_iter_create, H5Ssel_iter_get_seq_list};
 use crate::ffi::h5::{H5Tclose, H5Tdecode1, H5Tencode};
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, c_void, CStr};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// An id this code owns, closed when dropped.
 pub struct Owned {
@@ -87,13 +89,45 @@ pub fn encode_space(sid: hid_t) -> Result<Vec<u8>> {
     encode_with(Area::Dataset, "dataspace", |buf, n| unsafe { H5Sencode2(sid, buf, n, H5P_DEFAULT) })
 }
 
+/// How many times the connector has terminated. HDF5 numbers ids afresh after `H5close` and
+/// a later `H5open`, so what a thread learnt about an id before is wrong after: each thread's
+/// cache compares this with the count it was filled under and starts over when they differ.
+static LIBRARY_RUNS: AtomicU64 = AtomicU64::new(0);
+
+/// A thread's cache of facts about the library's ids, dropped once the library terminates
+/// (on whichever thread that happens).
+pub struct IdCache<T> {
+    run: Cell<u64>,
+    facts: RefCell<T>,
+}
+
+impl<T: Default> IdCache<T> {
+    pub const fn new(facts: T) -> IdCache<T> {
+        IdCache { run: Cell::new(0), facts: RefCell::new(facts) }
+    }
+
+    pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        let run = LIBRARY_RUNS.load(Ordering::Acquire);
+        if self.run.get() != run {
+            *self.facts.borrow_mut() = T::default();
+            self.run.set(run);
+        }
+        f(&mut self.facts.borrow_mut())
+    }
+}
+
+/// Called when the connector terminates: every thread's `IdCache` is stale from now on.
+pub fn forget_library_ids() {
+    LIBRARY_RUNS.fetch_add(1, Ordering::AcqRel);
+}
+
 thread_local! {
     /// Encodings of HDF5's default creation lists, which never change: most objects are made
-    /// with them. Cleared when the connector terminates (a later library start may reuse ids).
-    static DEFAULT_PLISTS: std::cell::RefCell<Vec<(hid_t, Shared)>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// with them.
+    static DEFAULT_PLISTS: IdCache<Vec<(hid_t, Shared)>> = const { IdCache::new(Vec::new()) };
     /// Encodings of HDF5's predefined datatypes (read-only, so they never change either),
-    /// and the ids of those types, found once.
-    static PREDEFINED_TYPES: std::cell::RefCell<(Vec<hid_t>, Vec<(hid_t, Shared)>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+    /// and the ids of those types, found once per library run.
+    static PREDEFINED_TYPES: IdCache<(Vec<hid_t>, Vec<(hid_t, Shared)>)> = const { IdCache::new((Vec::new(), Vec::new())) };
 }
 
 /// The library's predefined datatypes that files are mostly made of.
@@ -120,13 +154,12 @@ pub fn is_default_list(pid: hid_t) -> bool {
 /// Whether `tid` is one of the library's predefined (read-only, fixed-size, never committed)
 /// datatypes, whose questions have known answers.
 pub fn is_predefined_type(tid: hid_t) -> bool {
-    PREDEFINED_TYPES.with(|c| {
-        let mut c = c.borrow_mut();
+    PREDEFINED_TYPES.with(|c| c.with(|c| {
         if c.0.is_empty() {
             c.0 = predefined_types();
         }
         c.0.contains(&tid)
-    })
+    }))
 }
 
 /// The encoding of a datatype, shared with every record holding the same.
@@ -134,33 +167,27 @@ pub fn encode_type_shared(tid: hid_t) -> Result<Shared> {
     if !is_predefined_type(tid) {
         return Ok(shared(&encode_type(tid)?));
     }
-    if let Some(b) = PREDEFINED_TYPES.with(|c| c.borrow().1.iter().find(|(id, _)| *id == tid).map(|(_, b)| b.clone())) {
+    if let Some(b) = PREDEFINED_TYPES.with(|c| c.with(|c| c.1.iter().find(|(id, _)| *id == tid).map(|(_, b)| b.clone()))) {
         return Ok(b);
     }
     let b = shared(&encode_type(tid)?);
-    PREDEFINED_TYPES.with(|c| c.borrow_mut().1.push((tid, b.clone())));
+    PREDEFINED_TYPES.with(|c| c.with(|c| c.1.push((tid, b.clone()))));
     Ok(b)
 }
 
 pub fn encode_plist(pid: hid_t) -> Result<Shared> {
     let default = is_default_list(pid);
     if default {
-        if let Some(b) = DEFAULT_PLISTS.with(|c| c.borrow().iter().find(|(id, _)| *id == pid).map(|(_, b)| b.clone())) {
+        if let Some(b) = DEFAULT_PLISTS.with(|c| c.with(|c| c.iter().find(|(id, _)| *id == pid).map(|(_, b)| b.clone()))) {
             return Ok(b);
         }
     }
     // SAFETY: as for `encode_type`.
     let b = shared(&encode_with(Area::Object, "property list", |buf, n| unsafe { H5Pencode2(pid, buf, n, H5P_DEFAULT) })?);
     if default {
-        DEFAULT_PLISTS.with(|c| c.borrow_mut().push((pid, b.clone())));
+        DEFAULT_PLISTS.with(|c| c.with(|c| c.push((pid, b.clone()))));
     }
     Ok(b)
-}
-
-pub fn forget_default_plists() {
-    // At process exit HDF5 may terminate the connector after thread-locals are gone.
-    let _ = DEFAULT_PLISTS.try_with(|c| c.borrow_mut().clear());
-    let _ = PREDEFINED_TYPES.try_with(|c| *c.borrow_mut() = Default::default());
 }
 
 pub fn decode_plist(b: &[u8]) -> Result<Owned> {
@@ -297,5 +324,22 @@ pub fn malloc_cstr(s: &str) -> *mut c_char {
         std::ptr::copy_nonoverlapping(s.as_ptr(), p, s.len());
         *p.add(s.len()) = 0;
         p.cast()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_caches_are_dropped_on_every_thread_when_the_connector_terminates() {
+        // An id no library hands out, so tests running beside this one never meet it.
+        let stale: hid_t = -4242;
+        DEFAULT_PLISTS.with(|c| c.with(|c| c.push((stale, shared(b"from the last run")))));
+        PREDEFINED_TYPES.with(|c| c.with(|c| c.0.push(stale)));
+        // HDF5 may terminate the connector on another thread than the one that filled these.
+        std::thread::spawn(forget_library_ids).join().unwrap();
+        assert!(DEFAULT_PLISTS.with(|c| c.with(|c| c.iter().all(|e| e.0 != stale))));
+        assert!(PREDEFINED_TYPES.with(|c| c.with(|c| !c.0.contains(&stale))));
     }
 }

@@ -50,9 +50,9 @@ pub struct Handle {
 thread_local! {
     /// Whether a memory type id equals a stored type, across handles: opening the same
     /// attribute or dataset again and reading it with the same memory type then needs no
-    /// decode. HDF5 never reuses an id number while the library runs; cleared at terminate.
-    static TYPE_EQUALITY: std::cell::RefCell<std::collections::HashMap<(hid_t, SameBytes), bool>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    /// decode. HDF5 never reuses an id number while the library runs; dropped at terminate.
+    static TYPE_EQUALITY: super::h5util::IdCache<std::collections::HashMap<(hid_t, SameBytes), bool>> =
+        super::h5util::IdCache::new(std::collections::HashMap::new());
     /// The origin of the handle the current callback works from: objects it opens share it.
     static CURRENT_ORIGIN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
@@ -165,18 +165,19 @@ impl Handle {
         }
         let Some(stored) = &self.dtype else { bail!(Area::Datatype, "object has no datatype") };
         let key = (mtype, SameBytes(stored.clone()));
-        let known = TYPE_EQUALITY.with(|c| c.borrow().get(&key).copied());
+        let known = TYPE_EQUALITY.with(|c| c.with(|c| c.get(&key).copied()));
         let eq = match known {
             Some(eq) => eq,
             None => {
                 let ft = self.file_type()?;
                 let eq = super::transfer::types_equal(ft.id, mtype);
                 TYPE_EQUALITY.with(|c| {
-                    let mut c = c.borrow_mut();
-                    if c.len() >= 4096 {
-                        c.clear();
-                    }
-                    c.insert(key, eq);
+                    c.with(|c| {
+                        if c.len() >= 4096 {
+                            c.clear();
+                        }
+                        c.insert(key, eq);
+                    })
                 });
                 eq
             }
@@ -524,11 +525,6 @@ pub fn tracks_times(ocpl: hid_t) -> bool {
     // SAFETY: query on a plist id from HDF5.
     let r = unsafe { crate::ffi::h5::H5Pget_obj_track_times(ocpl, &mut f) };
     r < 0 || f != 0
-}
-
-pub fn forget_type_equality() {
-    // At process exit HDF5 may terminate the connector after thread-locals are gone.
-    let _ = TYPE_EQUALITY.try_with(|c| c.borrow_mut().clear());
 }
 
 /// Gives a new handle an id for an application callback (iteration, visit): HDF5 closes the

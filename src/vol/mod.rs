@@ -171,8 +171,8 @@ unsafe extern "C" fn initialize(_vipl: hid_t) -> herr_t {
 
 unsafe extern "C" fn terminate() -> herr_t {
     guard::status("terminate", || {
-        h5util::forget_default_plists();
-        handle::forget_type_equality();
+        // Ids are numbered afresh if the library starts again.
+        h5util::forget_library_ids();
 
         errors::unregister();
         Ok(())
@@ -232,11 +232,22 @@ extern "C" fn plugin_info_for(caller: *const c_void) -> *const c_void {
 /// `info` is NULL or a NUL-terminated string.
 #[no_mangle]
 pub unsafe extern "C" fn H5Pset_fapl_rustvol(fapl_id: hid_t, info: *const std::ffi::c_char) -> herr_t {
+    // No loader asked for the class: the program's own libhdf5 is the one to use. A refusal
+    // goes on that library's error stack, where the program looks, not on the bound one's.
+    match std::panic::catch_unwind(crate::ffi::h5api::bind_global) {
+        Ok(Ok(_)) => {}
+        Ok(Err(refusal)) => {
+            let pushed = refusal.lib.as_ref().is_some_and(|lib| crate::ffi::loader::push_error(lib, c"H5Pset_fapl_rustvol", &refusal.message));
+            if !pushed {
+                eprintln!("rustvol: H5Pset_fapl_rustvol: {}", refusal.message);
+            }
+            return -1;
+        }
+        Err(_) => return -1,
+    }
     guard::status("H5Pset_fapl_rustvol", || {
         let text = h5util::opt_cstr(info).unwrap_or_default();
         crate::config::Config::parse(&text)?;
-        // No loader asked for the class: the program's own libhdf5 is the one to use.
-        crate::ffi::h5api::bind_global().map_err(|e| crate::error::VolError::new(crate::error::Area::Config, e))?;
         // SAFETY: registering our static class (HDF5 copies it) and handing it a fresh info
         // object, which H5Pset_vol copies through our info callbacks.
         unsafe {

@@ -52,26 +52,47 @@ pub unsafe fn of_dxpl(dxpl: hid_t, mtype: hid_t) -> Result<Option<Xform>> {
     Ok(Some(Xform { expr, kind: kind_of(mtype) }))
 }
 
-/// The list's expression, if one is set. `H5Pget_data_transform` fails when none is: its
-/// error is kept off the application's error stack and out of its error printing.
+/// The list's expression, if one is set.
 unsafe fn expression(dxpl: hid_t) -> Option<String> {
+    // SAFETY: a list id HDF5 passed, inside its callback (as for `of_dxpl`).
+    match unsafe { crate::ffi::h5api::has_data_transform(dxpl) } {
+        Some(false) => None,
+        // SAFETY: as above; the list has a transform, so the call does not fail.
+        Some(true) => unsafe { text(dxpl) },
+        // SAFETY: as above.
+        None => unsafe { expression_silenced(dxpl) },
+    }
+}
+
+/// The expression of a list that has one (so the call does not fail).
+unsafe fn text(dxpl: hid_t) -> Option<String> {
+    // SAFETY: the buffer is `n + 1` bytes for an expression of `n`.
+    unsafe {
+        let n = H5Pget_data_transform(dxpl, std::ptr::null_mut(), 0);
+        if n <= 0 {
+            return None;
+        }
+        let mut buf = vec![0u8; n as usize + 1];
+        if H5Pget_data_transform(dxpl, buf.as_mut_ptr().cast(), buf.len()) != n {
+            return None;
+        }
+        buf.truncate(n as usize);
+        Some(String::from_utf8_lossy(&buf).into_owned())
+    }
+}
+
+/// Where `has_data_transform` cannot tell: `H5Pget_data_transform` fails when no transform is set, and its
+/// error is kept off the application's error stack and out of its error printing.
+unsafe fn expression_silenced(dxpl: hid_t) -> Option<String> {
     let mut func = None;
     let mut data = std::ptr::null_mut();
-    // SAFETY (whole function): error-stack and property-list calls on the caller's thread;
-    // the buffer is `n + 1` bytes for an expression of `n`.
+    // SAFETY (whole function): error-stack and property-list calls on the caller's thread.
     let saved = H5Eget_auto2(H5E_DEFAULT, &mut func, &mut data) >= 0;
     if saved {
         H5Eset_auto2(H5E_DEFAULT, None, std::ptr::null_mut());
     }
-    let n = H5Pget_data_transform(dxpl, std::ptr::null_mut(), 0);
-    let text = if n > 0 {
-        let mut buf = vec![0u8; n as usize + 1];
-        if H5Pget_data_transform(dxpl, buf.as_mut_ptr().cast(), buf.len()) == n {
-            buf.truncate(n as usize);
-            Some(String::from_utf8_lossy(&buf).into_owned())
-        } else {
-            None
-        }
+    let text = if H5Pget_data_transform(dxpl, std::ptr::null_mut(), 0) > 0 {
+        text(dxpl)
     } else {
         H5Eclear2(H5E_DEFAULT);
         None
@@ -109,4 +130,32 @@ unsafe fn kind_of(mtype: hid_t) -> std::result::Result<Kind, &'static str> {
         return if x87 { Ok(Kind::X87) } else { Err("rustvol evaluates long double only in x87's format") };
     }
     Err("not a native integer or floating type")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::h5::{H5Eget_num, H5Pcopy, H5Pset_data_transform};
+    use crate::vol::h5util::Owned;
+
+    #[test]
+    fn a_transform_is_found_without_a_failing_call() {
+        // SAFETY: lists of the test's own.
+        unsafe {
+            let list = Owned::plist(H5Pcopy(*H5P_LST_DATASET_XFER));
+            assert!(list.id >= 0);
+            // 1.14's internal functions answered as expected, so a list without a transform
+            // costs no failing call and no error-stack juggling.
+            assert_eq!(crate::ffi::h5api::has_data_transform(list.id), Some(false));
+            assert_eq!(expression(list.id), None);
+            assert_eq!(H5Eget_num(H5E_DEFAULT), 0);
+            // An exponent: `H5Pget`'s copy of this one fails in 1.14.
+            for e in [c"2*x+1", c"x*1e2"] {
+                assert!(H5Pset_data_transform(list.id, e.as_ptr()) >= 0);
+                assert_eq!(crate::ffi::h5api::has_data_transform(list.id), Some(true));
+                assert_eq!(expression(list.id).as_deref(), e.to_str().ok());
+                assert_eq!(H5Eget_num(H5E_DEFAULT), 0, "{e:?}");
+            }
+        }
+    }
 }
