@@ -7,7 +7,7 @@
 //! Records written before (store format 1, and format 2 up to 2026-12-04) are JSON objects.
 //! A JSON record starts with `{` (0x7b), which in MessagePack is a positive integer, never a
 //! map: the first byte tells the two apart, and both are read.
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 /// The stored form of `v`.
 pub fn encode<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, String> {
@@ -23,16 +23,16 @@ pub fn decode<T: DeserializeOwned>(rec: &[u8]) -> Result<T, String> {
     if rec.first() == Some(&b'{') {
         return serde_json::from_slice(rec).map_err(|e| e.to_string());
     }
-    let mut rest = rec;
-    let v = {
-        let mut de = rmp_serde::Deserializer::new(&mut rest);
-        de.set_max_depth(MAX_DEPTH);
-        T::deserialize(&mut de).map_err(|e| e.to_string())?
-    };
-    if !rest.is_empty() {
-        return Err(format!("{} bytes after the end of the record", rest.len()));
+    // Read in place (strings and bytes borrowed from the record, not copied out first).
+    let mut de = rmp_serde::Deserializer::from_read_ref(rec);
+    de.set_max_depth(MAX_DEPTH);
+    let v = T::deserialize(&mut de).map_err(|e| e.to_string())?;
+    // The reader does not tell where it stopped; asking it for one more value does: only an
+    // exhausted record fails to give the next value's first byte.
+    match serde::de::IgnoredAny::deserialize(&mut de) {
+        Err(rmp_serde::decode::Error::InvalidMarkerRead(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(v),
+        _ => Err("bytes after the end of the record".into()),
     }
-    Ok(v)
 }
 
 /// Records nest a handful of levels (object, kind, table, link, target); this leaves room for
@@ -42,7 +42,6 @@ const MAX_DEPTH: usize = 64;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde::Deserialize;
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     struct Rec {
@@ -84,6 +83,9 @@ mod tests {
         let mut b = encode(&rec()).unwrap();
         b.push(0);
         assert!(decode::<Rec>(&b).unwrap_err().contains("after the end"));
+        b.pop();
+        b.extend_from_slice(&[0xc4, 9]);
+        assert!(decode::<Rec>(&b).unwrap_err().contains("after the end"), "a partial value after the end");
     }
 
     #[test]
