@@ -3,8 +3,10 @@
 # tarball against the parallel HDF5 of scripts/setup-mpi.sh, into $RUSTVOL_H5BENCH_DIR
 # (~/.cache/rustvol/h5bench-1.4/bin). Idempotent: a finished build is detected by its stamp.
 #
-# The tarball: $RUSTVOL_H5BENCH_TARBALL, else h5bench-1.4-675c86d.tar.gz in the cache or in
-# ../shared/vendor beside the checkout; its sha256 must be $RUSTVOL_H5BENCH_SHA256.
+# The tarball: $RUSTVOL_H5BENCH_TARBALL, else h5bench-1.4-675c86d.tar.gz in the cache or in a
+# shared/vendor directory beside the checkout or beside one of its parents; its sha256 must be
+# $RUSTVOL_H5BENCH_SHA256. A tarball found outside the cache is copied into it, so that clones
+# made anywhere else later (CI clones to a directory of its own) still find it.
 set -euo pipefail
 # shellcheck source=scripts/env.sh
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/env.sh"
@@ -21,12 +23,22 @@ fi
 
 tarball=${RUSTVOL_H5BENCH_TARBALL:-}
 if [ -z "$tarball" ]; then
-  for c in "$RUSTVOL_CACHE/$NAME" "$RUSTVOL_ROOT/../shared/vendor/$NAME" "$RUSTVOL_ROOT/../../shared/vendor/$NAME"; do
+  candidates=("$RUSTVOL_CACHE/$NAME")
+  d=$RUSTVOL_ROOT
+  while [ "$d" != / ]; do
+    d=$(dirname "$d")
+    candidates+=("$d/shared/vendor/$NAME")
+  done
+  for c in "${candidates[@]}"; do
     [ -f "$c" ] && { tarball=$c; break; }
   done
 fi
-[ -n "$tarball" ] && [ -f "$tarball" ] || { echo "h5bench: no $NAME (set RUSTVOL_H5BENCH_TARBALL)" >&2; exit 1; }
+[ -n "$tarball" ] && [ -f "$tarball" ] ||
+  { echo "h5bench: no $NAME in the cache or in a shared/vendor beside $RUSTVOL_ROOT or its parents (set RUSTVOL_H5BENCH_TARBALL)" >&2; exit 1; }
 echo "$RUSTVOL_H5BENCH_SHA256  $tarball" | sha256sum -c --quiet - || { echo "h5bench: $tarball has the wrong sha256" >&2; exit 1; }
+if [ "$tarball" != "$RUSTVOL_CACHE/$NAME" ]; then
+  mkdir -p "$RUSTVOL_CACHE" && cp -f "$tarball" "$RUSTVOL_CACHE/$NAME.tmp" && mv -f "$RUSTVOL_CACHE/$NAME.tmp" "$RUSTVOL_CACHE/$NAME"
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rustvol-h5bench-build.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -53,8 +65,10 @@ cp -f "$WORK/build/h5bench_write" "$WORK/build/h5bench_read" "$PREFIX/bin/"
 cp -f "$SRC/license.txt" "$PREFIX/"
 # The binaries must take the parallel HDF5, whatever LD_LIBRARY_PATH the caller has.
 for b in h5bench_write h5bench_read; do
-  ldd "$PREFIX/bin/$b" | grep -q "$MPI_HDF5/lib/libhdf5" ||
-    { echo "h5bench: $b does not link $MPI_HDF5/lib/libhdf5:"; ldd "$PREFIX/bin/$b"; exit 1; }
+  # Captured first: with pipefail, `ldd | grep -q` fails whenever grep's early exit cuts ldd off.
+  libs=$(ldd "$PREFIX/bin/$b")
+  grep -q "$MPI_HDF5/lib/libhdf5" <<<"$libs" ||
+    { echo "h5bench: $b does not link $MPI_HDF5/lib/libhdf5:"; echo "$libs"; exit 1; }
 done
 touch "$STAMP"
 echo "h5bench: installed $PREFIX"

@@ -227,7 +227,7 @@ check "the foreign container is still there" test -d "$DAOS_STANDIN_DIR/pools/ru
 ec_info="backend=daos;pool=rustvol;container=ec-test;oclass=EC_4P2GX"
 if fw "$ec_info" create ec.h5 && h5dump --vol-name=rustvol --vol-info="$ec_info" ec.h5 >"$WORK/ec.dump" 2>&1; then
   ec_cont=$(cat "$DAOS_STANDIN_DIR/pools/rustvol/labels/ec-test" 2>/dev/null)
-  if ls "$DAOS_STANDIN_DIR/pools/rustvol/conts/$ec_cont/objs" 2>/dev/null | grep -q '^0023'; then
+  if ls "$DAOS_STANDIN_DIR/pools/rustvol/conts/$ec_cont/objs" 2>/dev/null | grep '^0023' >/dev/null; then
     pass "oclass=EC_4P2GX: the file reads back and its chunk objects have class EC_4P2"
   else
     fail "oclass=EC_4P2GX: no chunk object of class EC_4P2 in the store"
