@@ -406,8 +406,10 @@ impl MetaLog {
         let reader = log.reader.clone().expect("a log being committed has a reader");
         let header = String::from_utf8(commit.header.clone())
             .map_err(|_| VolError::new(Area::Storage, format!("{}: the file header record is not text", store.label())))?;
-        let mut changes: BTreeMap<ObjId, Option<Vec<u8>>> = commit.deletes.iter().map(|id| (*id, None)).collect();
-        changes.extend(commit.upserts.into_iter().map(|(id, r)| (id, Some(r))));
+        // Built in one go (a sort, stable, so a record put wins over its delete as an insert
+        // after it would, then a bulk build): a first commit of a big file has a million.
+        let changes: BTreeMap<ObjId, Option<Vec<u8>>> =
+            commit.deletes.iter().map(|id| (*id, None)).chain(commit.upserts.into_iter().map(|(id, r)| (id, Some(r)))).collect();
         // Named by its writer too: two writers building on the same generation must never
         // overwrite each other's segment (the loser's commit is refused, the winner's must stay
         // as written).

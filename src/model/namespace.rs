@@ -624,7 +624,11 @@ impl FileMeta {
         // Taken, not drained: a drained set keeps the capacity of its biggest commit, and
         // every later drain would walk all of it.
         let deleted: Vec<ObjId> = std::mem::take(&mut self.deleted).into_iter().collect();
-        let dirty = std::mem::take(&mut self.dirty);
+        // In id order: objects sit in a vector by id, so encoding walks memory in order (at a
+        // million objects, a set's order made every one a cache miss), and the records come
+        // out sorted, as a segment stores them.
+        let mut dirty: Vec<ObjId> = std::mem::take(&mut self.dirty).into_iter().collect();
+        dirty.sort_unstable();
         // What each changed object writes: its record, and for a group the link buckets that
         // changed (taken from it here, so the encoding below only reads).
         let mut work = Vec::with_capacity(dirty.len());
