@@ -189,6 +189,27 @@ impl ObjStoreBackend {
         self.path(file, &["chunks", &k.obj.to_string(), &name])
     }
 
+    /// Where a `dir` store keeps object `p` (`None` for other stores).
+    fn local(&self, p: &Path) -> Result<Option<std::path::PathBuf>> {
+        let Locking::Dir(fs) = &self.locking else { return Ok(None) };
+        fs.path_to_filesystem(p).map(Some).map_err(|e| self.err(&format!("locating {p}"), e))
+    }
+
+    /// A `dir` store's small object read on the calling thread: opening a file asks for its
+    /// manifest, and a hop to the runtime's blocking pool and back cost more than the read
+    /// (a small file's `H5Fopen` was three such hops, ~0.1 ms).
+    fn read_local(&self, p: &Path, file: &std::path::Path) -> Result<Option<Vec<u8>>> {
+        self.requests.get.fetch_add(1, Relaxed);
+        match std::fs::read(file) {
+            Ok(b) => {
+                self.requests.bytes_in.fetch_add(b.len() as u64, Relaxed);
+                Ok(Some(b))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(self.err(&format!("reading {p}"), e)),
+        }
+    }
+
     async fn get_opt(&self, p: &Path) -> Result<Option<Bytes>> {
         self.requests.get.fetch_add(1, Relaxed);
         match self.store.get(p).await {
@@ -296,6 +317,10 @@ impl metalog::BlobStore for FileBlobs<'_> {
 
     fn get_tagged(&self, name: &str) -> Result<Option<(Vec<u8>, Option<String>)>> {
         let p = self.path(name)?;
+        // A dir store's commits are guarded by its commit lock, never by tags.
+        if let Some(f) = self.b.local(&p)? {
+            return Ok(self.b.read_local(&p, &f)?.map(|b| (b, None)));
+        }
         block_on(async {
             self.b.requests.get.fetch_add(1, Relaxed);
             match self.b.store.get(&p).await {
@@ -404,6 +429,14 @@ impl VolBackend for ObjStoreBackend {
 
     fn file_exists(&self, file: &str) -> Result<bool> {
         let p = self.path(file, &[metalog::MANIFEST])?;
+        if let Some(f) = self.local(&p)? {
+            self.requests.head.fetch_add(1, Relaxed);
+            return match std::fs::metadata(&f) {
+                Ok(_) => Ok(true),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+                Err(e) => Err(self.err(&format!("looking for {p}"), e)),
+            };
+        }
         block_on(async {
             self.requests.head.fetch_add(1, Relaxed);
             match self.store.head(&p).await {
