@@ -513,8 +513,16 @@ fn store_owned(file: &OpenFile, obj: ObjId, d: &super::objects::Dataset, runs: &
     if !whole.iter().any(|&w| w) {
         return Ok(None);
     }
+    // Straight from the application's buffer into new chunk files where the store's chunks
+    // are local files (dir), as rank 0's own writes go (`direct_io`): no chunk buffer to fault
+    // in and fill, and no copy of it through the object store's writer.
+    let mut done: Vec<bool> = whole.iter().map(|w| !w).collect();
+    if super::direct_io::applies(file, d) {
+        let by = super::direct_io::ByChunk { split: &split, order: &order, start: &start, es };
+        super::direct_io::write(file, obj, &by, &split.covered(), per_chunk, data, &mut done)?;
+    }
     let mut chunks = Vec::new();
-    for (c, _) in whole.iter().enumerate().filter(|(_, &w)| w) {
+    for (c, _) in whole.iter().enumerate().filter(|&(c, &w)| w && !done[c]) {
         let mut b = dataio::new_chunk(file, per_chunk as usize * es);
         for &i in &order[start[c]..start[c + 1]] {
             let p = &split.pieces[i];
@@ -522,8 +530,8 @@ fn store_owned(file: &OpenFile, obj: ObjId, d: &super::objects::Dataset, runs: &
         }
         chunks.push((split.chunks[c].clone(), b));
     }
-    let coords: Vec<Vec<u64>> = chunks.iter().map(|(c, _)| c.clone()).collect();
     dataio::store(file, obj, d, chunks)?;
+    let coords: Vec<Vec<u64>> = whole.iter().enumerate().filter(|(_, &w)| w).map(|(c, _)| split.chunks[c].clone()).collect();
     let stored = {
         let m = file.meta.read();
         let ObjKind::Dataset(rec) = &m.obj(obj)?.kind else { bail!(Area::Dataset, "object {obj} is not a dataset") };
