@@ -508,7 +508,7 @@ fn store_owned(file: &OpenFile, obj: ObjId, d: &super::objects::Dataset, runs: &
             next = p.chunk_off + p.len;
             ok
         });
-        *w = tiled && next == per_chunk && g.outside(&split.chunks[c]).is_empty();
+        *w = tiled && next == per_chunk && !g.reaches_outside(&split.chunks[c]);
     }
     if !whole.iter().any(|&w| w) {
         return Ok(None);
