@@ -45,7 +45,7 @@
 # 1.4's h5bench_write then h5bench_read at 1, 2 and 4 ranks through dir beside native parallel
 # HDF5 (MPI-IO on a tmpfs file), and through s3 beside the raw ceiling of the same S3 server at
 # as many writers (rustvol-store-ceiling --writers N; the full run's Garage, or one of the
-# section's own; not with --no-s3), the same configuration; best of 3 rounds, dir/native
+# section's own; not with --no-s3), the same configuration; best of 5 rounds, dir/native
 # against the target (>= 0.8x at 4 ranks) and s3/ceiling against >= 0.7x, into
 # target/bench/parallel.txt and parallel.json. Needs
 # scripts/setup-mpi.sh, scripts/setup-h5bench.sh and the plugin's parallel build (tests/mpi/run.sh).
