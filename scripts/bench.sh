@@ -5,7 +5,7 @@
 #   scripts/bench.sh            # about 6 minutes on the 2-core project machine
 #   scripts/bench.sh --quick    # small sizes, under a minute: checks that everything runs
 #   scripts/bench.sh dir-chunks # only the dir chunk I/O section (issue 14), about 30 seconds
-#   scripts/bench.sh parallel   # only the parallel section (issue 12), about 4 minutes
+#   scripts/bench.sh parallel   # only the parallel section (issue 12), about 6 minutes
 #   scripts/bench.sh metadata   # only the metadata-at-scale section (issue 14), a few minutes
 #
 # Runs bench/h5bench.c (C, HDF5 API only) and bench/h5py_bench.py (h5py) with the same shapes:
