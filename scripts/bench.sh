@@ -5,7 +5,7 @@
 #   scripts/bench.sh            # about 6 minutes on the 2-core project machine
 #   scripts/bench.sh --quick    # small sizes, under a minute: checks that everything runs
 #   scripts/bench.sh dir-chunks # only the dir chunk I/O section (issue 14), about 30 seconds
-#   scripts/bench.sh parallel   # only the parallel section (issue 12), about 2 minutes
+#   scripts/bench.sh parallel   # only the parallel section (issue 12), about 6 minutes
 #   scripts/bench.sh metadata   # only the metadata-at-scale section (issue 14), a few minutes
 #
 # Runs bench/h5bench.c (C, HDF5 API only) and bench/h5py_bench.py (h5py) with the same shapes:
@@ -43,8 +43,11 @@
 #   target/bench/raw/           JSON lines and logs of each run
 # The parallel section (bench/parallel.sh; also part of a full run unless --no-parallel): h5bench
 # 1.4's h5bench_write then h5bench_read at 1, 2 and 4 ranks through dir beside native parallel
-# HDF5 (MPI-IO on a tmpfs file), the same configuration; best of 3 rounds, dir/native against the
-# target (>= 0.8x at 4 ranks), into target/bench/parallel.txt and parallel.json. Needs
+# HDF5 (MPI-IO on a tmpfs file), and through s3 beside the raw ceiling of the same S3 server at
+# as many writers (rustvol-store-ceiling --writers N; the full run's Garage, or one of the
+# section's own; not with --no-s3), the same configuration; best of 5 rounds, dir/native
+# against the target (>= 0.8x at 4 ranks) and s3/ceiling against >= 0.7x, into
+# target/bench/parallel.txt and parallel.json. Needs
 # scripts/setup-mpi.sh, scripts/setup-h5bench.sh and the plugin's parallel build (tests/mpi/run.sh).
 # A missed target does not fail the command; a benchmark that crashes or reads back wrong data
 # does (exit status 1, after the table).
@@ -74,7 +77,7 @@ cd "$ROOT" || exit 1
 # shellcheck disable=SC1091
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 
-QUICK=0 S3=1 PY=1 SCALE_MAX=1000000 ONLY="native-core,native-shm,memory,dir,s3" REPEAT= DIR_CHUNKS_ONLY=0
+QUICK=0 S3=1 NO_S3=0 PY=1 SCALE_MAX=1000000 ONLY="native-core,native-shm,memory,dir,s3" REPEAT= DIR_CHUNKS_ONLY=0
 PARALLEL=1 PARALLEL_ONLY=0 META_ONLY=0 META_MAX=100000
 while [ $# -gt 0 ]; do
   case $1 in
@@ -85,7 +88,7 @@ while [ $# -gt 0 ]; do
     --meta-max) META_MAX=$2; shift ;;
     --quick) QUICK=1 ;;
     --scale-max) SCALE_MAX=$2; shift ;;
-    --no-s3) S3=0 ;;
+    --no-s3) S3=0 NO_S3=1 ;;
     --no-py) PY=0 ;;
     --only) ONLY=$2; shift ;;
     --repeat) REPEAT=$2; shift ;;
@@ -231,8 +234,10 @@ dir_chunks() {
 
 # parallel: the parallel section (bench/parallel.sh).
 parallel() {
-  say "parallel: h5bench 1.4 at 1, 2, 4 ranks, dir beside native MPI-IO on tmpfs"
-  bash "$ROOT/bench/parallel.sh" "$OUT" || FAILED=1
+  say "parallel: h5bench 1.4 at 1, 2, 4 ranks, dir beside native MPI-IO on tmpfs, s3 beside its raw ceiling"
+  local s3=1
+  [ "$NO_S3" = 1 ] && s3=0
+  RUSTVOL_BENCH_PARALLEL_S3=${RUSTVOL_BENCH_PARALLEL_S3:-$s3} bash "$ROOT/bench/parallel.sh" "$OUT" || FAILED=1
 }
 if [ "$PARALLEL_ONLY" = 1 ]; then
   LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)

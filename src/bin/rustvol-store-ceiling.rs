@@ -21,6 +21,10 @@
 //!   rustvol-store-ceiling --store dir --root DIR
 //!   options: --case SIZE:COUNT:CONC (repeatable; default 4194304:64:32 4194304:64:1 1024:2000:1 1024:2000:32)
 //!            --rounds N (default 1; each case repeated, every round reported)
+//!            --writers N (default 1): N processes, each with its own client and runtime as N MPI
+//!              ranks have, share each case's COUNT objects; the figure is their aggregate, every
+//!              byte over the time from the start of a step (all PUTs, then all GETs) on every
+//!              writer to its end on the last one
 //!
 //! S3 credentials come from the standard AWS environment variables, as for rustvol.
 use bytes::Bytes;
@@ -48,12 +52,16 @@ struct Args {
     prefix: String,
     cases: Vec<Case>,
     rounds: usize,
+    /// Processes PUTting and GETting each case's objects together (`run_writers`).
+    writers: usize,
+    /// In one of those processes: its index and the id of the process that started it.
+    writer: Option<(usize, u32)>,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: rustvol-store-ceiling --store s3|dir [--bucket B --endpoint URL --region R --prefix P | --root DIR]\n\
-         \x20                            [--case SIZE:COUNT:CONCURRENCY]... [--rounds N]"
+         \x20                            [--case SIZE:COUNT:CONCURRENCY]... [--rounds N] [--writers N]"
     );
     std::process::exit(64)
 }
@@ -78,6 +86,8 @@ fn parse_args() -> Args {
         prefix: String::new(),
         cases: Vec::new(),
         rounds: 1,
+        writers: 1,
+        writer: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -90,6 +100,12 @@ fn parse_args() -> Args {
             "--region" => a.region = Some(v()),
             "--prefix" => a.prefix = v(),
             "--rounds" => a.rounds = v().parse().unwrap_or_else(|_| usage()),
+            "--writers" => a.writers = v().parse().ok().filter(|&n| n > 0).unwrap_or_else(|| usage()),
+            "--writer" => {
+                let s = v();
+                let (w, p) = s.split_once(':').unwrap_or_else(|| usage());
+                a.writer = Some((w.parse().unwrap_or_else(|_| usage()), p.parse().unwrap_or_else(|_| usage())));
+            }
             "--case" => {
                 let s = v();
                 let p: Vec<&str> = s.split(':').collect();
@@ -152,14 +168,14 @@ fn payload(obj: usize, size: usize) -> Bytes {
     Bytes::from(v)
 }
 
-fn emit(store: &str, c: &Case, round: usize, op: &str, secs: f64) {
+fn emit(store: &str, c: &Case, writers: usize, round: usize, op: &str, secs: f64) {
     let bytes = (c.size * c.count) as f64;
     println!(
-        "{{\"store\":\"{store}\",\"object_size\":{},\"count\":{},\"concurrency\":{},\"round\":{round},\"op\":\"{op}\",\"bytes\":{bytes:.0},\"seconds\":{secs:.6}}}",
+        "{{\"store\":\"{store}\",\"object_size\":{},\"count\":{},\"concurrency\":{},\"writers\":{writers},\"round\":{round},\"op\":\"{op}\",\"bytes\":{bytes:.0},\"seconds\":{secs:.6}}}",
         c.size, c.count, c.concurrency
     );
     eprintln!(
-        "  {store:<4} {op:<4} {:>9} B x {:<5} {:>3} in flight: {:>9.1} MB/s {:>9.0} objects/s",
+        "  {store:<4} {op:<4} {:>9} B x {:<5} {:>3} in flight x {writers} writer(s): {:>9.1} MB/s {:>9.0} objects/s",
         c.size,
         c.count,
         c.concurrency,
@@ -168,8 +184,39 @@ fn emit(store: &str, c: &Case, round: usize, op: &str, secs: f64) {
     );
 }
 
+/// How a process of `--writers N` learns that every writer is at the same step: one line on
+/// standard output when it reaches a step ("ready", or the seconds its step took), then it waits
+/// for one line on standard input before going on. Alone (no `--writer`), no waiting.
+struct Steps {
+    child: bool,
+}
+
+impl Steps {
+    fn reach(&self, line: &str) -> bool {
+        if !self.child {
+            return true;
+        }
+        use std::io::{BufRead, Write};
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+            return false;
+        }
+        let mut go = String::new();
+        std::io::stdin().lock().read_line(&mut go).is_ok_and(|n| n > 0)
+    }
+}
+
+/// This process's share of case `c` when it is writer `w` of `n`: the objects from `first`.
+fn share(c: &Case, w: usize, n: usize) -> (usize, usize) {
+    let first = c.count * w / n;
+    (first, c.count * (w + 1) / n - first)
+}
+
 fn main() -> ExitCode {
     let a = parse_args();
+    if a.writers > 1 && a.writer.is_none() {
+        return run_writers(&a);
+    }
     let store = match build(&a) {
         Ok(s) => s,
         Err(e) => {
@@ -183,18 +230,25 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("tokio runtime");
+    // Writers of one run share the parent's id, so the cases' objects are one set.
+    let id = a.writer.map_or(std::process::id(), |(_, parent)| parent);
     let base = format!(
-        "{}{}ceiling-{}",
+        "{}{}ceiling-{id}",
         a.prefix.trim_matches('/'),
         if a.prefix.trim_matches('/').is_empty() { "" } else { "/" },
-        std::process::id()
     );
+    let steps = Steps { child: a.writer.is_some() };
+    let w = a.writer.map_or(0, |(w, _)| w);
     let mut status = ExitCode::SUCCESS;
     for (ci, c) in a.cases.iter().enumerate() {
-        let data: Vec<Bytes> = (0..c.count).map(|i| payload(i, c.size)).collect();
+        let (first, mine) = share(c, w, a.writers);
+        let data: Vec<Bytes> = (first..first + mine).map(|i| payload(i, c.size)).collect();
         for round in 0..a.rounds {
             let paths: Vec<Path> =
-                (0..c.count).map(|i| Path::from(format!("{base}/case{ci}/r{round}/{i}"))).collect();
+                (first..first + mine).map(|i| Path::from(format!("{base}/case{ci}/r{round}/{i}"))).collect();
+            if !steps.reach("ready") {
+                return ExitCode::from(1);
+            }
             let r: Result<(), object_store::Error> = rt.block_on(async {
                 let t = Instant::now();
                 stream::iter(paths.iter().zip(&data))
@@ -205,39 +259,141 @@ fn main() -> ExitCode {
                     .buffer_unordered(c.concurrency)
                     .try_collect::<Vec<()>>()
                     .await?;
-                emit(&a.store, c, round, "put", t.elapsed().as_secs_f64());
-                let t = Instant::now();
-                let got: Vec<usize> = stream::iter(paths.iter())
-                    .map(|p| {
-                        let store = &store;
-                        async move { Ok::<usize, object_store::Error>(store.get(p).await?.bytes().await?.len()) }
-                    })
-                    .buffer_unordered(c.concurrency)
-                    .try_collect()
-                    .await?;
-                emit(&a.store, c, round, "get", t.elapsed().as_secs_f64());
-                if got.iter().any(|&n| n != c.size) {
-                    eprintln!("rustvol-store-ceiling: an object came back with the wrong size");
+                Ok(t.elapsed().as_secs_f64())
+            })
+            .and_then(|secs| {
+                if steps.child {
+                    steps.reach(&format!("{secs}"));
+                } else {
+                    emit(&a.store, c, 1, round, "put", secs);
                 }
-                stream::iter(paths.iter())
-                    .map(|p| {
-                        let store = &store;
-                        async move { store.delete(p).await }
-                    })
-                    .buffer_unordered(32)
-                    .try_collect::<Vec<()>>()
-                    .await?;
-                Ok(())
+                rt.block_on(async {
+                    let t = Instant::now();
+                    let got: Vec<usize> = stream::iter(paths.iter())
+                        .map(|p| {
+                            let store = &store;
+                            async move { Ok::<usize, object_store::Error>(store.get(p).await?.bytes().await?.len()) }
+                        })
+                        .buffer_unordered(c.concurrency)
+                        .try_collect()
+                        .await?;
+                    let secs = t.elapsed().as_secs_f64();
+                    if steps.child {
+                        steps.reach(&format!("{secs}"));
+                    } else {
+                        emit(&a.store, c, 1, round, "get", secs);
+                    }
+                    if got.iter().any(|&n| n != c.size) {
+                        eprintln!("rustvol-store-ceiling: an object came back with the wrong size");
+                    }
+                    stream::iter(paths.iter())
+                        .map(|p| {
+                            let store = &store;
+                            async move { store.delete(p).await }
+                        })
+                        .buffer_unordered(32)
+                        .try_collect::<Vec<()>>()
+                        .await?;
+                    Ok(())
+                })
             });
             if let Err(e) = r {
                 eprintln!("rustvol-store-ceiling: {} store: {e}", a.store);
                 status = ExitCode::from(1);
+                if steps.child {
+                    return status;
+                }
             }
         }
     }
     // A directory store keeps the emptied directories of the deleted objects.
-    if let (Some(root), "dir") = (&a.root, a.store.as_str()) {
+    if let (Some(root), "dir", None) = (&a.root, a.store.as_str(), a.writer) {
         let _ = std::fs::remove_dir_all(std::path::Path::new(root).join(&base));
     }
     status
+}
+
+/// `--writers N`: N processes of this program, each with its own client and runtime (as N MPI
+/// ranks each have theirs), each PUTting and GETting its share of every case's objects with the
+/// case's concurrency; the figure is the aggregate, every writer's bytes over the time from
+/// when all were told to start a step to when the last finished it.
+fn run_writers(a: &Args) -> ExitCode {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("rustvol-store-ceiling: cannot find this program: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let parent = std::process::id();
+    let mut kids = Vec::new();
+    for w in 0..a.writers {
+        let child = Command::new(&exe)
+            .args(std::env::args().skip(1))
+            .arg("--writer")
+            .arg(format!("{w}:{parent}"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn();
+        match child {
+            Ok(mut k) => {
+                let out = BufReader::new(k.stdout.take().expect("piped"));
+                let inp = k.stdin.take().expect("piped");
+                kids.push((k, out, inp));
+            }
+            Err(e) => {
+                eprintln!("rustvol-store-ceiling: cannot start writer {w}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    // Every writer's next line (None when one ended early: its error is on standard error).
+    type Kids = Vec<(std::process::Child, BufReader<std::process::ChildStdout>, std::process::ChildStdin)>;
+    let lines = |kids: &mut Kids| -> Option<Vec<String>> {
+        kids.iter_mut()
+            .map(|(_, out, _)| {
+                let mut l = String::new();
+                (out.read_line(&mut l).ok()? > 0).then(|| l.trim().to_string())
+            })
+            .collect()
+    };
+    let go = |kids: &mut Kids| {
+        kids.iter_mut().all(|(_, _, inp)| writeln!(inp, "go").and_then(|()| inp.flush()).is_ok())
+    };
+    let mut ok = true;
+    'cases: for c in &a.cases {
+        for round in 0..a.rounds {
+            if lines(&mut kids).is_none() {
+                ok = false;
+                break 'cases;
+            }
+            for op in ["put", "get"] {
+                let t = Instant::now();
+                if !go(&mut kids) || lines(&mut kids).is_none() {
+                    ok = false;
+                    break 'cases;
+                }
+                emit(&a.store, c, a.writers, round, op, t.elapsed().as_secs_f64());
+            }
+            if !go(&mut kids) {
+                ok = false;
+                break 'cases;
+            }
+        }
+    }
+    for (mut k, _, inp) in kids {
+        drop(inp);
+        ok &= k.wait().is_ok_and(|s| s.success());
+    }
+    if let (Some(root), "dir") = (&a.root, a.store.as_str()) {
+        let base = format!("{}{}ceiling-{parent}", a.prefix.trim_matches('/'), if a.prefix.trim_matches('/').is_empty() { "" } else { "/" });
+        let _ = std::fs::remove_dir_all(std::path::Path::new(root).join(base));
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }

@@ -242,6 +242,12 @@ impl Geometry {
         out
     }
 
+    /// Whether chunk `pos` reaches past `dims` (an edge chunk, or one wholly outside): what
+    /// `outside` answers non-empty for, without visiting each of the chunk's elements.
+    pub fn reaches_outside(&self, pos: &[u64]) -> bool {
+        pos.iter().zip(&self.chunk).zip(&self.dims).any(|((&p, &c), &d)| p.saturating_add(1).saturating_mul(c) > d)
+    }
+
     /// Whether chunk `pos` lies wholly outside `dims`.
     pub fn beyond(&self, pos: &[u64]) -> bool {
         pos.iter().zip(&self.chunk).zip(&self.dims).any(|((p, c), d)| p * c >= *d)
@@ -251,6 +257,20 @@ impl Geometry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reaching_outside_is_having_elements_outside() {
+        for dims in [vec![0u64], vec![7], vec![8], vec![5, 6], vec![4, 8], vec![3, 1, 9]] {
+            let chunk: Vec<u64> = dims.iter().map(|&n| (n / 2).max(1) + 1).collect();
+            let g = Geometry::new(&dims, &chunk);
+            for a in 0..4u64 {
+                for b in 0..4u64 {
+                    let pos: Vec<u64> = [a, b, a].iter().take(dims.len()).copied().collect();
+                    assert_eq!(g.reaches_outside(&pos), !g.outside(&pos).is_empty(), "{dims:?} {chunk:?} {pos:?}");
+                }
+            }
+        }
+    }
 
     /// Element (r, c) of a chunk is at r * chunk_cols + c.
     fn locate(g: &Geometry, e: u64) -> (Vec<u64>, u64) {

@@ -493,7 +493,7 @@ pub fn trim_to_extent(file: &OpenFile, obj: ObjId, d: &Dataset) -> Result<()> {
     for k in chunk_table(file, obj)? {
         if g.beyond(&k.coords) {
             gone.push(k);
-        } else if !g.outside(&k.coords).is_empty() {
+        } else if g.reaches_outside(&k.coords) {
             edge.push(k.coords);
         }
     }

@@ -197,7 +197,7 @@ pub(super) fn trim_edges(file: &OpenFile, obj: ObjId, d: &Dataset, stored_edge: 
         cache.discard(s);
     }
     let mut edge = stored_edge;
-    edge.extend(held.into_iter().filter(|s| !g.beyond(s) && !g.outside(s).is_empty()));
+    edge.extend(held.into_iter().filter(|s| !g.beyond(s) && g.reaches_outside(s)));
     edge.sort();
     edge.dedup();
     let split = Split { chunks: edge, pieces: Vec::new() };

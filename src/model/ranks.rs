@@ -48,6 +48,9 @@ pub struct Ranks {
     kept: Mutex<Vec<Fragment>>,
     published: Mutex<Published>,
     clock: std::sync::atomic::AtomicU64,
+    /// The first write epoch of the flush epoch (`enter_band`): rank `r` writes chunk
+    /// versions `base + r` until the next flush, and no other.
+    base: std::sync::atomic::AtomicU64,
 }
 
 impl Ranks {
@@ -141,16 +144,34 @@ impl Published {
 
 impl Ranks {
     /// Collective (every rank of `comm` calls it, right after the file's open or create).
-    pub fn join(comm: Comm) -> Result<Ranks> {
-        let mut session = if comm.rank() == 0 {
+    pub fn join(comm: Comm, file: &OpenFile) -> Result<Ranks> {
+        let mut msg = [0u8; 16];
+        if comm.rank() == 0 {
             let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
-            (t ^ ((std::process::id() as u64) << 32)).to_le_bytes()
-        } else {
-            [0u8; 8]
-        };
-        comm.bcast(&mut session, 0)?;
-        let published = Published { session: u64::from_le_bytes(session), ..Default::default() };
-        Ok(Ranks { comm, kept: Mutex::new(Vec::new()), published: Mutex::new(published), clock: Default::default() })
+            msg[..8].copy_from_slice(&(t ^ ((std::process::id() as u64) << 32)).to_le_bytes());
+            // Rank 0's epoch carries its opener's salt (`open_file::epoch_salt`), so a killed
+            // job's late writes never land on this job's versions.
+            msg[8..].copy_from_slice(&file.meta.read().write_epoch.to_le_bytes());
+        }
+        comm.bcast(&mut msg, 0)?;
+        let word = |i: usize| u64::from_le_bytes(msg[i..i + 8].try_into().expect("8 bytes"));
+        let published = Published { session: word(0), ..Default::default() };
+        let r = Ranks { comm, kept: Mutex::new(Vec::new()), published: Mutex::new(published), clock: Default::default(), base: Default::default() };
+        r.enter_band(file, word(8));
+        Ok(r)
+    }
+
+    /// Starts a flush epoch at write epoch `base`: each rank writes the versions of its own
+    /// epoch `base + rank`, so two ranks never store the same version of a chunk, no rank
+    /// changes a version another named, and rank 0 can tell a version that is not the sending
+    /// rank's (`check_stored`). Every version of an earlier flush epoch is below `base`.
+    fn enter_band(&self, file: &OpenFile, base: u64) {
+        self.base.store(base, std::sync::atomic::Ordering::Relaxed);
+        file.meta.write().write_epoch = base + self.comm.rank() as u64;
+    }
+
+    fn base(&self) -> u64 {
+        self.base.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -161,8 +182,18 @@ pub fn flush(file: &OpenFile, ranks: &Ranks) -> Result<()> {
     let lead = comm.rank() == 0;
     let mine = if lead { Vec::new() } else { encode(&ranks.kept.lock()) };
     let gathered = comm.agree(comm.gather_bytes(&mine, 0))?;
+    let band_end = ranks.base() + comm.size() as u64;
     let committed = match gathered {
-        Some(all) if lead => apply(file, ranks, &all).and_then(|()| file.commit()),
+        Some(all) if lead => apply(file, ranks, &all).and_then(|()| {
+            // The commit's epoch is at or past every version of the flush epoch's ranks, so
+            // every later epoch of every rank is above the versions this commit names; a
+            // commit that fails leaves rank 0 past them too, outside every rank's band.
+            {
+                let mut m = file.meta.write();
+                m.write_epoch = m.write_epoch.max(band_end - 1);
+            }
+            file.commit()
+        }),
         _ => Ok(()),
     };
     comm.agree(committed)?;
@@ -170,7 +201,13 @@ pub fn flush(file: &OpenFile, ranks: &Ranks) -> Result<()> {
     ranks.kept.lock().clear();
     end_epoch(file, ranks);
     let loaded = if lead { Ok(()) } else { take_up_commit(file) };
-    comm.agree(loaded)
+    comm.agree(loaded)?;
+    // The next flush epoch starts past this one's versions, committed or not (a commit with
+    // no changes moves no epoch).
+    let mut next = if lead { file.meta.read().write_epoch.max(band_end).to_le_bytes() } else { [0u8; 8] };
+    comm.bcast(&mut next, 0)?;
+    ranks.enter_band(file, u64::from_le_bytes(next));
+    Ok(())
 }
 
 /// After a flush every rank made: what was published is in the file; its objects go.
@@ -277,7 +314,7 @@ pub fn take_up_published(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<(
                 }
                 // Chunks stored by ranks since, which rank 0 has not named yet (its index
                 // holds the writes it applied, and its own later writes over them), in rank order.
-                let stored: Vec<Vec<(Vec<u64>, u64)>> = {
+                let stored: Vec<(usize, Vec<(Vec<u64>, u64)>)> = {
                     let kept = ranks.kept.lock();
                     let mut p = ranks.published.lock();
                     p.applied.retain(|k, _| k.0 != obj);
@@ -288,14 +325,14 @@ pub fn take_up_published(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<(
                         let frags: Vec<&Fragment> = if q == me { kept.iter().filter(|f| f.obj == obj).collect() } else { foreign.and_then(|f| f.get(&q)).map(|v| v.iter().collect()).unwrap_or_default() };
                         let done = p.applied.get(&(obj, q)).copied().unwrap_or(0);
                         all.extend(frags.into_iter().skip(done).filter_map(|f| match &f.data {
-                            Payload::Stored(s) => Some(s.clone()),
+                            Payload::Stored(s) => Some((q, s.clone())),
                             _ => None,
                         }));
                     }
                     all
                 };
-                for s in stored {
-                    name_stored(file, obj, &s, false)?;
+                for (q, s) in stored {
+                    name_stored(file, obj, &s, q, &|| format!("the chunks rank {q} stored"), false)?;
                 }
             } else {
                 let es = match &file.meta.read().obj(obj)?.kind {
@@ -305,11 +342,12 @@ pub fn take_up_published(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<(
                 let mut frags = decode(&bytes)
                     .and_then(|f| check_published(&f, obj, es).map(|()| f))
                     .map_err(|e| crate::error::VolError::new(Area::Dataset, format!("the writes rank {rank} published: {}", e.msg)))?;
+                let source = || format!("the writes rank {rank} published as object {} of dataset {obj}", super::objects::chunk_name(&key.coords));
                 if me == 0 {
                     // Applied now, as if rank 0 made them here: its later writes come after.
                     let n = frags.len();
                     for f in frags {
-                        apply_fragment(file, rank, f)?;
+                        apply_fragment(file, rank, f, &source)?;
                     }
                     *ranks.published.lock().applied.entry((obj, rank)).or_default() += n;
                 } else {
@@ -317,7 +355,7 @@ pub fn take_up_published(file: &OpenFile, ranks: &Ranks, obj: ObjId) -> Result<(
                     for f in &mut frags {
                         f.at = at;
                         if let Payload::Stored(s) = &f.data {
-                            name_stored(file, obj, s, false)?;
+                            name_stored(file, obj, s, rank, &source, false)?;
                         }
                     }
                     ranks.published.lock().foreign.entry(obj).or_default().entry(rank).or_default().extend(frags);
@@ -377,14 +415,14 @@ fn apply(file: &OpenFile, ranks: &Ranks, all: &[Vec<u8>]) -> Result<()> {
                 *n -= 1;
                 continue;
             }
-            apply_fragment(file, rank, f)?;
+            apply_fragment(file, rank, f, &|| format!("the writes rank {rank} sent"))?;
         }
     }
     Ok(())
 }
 
 /// Rank 0: one write of another rank, as if rank 0 made it.
-fn apply_fragment(file: &OpenFile, rank: usize, f: Fragment) -> Result<()> {
+fn apply_fragment(file: &OpenFile, rank: usize, f: Fragment, source: &dyn Fn() -> String) -> Result<()> {
     let d = match &file.meta.read().obj(f.obj)?.kind {
         ObjKind::Dataset(d) => d.clone(),
         _ => bail!(Area::Dataset, "rank {rank} wrote to object {}, which is not a dataset", f.obj),
@@ -394,7 +432,7 @@ fn apply_fragment(file: &OpenFile, rank: usize, f: Fragment) -> Result<()> {
         Payload::Fixed(data) => dataio::write_fixed(file, f.obj, &d, &f.runs, &data)?,
         Payload::Vlen(elems) => dataio::write_vlen(file, f.obj, &d, &f.runs, elems)?,
         Payload::Stored(stored) => {
-            name_stored(file, f.obj, &stored, true)?;
+            name_stored(file, f.obj, &stored, rank, source, true)?;
             ranks_dirty(file, f.obj);
         }
     }
@@ -423,9 +461,8 @@ fn take_up_commit(file: &OpenFile) -> Result<()> {
     }
     fresh.open = std::mem::take(&mut m.open);
     fresh.new_style_groups = m.new_style_groups;
-    // Past every version this rank stored itself (`store_owned`): those are committed now,
-    // and a committed version is never written again.
-    fresh.write_epoch = fresh.write_epoch.max(m.write_epoch + 1);
+    // The write epoch is the next flush epoch's band (`flush`), past every version committed.
+    fresh.write_epoch = m.write_epoch;
     *m = fresh;
     Ok(())
 }
@@ -471,13 +508,21 @@ fn store_owned(file: &OpenFile, obj: ObjId, d: &super::objects::Dataset, runs: &
             next = p.chunk_off + p.len;
             ok
         });
-        *w = tiled && next == per_chunk && g.outside(&split.chunks[c]).is_empty();
+        *w = tiled && next == per_chunk && !g.reaches_outside(&split.chunks[c]);
     }
     if !whole.iter().any(|&w| w) {
         return Ok(None);
     }
+    // Straight from the application's buffer into new chunk files where the store's chunks
+    // are local files (dir), as rank 0's own writes go (`direct_io`): no chunk buffer to fault
+    // in and fill, and no copy of it through the object store's writer.
+    let mut done: Vec<bool> = whole.iter().map(|w| !w).collect();
+    if super::direct_io::applies(file, d) {
+        let by = super::direct_io::ByChunk { split: &split, order: &order, start: &start, es };
+        super::direct_io::write(file, obj, &by, &split.covered(), per_chunk, data, &mut done)?;
+    }
     let mut chunks = Vec::new();
-    for (c, _) in whole.iter().enumerate().filter(|(_, &w)| w) {
+    for (c, _) in whole.iter().enumerate().filter(|&(c, &w)| w && !done[c]) {
         let mut b = dataio::new_chunk(file, per_chunk as usize * es);
         for &i in &order[start[c]..start[c + 1]] {
             let p = &split.pieces[i];
@@ -485,8 +530,8 @@ fn store_owned(file: &OpenFile, obj: ObjId, d: &super::objects::Dataset, runs: &
         }
         chunks.push((split.chunks[c].clone(), b));
     }
-    let coords: Vec<Vec<u64>> = chunks.iter().map(|(c, _)| c.clone()).collect();
     dataio::store(file, obj, d, chunks)?;
+    let coords: Vec<Vec<u64>> = whole.iter().enumerate().filter(|(_, &w)| w).map(|(c, _)| split.chunks[c].clone()).collect();
     let stored = {
         let m = file.meta.read();
         let ObjKind::Dataset(rec) = &m.obj(obj)?.kind else { bail!(Area::Dataset, "object {obj} is not a dataset") };
@@ -519,10 +564,33 @@ fn store_owned(file: &OpenFile, obj: ObjId, d: &super::objects::Dataset, runs: &
 
 type StoredSplit = (Vec<(Vec<u64>, u64)>, Vec<(u64, u64)>, Vec<u8>);
 
-/// Rank 0, or a rank reading what another published: names `stored` chunk versions in the
-/// dataset's record (rank 0's own held chunks of the dataset stored first, so none of them
-/// later takes a chunk's place again). Rank 0 drops replaced versions at the next commit.
-fn name_stored(file: &OpenFile, obj: ObjId, stored: &[(Vec<u64>, u64)], lead: bool) -> Result<()> {
+/// Chunks another rank says it stored whole: positions inside the chunk grid `g` and versions of that rank's epoch (`epoch`, its place in the band).
+fn check_stored(g: &super::chunks::Geometry, stored: &[(Vec<u64>, u64)], epoch: u64) -> Result<()> {
+    for (c, v) in stored {
+        let inside = c.len() == g.dims.len() && c.iter().zip(&g.chunk).zip(&g.dims).all(|((&p, &k), &n)| p.checked_mul(k).is_some_and(|at| at < n));
+        if !inside {
+            bail!(Area::Storage, "chunk {c:?} is outside the dataset's chunk grid (extent {:?}, chunks {:?})", g.dims, g.chunk);
+        }
+        if *v != epoch {
+            bail!(Area::Storage, "chunk {c:?} is named at version {v}, which is not the storing rank's write epoch {epoch}");
+        }
+    }
+    Ok(())
+}
+
+/// Rank 0, or a rank reading what another published: names `stored` chunk versions, which
+/// rank `from` stored, in the dataset's record (rank 0's own held chunks of the dataset stored
+/// first, so none of them later takes a chunk's place again). Rank 0 drops replaced versions
+/// at the next commit, so each named one is checked first: a damaged message or published
+/// object (`source` says which) could otherwise name a version that does not hold the chunk
+/// and have the committed one deleted.
+fn name_stored(file: &OpenFile, obj: ObjId, stored: &[(Vec<u64>, u64)], from: usize, source: &dyn Fn() -> String, lead: bool) -> Result<()> {
+    let band = file.ranks.get().map_or(0, |r| r.base()) + from as u64;
+    {
+        let m = file.meta.read();
+        let ObjKind::Dataset(rec) = &m.obj(obj)?.kind else { bail!(Area::Dataset, "object {obj} is not a dataset") };
+        check_stored(&dataio::geometry(rec), stored, band).map_err(|e| crate::error::VolError::new(Area::Storage, format!("{}: {}", source(), e.msg)))?;
+    }
     if lead {
         super::write_back::write_back(file, Some(obj))?;
     }
@@ -537,13 +605,8 @@ fn name_stored(file: &OpenFile, obj: ObjId, stored: &[(Vec<u64>, u64)], lead: bo
             }
         }
     }
-    // Versions are named by write epoch, each opener's salted differently, and a version of
-    // the current epoch is changed in place: once another rank's version is named here, this
-    // rank's epoch moves past it, so it is never this rank's to change (committed, it must
-    // never change at all).
-    if let Some(top) = stored.iter().map(|(_, v)| *v).max() {
-        m.write_epoch = m.write_epoch.max(top + 1);
-    }
+    // No rank's epoch moves here: another rank's versions are of its own epoch in the band
+    // (`Ranks::enter_band`), never this rank's, so this rank never changes one in place.
     file.read_cache.forget(replaced.iter());
     if lead {
         m.garbage.extend(replaced);
@@ -575,6 +638,29 @@ pub fn extent_changed(file: &OpenFile, obj: ObjId, old: &[u64], new: &[u64], es:
     }
     // Other ranks' writes taken up at an open are read over the chunks too, by the same runs.
     r.published.lock().reshape(obj, old, new, es, chunk);
+}
+
+/// After a shrink trimmed the edge chunks of `obj` (`dataio::trim_to_extent`): a chunk this
+/// rank stored whole that is an edge chunk now was stored again, trimmed; rank 0 must name
+/// what the record names now, not the untrimmed version this rank stored first.
+pub fn trimmed(file: &OpenFile, obj: ObjId) -> Result<()> {
+    let Some(r) = file.ranks.get().filter(|r| r.comm.rank() != 0) else { return Ok(()) };
+    let m = file.meta.read();
+    let ObjKind::Dataset(rec) = &m.obj(obj)?.kind else { bail!(Area::Dataset, "object {obj} is not a dataset") };
+    let mine = r.base() + r.comm.rank() as u64;
+    for f in r.kept.lock().iter_mut().filter(|f| f.obj == obj) {
+        if let Payload::Stored(stored) = &mut f.data {
+            for (c, v) in stored.iter_mut() {
+                // Only a version of this rank's own: one taken up from another rank since
+                // replaced this rank's write there, and is that rank's to name.
+                match rec.chunks.get(&super::objects::chunk_name(c)) {
+                    Some(&now) if now == mine => *v = now,
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Published {
@@ -879,5 +965,24 @@ mod tests {
         let mut f = Fragment { obj: 4, runs: vec![], data: Payload::Stored(stored), published: false, at: 0 };
         reshape_fragment(&mut f, &[4, 8], &[3, 4], 4, &[2, 4]);
         assert_eq!(f.data, Payload::Stored(vec![(vec![0, 0], 7), (vec![1, 0], 7)]));
+    }
+
+    #[test]
+    fn chunks_another_rank_names_must_be_in_the_grid_and_of_its_epoch() {
+        // A 4 x 8 dataset of 2 x 4 chunks: a 2 x 2 grid; the sending rank's epoch is 17.
+        let g = super::super::chunks::Geometry::new(&[4, 8], &[2, 4]);
+        assert!(check_stored(&g, &[(vec![0, 0], 17), (vec![1, 1], 17)], 17).is_ok());
+        let bad: [Vec<(Vec<u64>, u64)>; 6] = [
+            vec![(vec![2, 0], 17)],
+            vec![(vec![0, 2], 17)],
+            vec![(vec![0], 17)],
+            vec![(vec![u64::MAX, 0], 17)],
+            vec![(vec![0, 0], 17), (vec![1, 1], 16)],
+            vec![(vec![1, 0], 18)],
+        ];
+        for (i, stored) in bad.iter().enumerate() {
+            let e = check_stored(&g, stored, 17).expect_err(&format!("case {i}"));
+            assert_eq!(e.area, Area::Storage, "case {i}");
+        }
     }
 }

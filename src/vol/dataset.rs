@@ -537,6 +537,7 @@ unsafe fn set_extent(h: &Handle, size: *const u64) -> Result<()> {
     dataio::extent_changed(&h.file, h.obj, &nd);
     if shrunk {
         dataio::trim_to_extent(&h.file, h.obj, &nd)?;
+        crate::model::ranks::trimmed(&h.file, h.obj)?;
     }
     allocation::on_extent(&h.file, h.obj, &nd)?;
     Ok(())

@@ -23,7 +23,7 @@ pub unsafe extern "C" fn create(name: *const c_char, flags: c_uint, fcpl: hid_t,
         let follower = comm.as_ref().is_some_and(|c| c.rank() != 0);
         let f = super::collective::agreed(comm.as_ref(), || create_here(name, flags, fcpl, fapl, follower))?;
         if let Some(c) = comm {
-            let _ = f.ranks.set(crate::model::ranks::Ranks::join(c)?);
+            let _ = f.ranks.set(crate::model::ranks::Ranks::join(c, &f)?);
         }
         if crate::ffi::mpi::fapl_is_mpio(fapl) {
             f.mpio.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -123,7 +123,7 @@ pub unsafe extern "C" fn open(name: *const c_char, flags: c_uint, fapl: hid_t, _
         // Readers make no collective calls of rustvol's after the open: each reads the
         // committed state by itself.
         if let Some(c) = comm.filter(|_| flags & H5F_ACC_RDWR != 0) {
-            let _ = f.ranks.set(crate::model::ranks::Ranks::join(c)?);
+            let _ = f.ranks.set(crate::model::ranks::Ranks::join(c, &f)?);
         }
         if crate::ffi::mpi::fapl_is_mpio(fapl) {
             f.mpio.store(true, std::sync::atomic::Ordering::Relaxed);

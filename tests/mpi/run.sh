@@ -39,7 +39,10 @@
 #     by the others, read after a collective H5Dset_extent that widens the rows: every element
 #     right on every rank;
 #  7. tests/mpi/shrunk.c at 2 ranks: a chunk rank 1 wrote whole (and stored itself) cut off by
-#     a shrink and grown back before the flush: the fill value on every rank, as natively.
+#     a shrink and grown back before the flush: the fill value on every rank, as natively;
+#     tests/mpi/trimmed.c at 3 ranks: chunks ranks 1 and 2 wrote whole, turned into edge
+#     chunks by a shrink after the two took up each other's stored chunks: what the shrink
+#     cut off reads as the fill value after the flush and after reopening.
 # Ends with "N passed, N failed"; exits 1 when anything failed.
 #
 # Environment: RUSTVOL_MPI_TEST_TIMEOUT (seconds one mpirun may take, default 120),
@@ -100,8 +103,8 @@ check "parallel plugin links libmpi" needs_mpi "$RUSTVOL_PLUGIN_DIR/librustvol.s
 if [ -f "$ROOT/target/release/librustvol.so" ]; then
   check "serial plugin does not link libmpi" bash -c "! readelf -d '$ROOT/target/release/librustvol.so' | grep NEEDED | grep -q libmpi"
 fi
-SLAB=$WORK/slab OVERLAP=$WORK/overlap WIDENED=$WORK/widened SHRUNK=$WORK/shrunk
-for prog in slab overlap widened shrunk; do
+SLAB=$WORK/slab OVERLAP=$WORK/overlap WIDENED=$WORK/widened SHRUNK=$WORK/shrunk TRIMMED=$WORK/trimmed
+for prog in slab overlap widened shrunk trimmed; do
   if ! "$HDF5_DIR/bin/h5pcc" -O2 -Wall -o "$WORK/$prog" "$HERE/$prog.c" >"$WORK/cc.log" 2>&1; then
     cat "$WORK/cc.log"
     fail "tests/mpi/$prog.c builds with h5pcc"
@@ -263,5 +266,8 @@ check "widened at 3 ranks: a write rank 1 published at its close, read on every 
 run shrunk 2 "$SHRUNK" shrunk.h5
 [ "$RC" -ne 0 ] && untagged shrunk | grep -v ' 0 wrong$' | head -n 20 | sed 's/^/  | /'
 check "shrunk at 2 ranks: a chunk rank 1 stored whole, cut off by H5Dset_extent and grown back, reads as the fill value after H5Fflush (exit $RC)" [ "$RC" -eq 0 ]
+run trimmed 3 "$TRIMMED" trimmed.h5
+[ "$RC" -ne 0 ] && untagged trimmed | grep -v ' 0 wrong$' | head -n 20 | sed 's/^/  | /'
+check "trimmed at 3 ranks: chunks ranks 1 and 2 stored whole, made edge chunks by a shrink after each took up the other's, read trimmed after H5Fflush and reopening (exit $RC)" [ "$RC" -eq 0 ]
 
 summary
