@@ -429,16 +429,32 @@ impl MetaLog {
             }
             None => {
                 let entries: Vec<(ObjId, Option<&[u8]>)> = changes.iter().map(|(k, v)| (*k, v.as_deref())).collect();
-                let (seg, info) = pages::encode(&seg_name, &entries);
-                drop(entries);
                 let mut sizes: Vec<usize> = log.segments.iter().map(|s| s.bytes as usize).collect();
-                sizes.push(seg.len());
-                let merge = segments_to_merge(&sizes) - 1;
+                // Which segments merge depends on the new one's size. Where both bounds on it
+                // give the same answer (a first commit of a big file, whose merge with the tiny
+                // segment of the create is certain), the changes are encoded once, merged or
+                // not; only otherwise are they encoded alone first, to know.
+                let (lo, hi) = pages::encoded_size_bounds(&entries);
+                let merge_at = |size: usize, sizes: &mut Vec<usize>| {
+                    sizes.push(size);
+                    let k = segments_to_merge(sizes) - 1;
+                    sizes.pop();
+                    k
+                };
+                let (merge, alone) = match merge_at(lo, &mut sizes) == merge_at(hi, &mut sizes) {
+                    true => (merge_at(lo, &mut sizes), None),
+                    false => {
+                        let (seg, info) = pages::encode(&seg_name, &entries);
+                        (merge_at(seg.len(), &mut sizes), Some((seg, info)))
+                    }
+                };
                 let kept = log.segments[..log.segments.len() - merge].to_vec();
                 let merged = &log.segments[log.segments.len() - merge..];
                 if merged.is_empty() {
+                    let (seg, info) = alone.unwrap_or_else(|| pages::encode(&seg_name, &entries));
                     (seg, info, kept, Vec::new())
                 } else {
+                    drop((alone, entries));
                     // The merged segment carries the current state of every record the merged
                     // ones touched; merging into the oldest makes it the whole state, with no
                     // deletes left.
