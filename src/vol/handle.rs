@@ -245,7 +245,10 @@ impl Handle {
         }
         if h.kind == Kind::File && *REPORT_REQUESTS {
             if let Some(s) = h.file.backend.request_summary() {
-                eprintln!("rustvol requests ({}, after closing {:?}): {s}", h.file.backend.describe(), h.file.name);
+                // One write: `eprintln!` writes its pieces one by one, and the lines of the
+                // ranks of an MPI job (which mpirun tags per write) came out cut and mixed.
+                let line = format!("rustvol requests ({}, after closing {:?}): {s}\n", h.file.backend.describe(), h.file.name);
+                let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
             }
         }
         let h = Box::from_raw(p as *mut Handle);

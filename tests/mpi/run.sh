@@ -43,6 +43,10 @@
 #     tests/mpi/trimmed.c at 3 ranks: chunks ranks 1 and 2 wrote whole, turned into edge
 #     chunks by a shrink after the two took up each other's stored chunks: what the shrink
 #     cut off reads as the fill value after the flush and after reopening.
+#  8. tests/mpi/meta_requests.c at 4 ranks (dir and s3, whose stores count requests): metadata
+#     calls of an open file (creates, info, iteration, opens, attribute reads) make no store
+#     request on any rank, from the request counts rustvol prints (RUSTVOL_STATS) as scratch
+#     files close before and after them.
 # Ends with "N passed, N failed"; exits 1 when anything failed.
 #
 # Environment: RUSTVOL_MPI_TEST_TIMEOUT (seconds one mpirun may take, default 120),
@@ -104,7 +108,8 @@ if [ -f "$ROOT/target/release/librustvol.so" ]; then
   check "serial plugin does not link libmpi" bash -c "! readelf -d '$ROOT/target/release/librustvol.so' | grep NEEDED | grep -q libmpi"
 fi
 SLAB=$WORK/slab OVERLAP=$WORK/overlap WIDENED=$WORK/widened SHRUNK=$WORK/shrunk TRIMMED=$WORK/trimmed
-for prog in slab overlap widened shrunk trimmed; do
+META_REQUESTS=$WORK/meta_requests
+for prog in slab overlap widened shrunk trimmed meta_requests; do
   if ! "$HDF5_DIR/bin/h5pcc" -O2 -Wall -o "$WORK/$prog" "$HERE/$prog.c" >"$WORK/cc.log" 2>&1; then
     cat "$WORK/cc.log"
     fail "tests/mpi/$prog.c builds with h5pcc"
@@ -269,5 +274,44 @@ check "shrunk at 2 ranks: a chunk rank 1 stored whole, cut off by H5Dset_extent 
 run trimmed 3 "$TRIMMED" trimmed.h5
 [ "$RC" -ne 0 ] && untagged trimmed | grep -v ' 0 wrong$' | head -n 20 | sed 's/^/  | /'
 check "trimmed at 3 ranks: chunks ranks 1 and 2 stored whole, made edge chunks by a shrink after each took up the other's, read trimmed after H5Fflush and reopening (exit $RC)" [ "$RC" -eq 0 ]
+
+# phase_requests NAME: per rank, the requests between the closes of mark-2.h5 and mark-3.h5 less
+# those between mark-1.h5 and mark-2.h5 (one scratch file's own), as "rank R: GET n PUT n ...".
+phase_requests() {
+  python3 - "$WORK/$1.out" <<'PY'
+import re, sys
+counts = {}
+for line in open(sys.argv[1], errors="replace"):
+    m = re.match(r'\[\d+,(\d+)\]<stderr>:rustvol requests \(.*, after closing "mark-(\d)\.h5"\): (.*)$', line.strip())
+    if m:
+        counts.setdefault(int(m.group(1)), {})[int(m.group(2))] = [int(x) for x in re.findall(r'\d+', m.group(3))]
+if not counts or any(sorted(c) != [1, 2, 3] for c in counts.values()):
+    print("no request counts for every mark on every rank"); sys.exit(1)
+bad = False
+names = ["GET", "PUT", "HEAD", "DELETE", "LIST"]
+for r in sorted(counts):
+    c = counts[r]
+    d = [c3 - 2 * c2 + c1 for c1, c2, c3 in zip(c[1], c[2], c[3])]
+    print(f"rank {r}: " + " ".join(f"{n} {v}" for n, v in zip(names, d[:5])))
+    bad |= any(v != 0 for v in d[:5])
+# The counts must see requests at all: a scratch file's create and close on rank 0 make some.
+scratch = [b - a for a, b in zip(counts[0][1], counts[0][2])]
+print("a scratch file's create and close, rank 0: " + " ".join(f"{n} {v}" for n, v in zip(names, scratch[:5])))
+bad |= sum(scratch[:5]) == 0
+sys.exit(1 if bad else 0)
+PY
+}
+if [ "$BACKEND" != daos ]; then
+  saved_extra=("${MPIRUN_EXTRA[@]}")
+  MPIRUN_EXTRA=(--tag-output -x RUSTVOL_STATS=1)
+  run meta_requests 4 "$META_REQUESTS" meta.h5
+  MPIRUN_EXTRA=("${saved_extra[@]}")
+  [ "$RC" -ne 0 ] && untagged meta_requests | grep -v '^rustvol requests' | head -n 20 | sed 's/^/  | /'
+  req=$(phase_requests meta_requests)
+  req_rc=$?
+  echo "$req" | sed 's/^/  | /'
+  [ "$req_rc" -ne 0 ] && grep 'rustvol requests' "$WORK/meta_requests.out" | head -n 12 | sed 's/^/  | /'
+  check "metadata calls of an open file at 4 ranks (creates, info, iteration, opens, attribute reads) make no store request on any rank (exit $RC)" [ "$RC" -eq 0 -a "$req_rc" -eq 0 ]
+fi
 
 summary
