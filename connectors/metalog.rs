@@ -429,23 +429,22 @@ impl MetaLog {
             }
             None => {
                 let entries: Vec<(ObjId, Option<&[u8]>)> = changes.iter().map(|(k, v)| (*k, v.as_deref())).collect();
-                let mut sizes: Vec<usize> = log.segments.iter().map(|s| s.bytes as usize).collect();
-                // Which segments merge depends on the new one's size. Where both bounds on it
-                // give the same answer (a first commit of a big file, whose merge with the tiny
-                // segment of the create is certain), the changes are encoded once, merged or
-                // not; only otherwise are they encoded alone first, to know.
-                let (lo, hi) = pages::encoded_size_bounds(&entries);
-                let merge_at = |size: usize, sizes: &mut Vec<usize>| {
+                // How many older segments merge, for a new segment of `size` bytes.
+                let merge_at = |size: usize| {
+                    let mut sizes: Vec<usize> = log.segments.iter().map(|s| s.bytes as usize).collect();
                     sizes.push(size);
-                    let k = segments_to_merge(sizes) - 1;
-                    sizes.pop();
-                    k
+                    segments_to_merge(&sizes) - 1
                 };
-                let (merge, alone) = match merge_at(lo, &mut sizes) == merge_at(hi, &mut sizes) {
-                    true => (merge_at(lo, &mut sizes), None),
+                // That grows with the size, so where both bounds on it give the same answer (a
+                // first commit of a big file, whose merge with the create's tiny segment is
+                // certain) the changes are encoded once, merged or not; only otherwise are they
+                // encoded alone first, to know.
+                let (lo, hi) = pages::encoded_size_bounds(&entries);
+                let (merge, alone) = match merge_at(lo) == merge_at(hi) {
+                    true => (merge_at(lo), None),
                     false => {
                         let (seg, info) = pages::encode(&seg_name, &entries);
-                        (merge_at(seg.len(), &mut sizes), Some((seg, info)))
+                        (merge_at(seg.len()), Some((seg, info)))
                     }
                 };
                 let kept = log.segments[..log.segments.len() - merge].to_vec();
