@@ -75,7 +75,8 @@ def parse_stats(path):
                 continue
             m = re.match(r"rustvol requests \(.*\): (.*)$", line)
             if m and pending:
-                counts = dict(zip(*[iter(m.group(1).split())] * 2))
+                # "GET n PUT n HEAD n DELETE n LIST n bytes in n out n": the request kinds.
+                counts = dict(re.findall(r"\b(GET|PUT|HEAD|DELETE|LIST) (\d+)", m.group(1)))
                 points.append((pending, {k: int(v) for k, v in counts.items()}))
                 pending = None
     return points
