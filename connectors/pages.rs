@@ -71,6 +71,20 @@ fn unzip(z: &[u8], limit: u64) -> std::result::Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// One entry as a page holds it: key, then a put (1, length, record) or a delete (0); 17 bytes
+/// and the record at most (`encoded_size_bounds` counts on it).
+fn push_entry(raw: &mut Vec<u8>, k: ObjId, v: Option<&[u8]>) {
+    raw.extend_from_slice(&k.to_le_bytes());
+    match v {
+        Some(r) => {
+            raw.push(1);
+            raw.extend_from_slice(&(r.len() as u64).to_le_bytes());
+            raw.extend_from_slice(r);
+        }
+        None => raw.push(0),
+    }
+}
+
 /// Bounds on the size `encode` gives `entries`, known without encoding them: at least what
 /// DEFLATE's best ratio (1032:1) leaves of the entries, at most the entries stored as they are
 /// plus every header and every stored-block overhead the pages and the index could add.
@@ -91,16 +105,7 @@ pub fn encode(name: &str, entries: &[(ObjId, Option<&[u8]>)]) -> (Vec<u8>, SegIn
         raw.extend_from_slice(&[0; 4]);
         let start = i;
         while i < entries.len() && (i == start || raw.len() < PAGE_TARGET) {
-            let (k, v) = &entries[i];
-            raw.extend_from_slice(&k.to_le_bytes());
-            match v {
-                Some(r) => {
-                    raw.push(1);
-                    raw.extend_from_slice(&(r.len() as u64).to_le_bytes());
-                    raw.extend_from_slice(r);
-                }
-                None => raw.push(0),
-            }
+            push_entry(&mut raw, entries[i].0, entries[i].1);
             i += 1;
         }
         raw[4..8].copy_from_slice(&((i - start) as u32).to_le_bytes());
@@ -518,15 +523,7 @@ mod tests {
         let mut raw = PAGE_MAGIC.to_vec();
         raw.extend_from_slice(&(entries.len() as u32).to_le_bytes());
         for (k, v) in entries {
-            raw.extend_from_slice(&k.to_le_bytes());
-            match v {
-                Some(r) => {
-                    raw.push(1);
-                    raw.extend_from_slice(&(r.len() as u64).to_le_bytes());
-                    raw.extend_from_slice(r);
-                }
-                None => raw.push(0),
-            }
+            push_entry(&mut raw, *k, v.as_deref());
         }
         raw
     }

@@ -29,6 +29,8 @@ if [ -z "$tarball" ]; then
     d=$(dirname "$d")
     candidates+=("$d/shared/vendor/$NAME")
   done
+  # This workplace's shared folder, for a clone made outside it on a machine whose cache is new.
+  candidates+=("/work/shared/vendor/$NAME")
   for c in "${candidates[@]}"; do
     [ -f "$c" ] && { tarball=$c; break; }
   done
